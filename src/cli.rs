@@ -1,0 +1,364 @@
+//! The command line (clap): `run`, `ingest`, `check` and `cases`. Errors are
+//! printed once, here, and mapped to exit codes: 0 success, 1 failure at run
+//! time, 2 a configuration or rules error (or bad usage).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config, ConfigErrors, LogFormat};
+use crate::daemon::Instance;
+use crate::pipeline::{Pipeline, Report};
+use crate::rules::Rules;
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(name = "egov-intake", version, about = "E-mail intake for the MPass/MSign integration procedure of AGE")]
+struct Cli {
+    /// Configuration file.
+    #[arg(long, short, env = "EGOV_INTAKE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Log JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Watch every mailbox and send replies until stopped.
+    Run {
+        /// Process what is waiting, send the outbox, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Run the whole pipeline on .eml files.
+    Ingest {
+        /// Decide and print, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+        /// The mailbox the files count as delivered to (default: the first office mailbox).
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Validate the configuration and the rules folder.
+    Check,
+    /// Look at cases.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CasesCommand {
+    /// All cases, oldest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case with its mail, events and outgoing mail.
+    Show {
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Errors that decide the exit code.
+enum Failure {
+    Config(ConfigErrors),
+    Usage(String),
+    Runtime(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<ConfigErrors>() {
+            Ok(c) => Failure::Config(c),
+            Err(e) => Failure::Runtime(e),
+        }
+    }
+}
+
+impl From<ConfigErrors> for Failure {
+    fn from(e: ConfigErrors) -> Self {
+        Failure::Config(e)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure::Config(errors)) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            eprintln!("egov-intake: {} configuration error(s)", errors.0.len());
+            ExitCode::from(2)
+        }
+        Err(Failure::Usage(message)) => {
+            eprintln!("egov-intake: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            eprintln!("egov-intake: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let path = cli.config.clone().ok_or_else(|| {
+        Failure::Usage("no configuration: pass --config FILE or set EGOV_INTAKE_CONFIG".into())
+    })?;
+    let config = config::load(&path)?;
+    let format = if cli.log_json { LogFormat::Json } else { config.log.format };
+    crate::logging::init(format, &config.log.level);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Check => check(&config),
+            Command::Run { once } => {
+                let instance = Instance::open(config).await?;
+                if once {
+                    instance.run_once().await?;
+                } else {
+                    instance.run().await?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Ingest {
+                dry_run,
+                json,
+                mailbox,
+                files,
+            } => ingest(config, dry_run, json, mailbox, &files).await,
+            Command::Cases { command } => cases(&config, command).await,
+        }
+    })
+}
+
+fn check(config: &Config) -> Result<ExitCode, Failure> {
+    let mut errors = match Rules::load(&config.rules_dir) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0,
+    };
+    for problem in config.check_secrets() {
+        errors.push(config::ConfigError {
+            file: config.path.clone(),
+            line: None,
+            column: None,
+            message: problem,
+        });
+    }
+    if errors.is_empty() {
+        println!(
+            "{}: OK ({} mailbox(es), rules in {})",
+            config.path.display(),
+            config.mailboxes.len(),
+            config.rules_dir.display()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Failure::Config(ConfigErrors(errors)))
+    }
+}
+
+async fn ingest(
+    config: Config,
+    dry_run: bool,
+    json: bool,
+    mailbox: Option<String>,
+    files: &[PathBuf],
+) -> Result<ExitCode, Failure> {
+    let mailbox = match &mailbox {
+        Some(name) => config
+            .mailboxes
+            .iter()
+            .find(|m| &m.name == name)
+            .ok_or_else(|| Failure::Usage(format!("no mailbox named {name:?} in {}", config.path.display())))?,
+        None => config
+            .mailboxes
+            .iter()
+            .find(|m| m.role == config::Role::Office)
+            .or(config.mailboxes.first())
+            .ok_or_else(|| Failure::Usage("no mailbox configured".into()))?,
+    }
+    .clone();
+
+    let mut reports = Vec::new();
+    if dry_run {
+        let rules = Rules::load(&config.rules_dir)?;
+        let store = if database_exists(&config.database_url) {
+            Store::open(&config.database_url).await?
+        } else {
+            Store::memory().await?
+        };
+        let pipeline = Pipeline::new(store, std::sync::Arc::new(config), rules);
+        for file in files {
+            let raw = read_mail(file)?;
+            let size = raw.len();
+            let report = pipeline
+                .run(&mailbox, &file_key(&raw), raw, size, chrono::Utc::now(), false)
+                .await?;
+            reports.push((file, report));
+        }
+    } else {
+        let instance = Instance::open(config).await?;
+        for file in files {
+            let raw = read_mail(file)?;
+            let size = raw.len();
+            let report = instance.pipeline.process(&mailbox, &file_key(&raw), raw, size).await?;
+            reports.push((file, report));
+        }
+        crate::outbox::drain(&instance.store, &instance.transport, &instance.config.outbox).await?;
+    }
+
+    for (file, report) in reports {
+        if json {
+            let mut value = serde_json::to_value(&report).context("serialising the report")?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert("file".into(), serde_json::Value::from(file.display().to_string()));
+                obj.insert("dry_run".into(), serde_json::Value::from(dry_run));
+            }
+            println!("{value}");
+        } else {
+            println!("{}", human_report(file, &report));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_mail(file: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(file)
+        .with_context(|| format!("reading {}", file.display()))
+        .map_err(Failure::Runtime)
+}
+
+/// Files have no server UID; their content is their identity.
+fn file_key(raw: &[u8]) -> String {
+    format!("file:{}", crate::util::sha256_hex(raw))
+}
+
+fn database_exists(url: &str) -> bool {
+    sqlx::sqlite::SqliteConnectOptions::from_str(url).is_ok_and(|o| {
+        let f = o.get_filename();
+        f != Path::new(":memory:") && f.exists()
+    })
+}
+
+fn human_report(file: &Path, r: &Report) -> String {
+    let Some(a) = &r.analysis else {
+        return format!("{}: already recorded ({:?})", file.display(), r.disposition);
+    };
+    let case = match (&a.case.number, a.case.new) {
+        (Some(n), true) => format!("new case {n}"),
+        (Some(n), false) => format!("case {n} ({})", a.case.threading),
+        (None, _) => "no case".into(),
+    };
+    let answer = match (&a.suppressed, a.replies.first()) {
+        (Some(reason), _) => format!("no reply: {reason}"),
+        (None, Some(reply)) => format!(
+            "reply to {} in {}",
+            reply.to,
+            reply.languages.iter().map(|l| l.code()).collect::<Vec<_>>().join("+")
+        ),
+        (None, None) => "no reply".into(),
+    };
+    let mut line = format!("{}: {case}; {answer}", file.display());
+    if let crate::decide::Disposition::Quarantine(reason) = &r.disposition {
+        line.push_str(&format!("; quarantined ({reason})"));
+    }
+    if !a.problems.is_empty() {
+        line.push_str(&format!("; problems: {}", a.problems.join(", ")));
+    }
+    line
+}
+
+async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failure> {
+    let store = Store::open(&config.database_url).await?;
+    match command {
+        CasesCommand::List { json } => {
+            let list = store.list_cases().await?;
+            if json {
+                println!("{}", serde_json::to_string(&list).context("serialising")?);
+            } else if list.is_empty() {
+                println!("no cases");
+            } else {
+                for c in list {
+                    println!(
+                        "{}  {:<7}  {:<18}  {:<24}  {}  {}  {}",
+                        c.number,
+                        c.service,
+                        c.stage,
+                        c.status,
+                        &c.created_at[..10.min(c.created_at.len())],
+                        c.opened_by.as_deref().unwrap_or("-"),
+                        c.subject
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesCommand::Show { number, json } => {
+            let Some(detail) = store.case_detail(&number).await? else {
+                eprintln!("egov-intake: no case {number}");
+                return Ok(ExitCode::from(1));
+            };
+            if json {
+                println!("{}", serde_json::to_string(&detail).context("serialising")?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let s = &detail.summary;
+            println!("{}  {}", s.number, s.subject);
+            println!("  service {}  stage {}  status {}", s.service, s.stage, s.status);
+            println!("  opened {} by {} via {}", s.created_at, s.opened_by.as_deref().unwrap_or("-"), s.mailbox);
+            if let Some(idno) = &s.idno {
+                println!("  IDNO {idno}");
+            }
+            println!("  participants: {}", detail.participants.join(", "));
+            println!("messages:");
+            for m in &detail.messages {
+                println!(
+                    "  {}  {}  {}  [{}]",
+                    m.received_at,
+                    m.from.as_deref().unwrap_or("-"),
+                    m.subject,
+                    m.deliveries.join(", ")
+                );
+                for a in &m.attachments {
+                    println!("    - {} ({}, {} bytes)", a.name.as_deref().unwrap_or("(unnamed)"), a.kind, a.size);
+                }
+            }
+            println!("outgoing:");
+            for o in &detail.outbox {
+                let state = match (&o.sent_at, &o.failed_at) {
+                    (Some(t), _) => format!("sent {t}"),
+                    (None, Some(t)) => format!("FAILED {t}: {}", o.last_error.as_deref().unwrap_or("")),
+                    (None, None) => format!("queued ({} attempts)", o.attempts),
+                };
+                println!("  {} to {}: {}  {state}", o.kind, o.to, o.subject);
+            }
+            println!("events:");
+            for e in &detail.events {
+                println!("  {}  {:<8} {:<22} {}", e.at, e.actor, e.kind, e.detail);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! egov-intake: the e-mail side of the MPass/MSign integration procedure of
+//! Moldova's E-Governance Agency (AGE). It watches the agency's mailboxes,
+//! records every mail as a case, and answers the sender at once.
+//!
+//! One pipeline, pure in the middle, I/O at the edges:
+//!
+//! ```text
+//! source ──raw mail──▶ parse ─▶ inspect ─▶ understand ─▶ decide ─▶ store ──commit──▶ ack
+//!                                                                    └─outbox rows─▶ outbox ─▶ SMTP | .eml
+//! ```
+//!
+//! Module map:
+//! - [`config`]: the TOML configuration, checked with file and line; secrets.
+//! - [`rules`]: the rules folder (loop guard, reply templates) AGE edits.
+//! - [`source`]: mailbox watchers — [`source::imap`] (IDLE, reconnects) and
+//!   [`source::maildir`] (the embedded default).
+//! - [`parse`]: raw bytes → [`parse::Mail`], lenient and bounded.
+//! - [`inspect`]: what each part is, by content; private keys above all.
+//! - [`understand`]: language, service, IDNO.
+//! - [`decide`]: case threading, replies, alerts, the loop guard — pure.
+//! - [`store`]: the database (SQLite), one transaction per mail.
+//! - [`pipeline`]: runs the stages for one mail around the transaction.
+//! - [`outbox`]: sends queued mail with retries (SMTP or `.eml` files).
+//! - [`daemon`]: tasks, signals, graceful shutdown.
+//! - [`cli`]: the `egov-intake` command.
+//! - [`tls`], [`logging`], [`util`]: plumbing.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod decide;
+pub mod inspect;
+pub mod logging;
+pub mod outbox;
+pub mod parse;
+pub mod pipeline;
+pub mod rules;
+pub mod source;
+pub mod store;
+pub mod tls;
+pub mod understand;
+pub mod util;

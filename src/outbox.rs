@@ -1,0 +1,328 @@
+//! Outbox: sends what the pipeline queued, through SMTP or as `.eml` files.
+//!
+//! Rows are written in the same transaction as the case (a transactional
+//! outbox), so a reply is never lost and never sent for a mail that was not
+//! recorded. The worker marks a row sent once the server accepted it; a
+//! temporary failure is retried with jittered exponential backoff, a
+//! permanent one (5xx) or too many attempts gives up and records an event.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use rand::Rng;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{OutboxConfig, Secret, TlsMode, TransportConfig};
+use crate::store::{OutboxRow, Store};
+
+/// How many due rows one pass takes.
+const BATCH: i64 = 50;
+/// Even with nothing due, look again this often (rows queued by another process).
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+
+pub enum Transport {
+    /// Writes `<dir>/<key>.eml`; re-sending a row overwrites the same file.
+    File(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl Transport {
+    pub fn from_config(config: &TransportConfig) -> anyhow::Result<Transport> {
+        match config {
+            TransportConfig::File { dir } => {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating outbox folder {}", dir.display()))?;
+                Ok(Transport::File(dir.clone()))
+            }
+            TransportConfig::Smtp(smtp) => {
+                let tls_params = || -> anyhow::Result<TlsParameters> {
+                    let mut b = TlsParameters::builder(smtp.host.clone());
+                    if let Some(ca) = &smtp.ca_file {
+                        let pem = std::fs::read(ca).with_context(|| format!("reading CA file {}", ca.display()))?;
+                        b = b.add_root_certificate(
+                            Certificate::from_pem(&pem).with_context(|| format!("CA file {}", ca.display()))?,
+                        );
+                    }
+                    Ok(b.build_rustls()?)
+                };
+                let tls = match smtp.tls {
+                    TlsMode::Implicit => Tls::Wrapper(tls_params()?),
+                    TlsMode::Starttls => Tls::Required(tls_params()?),
+                    TlsMode::Plain => Tls::None,
+                };
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+                    .port(smtp.port)
+                    .tls(tls)
+                    .timeout(Some(smtp.timeout))
+                    .pool_config(PoolConfig::new().max_size(smtp.pool_size));
+                if let (Some(user), Some(source)) = (&smtp.username, &smtp.password) {
+                    let secret = Secret::resolve(source)?;
+                    builder = builder.credentials(Credentials::new(user.clone(), secret.expose().to_string()));
+                }
+                Ok(Transport::Smtp(builder.build()))
+            }
+        }
+    }
+
+    pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+        let message = build_message(row).map_err(|e| SendError {
+            permanent: true,
+            message: format!("cannot build the mail: {e:#}"),
+        })?;
+        match self {
+            Transport::File(dir) => write_eml(dir, &row.key, &message.formatted()).await.map_err(|e| SendError {
+                permanent: false,
+                message: format!("{e:#}"),
+            }),
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// `Auto-Submitted` (RFC 3834): tells other robots not to answer us.
+#[derive(Clone)]
+struct AutoSubmitted(&'static str);
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(match s.trim() {
+            "auto-replied" => AutoSubmitted("auto-replied"),
+            _ => AutoSubmitted("auto-generated"),
+        })
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_string())
+    }
+}
+
+/// `X-Auto-Response-Suppress: All`: Exchange and Outlook send no
+/// out-of-office or receipts in answer to our mail.
+#[derive(Clone)]
+struct SuppressAutoResponse;
+
+impl Header for SuppressAutoResponse {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Auto-Response-Suppress")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(SuppressAutoResponse)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "All".to_string())
+    }
+}
+
+/// Builds the MIME message of a queued row. Every value goes through
+/// lettre's typed headers, so nothing in it can add a header of its own.
+pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
+    let from = Mailbox::new(
+        Some(row.from_name.clone()),
+        row.from_addr.parse().with_context(|| format!("sender address {:?}", row.from_addr))?,
+    );
+    let to: Mailbox = row
+        .to_addr
+        .parse()
+        .with_context(|| format!("recipient address {:?}", row.to_addr))?;
+    let mut b = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(crate::parse::clean_line(&row.subject))
+        .message_id(Some(row.message_id.clone()))
+        .date_now()
+        .header(AutoSubmitted(if row.kind == "reply" {
+            "auto-replied"
+        } else {
+            "auto-generated"
+        }))
+        .header(SuppressAutoResponse);
+    if let Some(irt) = &row.in_reply_to {
+        b = b.in_reply_to(irt.clone());
+    }
+    if !row.references.is_empty() {
+        b = b.references(row.references.join(" "));
+    }
+    let body = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(row.body.clone());
+    Ok(b.singlepart(body)?)
+}
+
+/// Writes atomically: a reader never sees half a file.
+async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let name: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .collect();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let target = dir.join(format!("{name}.eml"));
+    tokio::fs::write(&tmp, bytes)
+        .await
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    tokio::fs::rename(&tmp, &target)
+        .await
+        .with_context(|| format!("renaming to {}", target.display()))?;
+    Ok(())
+}
+
+/// Delay before attempt `attempts + 1`: base · 2^attempts, capped, ±20 % jitter
+/// so a queue that failed together does not retry together.
+pub fn backoff(config: &OutboxConfig, attempts: u32) -> Duration {
+    let exp = config.retry_base.saturating_mul(1u32 << attempts.min(20));
+    let capped = exp.min(config.retry_max);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    capped.mul_f64(jitter)
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Drained {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// Sends every row due now, once each.
+pub async fn drain(store: &Store, transport: &Transport, config: &OutboxConfig) -> anyhow::Result<Drained> {
+    let mut done = Drained::default();
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let rows = store.due_outbox(Utc::now(), BATCH).await?;
+        let fresh: Vec<_> = rows.into_iter().filter(|r| seen.insert(r.id)).collect();
+        if fresh.is_empty() {
+            return Ok(done);
+        }
+        for row in fresh {
+            match transport.send(&row).await {
+                Ok(()) => {
+                    tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
+                    store.mark_sent(&row, Utc::now()).await?;
+                    done.sent += 1;
+                }
+                Err(e) if e.permanent || row.attempts + 1 >= config.max_attempts => {
+                    tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
+                    store.mark_failed(&row, Utc::now(), &e.message).await?;
+                    done.failed += 1;
+                }
+                Err(e) => {
+                    let delay = backoff(config, row.attempts);
+                    tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
+                    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                    store.mark_retry(&row, next, &e.message).await?;
+                    done.retrying += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The outbox worker: drains on every wake-up, when a retry falls due, and
+/// periodically, until cancelled.
+pub async fn run(
+    store: Store,
+    transport: Arc<Transport>,
+    config: OutboxConfig,
+    wake: Arc<Notify>,
+    cancel: CancellationToken,
+) {
+    loop {
+        if let Err(e) = drain(&store, &transport, &config).await {
+            tracing::error!(error = %format!("{e:#}"), "outbox pass failed");
+        }
+        let wait = match store.next_outbox_due().await {
+            Ok(Some(due)) => chrono::DateTime::parse_from_rfc3339(&due)
+                .map(|d| (d.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                .unwrap_or(IDLE_RECHECK)
+                .min(IDLE_RECHECK),
+            _ => IDLE_RECHECK,
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> OutboxRow {
+        OutboxRow {
+            id: 1,
+            key: "reply:abc".into(),
+            kind: "reply".into(),
+            case_id: Some(1),
+            from_name: "Agenția de Guvernare Electronică".into(),
+            from_addr: "office@egov.md".into(),
+            to_addr: "ana@primaria.md".into(),
+            subject: "Re: Solicitare [AGE-2026-00001]\r\nBcc: x@evil.md".into(),
+            message_id: "<reply.abc@intake.egov.md>".into(),
+            in_reply_to: Some("<q@primaria.md>".into()),
+            references: vec!["<p@primaria.md>".into(), "<q@primaria.md>".into()],
+            body: "Bună ziua,\nCazul AGE-2026-00001.\n".into(),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn reply_headers() {
+        let text = String::from_utf8(build_message(&row()).unwrap().formatted()).unwrap();
+        assert!(text.contains("Auto-Submitted: auto-replied\r\n"), "{text}");
+        assert!(text.contains("X-Auto-Response-Suppress: All\r\n"), "{text}");
+        assert!(text.contains("Message-ID: <reply.abc@intake.egov.md>\r\n"), "{text}");
+        assert!(text.contains("In-Reply-To: <q@primaria.md>\r\n"), "{text}");
+        assert!(text.contains("References: <p@primaria.md> <q@primaria.md>\r\n"), "{text}");
+        assert!(!text.to_ascii_lowercase().contains("\r\nbcc:"), "{text}");
+        let parsed = mail_parser::MessageParser::default().parse(text.as_bytes()).unwrap();
+        let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
+        assert_eq!(body.trim_end(), "Bună ziua,\nCazul AGE-2026-00001.");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let c = OutboxConfig {
+            max_attempts: 5,
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+        };
+        let first = backoff(&c, 0);
+        assert!(first >= Duration::from_secs(24) && first <= Duration::from_secs(36), "{first:?}");
+        let third = backoff(&c, 2);
+        assert!(third >= Duration::from_secs(96) && third <= Duration::from_secs(144), "{third:?}");
+        assert!(backoff(&c, 30) <= Duration::from_secs(4320));
+    }
+
+    #[tokio::test]
+    async fn file_transport_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Transport::File(dir.path().to_path_buf());
+        t.send(&row()).await.unwrap();
+        t.send(&row()).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+    }
+}

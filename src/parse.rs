@@ -1,0 +1,554 @@
+//! Parse stage: raw RFC 5322 bytes → [`Mail`], the owned, flattened view the
+//! rest of the pipeline works on.
+//!
+//! Parsing is lenient: whatever can be read is kept and every problem becomes
+//! a [`Flag`], never an error. It is also bounded: mail-parser 0.11 recurses
+//! once per nested multipart or attached message and can overflow the stack on
+//! hostile mail, so [`parse`] counts the containers first and falls back to a
+//! headers-only parse past a hard bound, and [`parse_off_thread`] runs it on a
+//! dedicated thread with a large stack, away from the async workers.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use mail_parser::{Addr, Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Containers (multiparts and attached messages) beyond which the body is not
+/// parsed at all: a bound on mail-parser's recursion, far above real mail.
+const HARD_CONTAINER_BOUND: usize = 1000;
+/// Stack for the parser thread; generous because nesting costs stack.
+const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// A problem noticed while parsing. The mail is still recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// No header block could be found; everything is treated as body text.
+    NoHeaders,
+    NoFrom,
+    NoMessageId,
+    NoDate,
+    /// A part's charset or transfer encoding could not be decoded cleanly.
+    EncodingProblem,
+    /// Nested deeper than `limits.max_nesting_depth`; inner parts were skipped.
+    NestingLimit,
+    /// No readable text in the body.
+    EmptyBody,
+}
+
+/// An address as it appeared in a header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+/// One leaf part: an attachment, an inline file, or a part of a forwarded mail.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Where it sits: "2", "3.1" (first part inside the mail attached as part 3).
+    pub location: String,
+    pub name: Option<String>,
+    pub content_type: String,
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// The loop-relevant headers, kept verbatim (lowercased names).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AutoHeaders {
+    pub auto_submitted: Option<String>,
+    pub precedence: Option<String>,
+    pub list_id: Option<String>,
+    pub x_auto_response_suppress: Option<String>,
+    /// `Some("")` for an empty `Return-Path: <>` (a bounce).
+    pub return_path: Option<String>,
+    /// Other markers bulk senders and robots put on their mail.
+    pub other: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mail {
+    pub message_id: Option<String>,
+    pub subject: String,
+    pub from: Option<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    /// The Date header, RFC 3339.
+    pub date: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub auto: AutoHeaders,
+    /// Plain text of the body (HTML converted to text when that is all there is).
+    pub text: String,
+    pub parts: Vec<Part>,
+    pub flags: Vec<Flag>,
+    /// SHA-256 over the mail less the trace headers servers add on delivery,
+    /// so the same mail delivered to two mailboxes hashes the same.
+    pub content_hash: String,
+    pub size: usize,
+}
+
+impl Mail {
+    /// Where an automatic answer goes: Reply-To, else From.
+    pub fn reply_address(&self) -> Option<&Mailbox> {
+        self.reply_to.as_ref().or(self.from.as_ref())
+    }
+
+    fn flag(&mut self, f: Flag) {
+        if !self.flags.contains(&f) {
+            self.flags.push(f);
+        }
+    }
+}
+
+/// Parses on a dedicated thread with a large stack; the async caller awaits it.
+pub async fn parse_off_thread(raw: Arc<Vec<u8>>, max_depth: usize) -> anyhow::Result<Mail> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("parse".into())
+        .stack_size(PARSER_STACK_BYTES)
+        .spawn(move || {
+            let result = std::panic::catch_unwind(|| parse(&raw, max_depth));
+            let _ = tx.send(result);
+        })?;
+    match rx.await? {
+        Ok(mail) => Ok(mail),
+        Err(_) => anyhow::bail!("the mail parser panicked"),
+    }
+}
+
+/// Parses `raw` into a [`Mail`], never failing: problems become flags.
+pub fn parse(raw: &[u8], max_depth: usize) -> Mail {
+    parse_inner(raw, max_depth, false)
+}
+
+/// Only the headers: for mail too large to be read whole.
+pub fn parse_headers_only(raw: &[u8]) -> Mail {
+    parse_inner(raw, 0, true)
+}
+
+fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
+    let content_hash = content_hash(raw);
+    let parser = MessageParser::default();
+    let too_many_containers = !headers_only && count_containers(raw) > HARD_CONTAINER_BOUND;
+    let skip_body = headers_only || too_many_containers;
+    let parsed = if skip_body {
+        // Headers end at the first empty line; no need to hand over the rest.
+        let (head, _) = split_head(raw);
+        parser.parse_headers(&raw[..(head.len() + 4).min(raw.len())])
+    } else {
+        parser.parse(raw)
+    };
+
+    let mut mail = Mail {
+        message_id: None,
+        subject: String::new(),
+        from: None,
+        reply_to: None,
+        to: Vec::new(),
+        cc: Vec::new(),
+        date: None,
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        auto: AutoHeaders::default(),
+        text: String::new(),
+        parts: Vec::new(),
+        flags: Vec::new(),
+        content_hash,
+        size: raw.len(),
+    };
+    if too_many_containers {
+        mail.flag(Flag::NestingLimit);
+    }
+
+    let Some(msg) = parsed else {
+        mail.flag(Flag::NoHeaders);
+        mail.text = String::from_utf8_lossy(raw).into_owned();
+        mail.flag(Flag::NoFrom);
+        mail.flag(Flag::NoMessageId);
+        return mail;
+    };
+
+    mail.message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
+    mail.subject = clean_line(msg.subject().unwrap_or_default());
+    mail.from = msg.from().and_then(first_mailbox);
+    mail.reply_to = msg.reply_to().and_then(first_mailbox);
+    mail.to = msg.to().map(all_mailboxes).unwrap_or_default();
+    mail.cc = msg.cc().map(all_mailboxes).unwrap_or_default();
+    mail.date = msg.date().map(|d| d.to_rfc3339());
+    mail.in_reply_to = ids(msg.in_reply_to());
+    mail.references = ids(msg.references());
+    mail.auto = auto_headers(&msg);
+
+    if mail.from.is_none() {
+        mail.flag(Flag::NoFrom);
+    }
+    if mail.message_id.is_none() {
+        mail.flag(Flag::NoMessageId);
+    }
+    if mail.date.is_none() {
+        mail.flag(Flag::NoDate);
+    }
+
+    if !skip_body {
+        mail.text = msg
+            .body_text(0)
+            .map(Cow::into_owned)
+            .unwrap_or_default();
+        let mut walker = Walker {
+            max_depth,
+            parts: Vec::new(),
+            flags: Vec::new(),
+        };
+        walker.message(&msg, "", 0);
+        mail.parts = walker.parts;
+        for f in walker.flags {
+            mail.flag(f);
+        }
+    }
+    if mail.text.trim().is_empty() && !headers_only {
+        mail.flag(Flag::EmptyBody);
+    }
+    mail.flags.sort();
+    mail
+}
+
+struct Walker {
+    max_depth: usize,
+    parts: Vec<Part>,
+    flags: Vec<Flag>,
+}
+
+impl Walker {
+    /// Collects the leaf parts of `msg` other than its own body text.
+    fn message(&mut self, msg: &Message<'_>, prefix: &str, depth: usize) {
+        if depth > self.max_depth {
+            self.flags.push(Flag::NestingLimit);
+            return;
+        }
+        let body_ids: Vec<u32> = if prefix.is_empty() {
+            msg.text_body.iter().chain(&msg.html_body).copied().collect()
+        } else {
+            Vec::new()
+        };
+        let mut leaf_no = 0;
+        self.part(msg, 0, prefix, depth, &body_ids, &mut leaf_no);
+    }
+
+    fn part(&mut self, msg: &Message<'_>, id: u32, prefix: &str, depth: usize, body_ids: &[u32], leaf_no: &mut usize) {
+        let Some(part) = msg.parts.get(id as usize) else {
+            return;
+        };
+        if part.is_encoding_problem {
+            self.flags.push(Flag::EncodingProblem);
+        }
+        match &part.body {
+            PartType::Multipart(children) => {
+                if depth > self.max_depth {
+                    self.flags.push(Flag::NestingLimit);
+                    return;
+                }
+                for child in children {
+                    self.part(msg, *child, prefix, depth + 1, body_ids, leaf_no);
+                }
+            }
+            PartType::Message(inner) => {
+                *leaf_no += 1;
+                let location = join(prefix, *leaf_no);
+                // Keep the forwarded mail itself too: inspect may look inside it.
+                self.parts.push(leaf(part, &location, inner.raw_message()));
+                self.message(inner, &location, depth + 1);
+            }
+            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+                *leaf_no += 1;
+                let is_body = body_ids.contains(&id) && part.attachment_name().is_none();
+                if is_body {
+                    return;
+                }
+                let location = join(prefix, *leaf_no);
+                self.parts.push(leaf(part, &location, part.contents()));
+            }
+        }
+    }
+}
+
+fn join(prefix: &str, n: usize) -> String {
+    if prefix.is_empty() {
+        n.to_string()
+    } else {
+        format!("{prefix}.{n}")
+    }
+}
+
+fn leaf(part: &MessagePart<'_>, location: &str, data: &[u8]) -> Part {
+    let content_type = part
+        .content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        })
+        .unwrap_or_else(|| "text/plain".into());
+    Part {
+        location: location.to_string(),
+        name: part.attachment_name().map(clean_line),
+        content_type,
+        data: data.to_vec(),
+    }
+}
+
+fn first_mailbox(a: &Address<'_>) -> Option<Mailbox> {
+    a.first().and_then(to_mailbox)
+}
+
+fn all_mailboxes(a: &Address<'_>) -> Vec<Mailbox> {
+    a.iter().filter_map(to_mailbox).collect()
+}
+
+fn to_mailbox(a: &Addr<'_>) -> Option<Mailbox> {
+    let address = a.address()?.trim().to_string();
+    if address.is_empty() {
+        return None;
+    }
+    Some(Mailbox {
+        name: a.name().map(clean_line).filter(|n| !n.is_empty()),
+        address,
+    })
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    let list: Vec<String> = match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter()
+        .map(|id| format!("<{}>", id.trim().trim_matches(['<', '>'])))
+        .filter(|id| id.len() > 2)
+        .collect()
+}
+
+/// Single-line text: no CR/LF or other control characters survive, so a value
+/// can never inject a header into a reply.
+pub fn clean_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+fn auto_headers(msg: &Message<'_>) -> AutoHeaders {
+    let mut auto = AutoHeaders::default();
+    for (name, value) in msg.headers_raw() {
+        let value = value.trim();
+        match name.to_ascii_lowercase().as_str() {
+            "auto-submitted" => auto.auto_submitted = Some(value.to_string()),
+            "precedence" => auto.precedence = Some(value.to_string()),
+            "list-id" => auto.list_id = Some(value.to_string()),
+            "x-auto-response-suppress" => auto.x_auto_response_suppress = Some(value.to_string()),
+            "return-path" => {
+                auto.return_path = Some(value.trim_matches(['<', '>', ' ']).to_string());
+            }
+            n @ ("list-unsubscribe" | "x-autoreply" | "x-autorespond" | "x-loop" | "feedback-id"
+            | "x-mailer-daemon") => auto.other.push(n.to_string()),
+            _ => {}
+        }
+    }
+    auto
+}
+
+/// Headers that servers add on delivery; left out of the content hash.
+const TRACE_HEADERS: &[&str] = &[
+    "received",
+    "return-path",
+    "delivered-to",
+    "x-original-to",
+    "envelope-to",
+    "x-envelope-to",
+    "authentication-results",
+    "received-spf",
+    "dkim-filter",
+];
+
+fn is_trace(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    TRACE_HEADERS.contains(&n.as_str())
+        || n.starts_with("arc-")
+        || n.starts_with("x-spam")
+        || n.starts_with("x-virus")
+        || n.starts_with("x-ms-exchange-organization")
+}
+
+/// SHA-256 (hex) of the mail without trace headers, line endings normalised.
+pub fn content_hash(raw: &[u8]) -> String {
+    let mut h = Sha256::new();
+    let (head, body) = split_head(raw);
+    let mut skipping = false;
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            let name = line.split(|&b| b == b':').next().unwrap_or_default();
+            skipping = is_trace(&String::from_utf8_lossy(name));
+        }
+        if !skipping {
+            h.update(line);
+            h.update(b"\n");
+        }
+    }
+    h.update(b"\n");
+    for line in body.split(|&b| b == b'\n') {
+        h.update(line.strip_suffix(b"\r").unwrap_or(line));
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
+
+fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
+    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, 4));
+    let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2));
+    match (crlf, lf) {
+        (Some(a), Some(b)) => {
+            let (p, n) = if a.0 < b.0 { a } else { b };
+            (&raw[..p], &raw[p + n..])
+        }
+        (Some((p, n)), None) | (None, Some((p, n))) => (&raw[..p], &raw[p + n..]),
+        (None, None) => (raw, &[]),
+    }
+}
+
+/// Upper bound on the number of multipart/message containers: each one needs
+/// a Content-Type naming it, so counting those names bounds the nesting.
+fn count_containers(raw: &[u8]) -> usize {
+    let lower = |b: &u8| b.to_ascii_lowercase();
+    let needles: [&[u8]; 3] = [b"multipart/", b"message/rfc822", b"message/global"];
+    let mut count = 0;
+    let mut i = 0;
+    while i < raw.len() {
+        let b = lower(&raw[i]);
+        if b == b'm' {
+            for n in needles {
+                if raw.len() - i >= n.len() && raw[i..i + n.len()].iter().map(lower).eq(n.iter().copied()) {
+                    count += 1;
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMPLE: &[u8] = b"From: Ana Popescu <ana@primaria.md>\r\n\
+To: office@egov.md\r\n\
+Subject: Solicitare de integrare MPass\r\n\
+Message-ID: <abc@primaria.md>\r\n\
+Date: Tue, 24 Nov 2026 10:00:00 +0200\r\n\
+\r\n\
+Buna ziua,\r\nSolicitam integrarea.\r\n";
+
+    #[test]
+    fn simple_mail() {
+        let m = parse(SIMPLE, 20);
+        assert_eq!(m.subject, "Solicitare de integrare MPass");
+        assert_eq!(m.message_id.as_deref(), Some("<abc@primaria.md>"));
+        assert_eq!(m.from.as_ref().unwrap().address, "ana@primaria.md");
+        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Ana Popescu"));
+        assert!(m.text.contains("Solicitam integrarea"));
+        assert!(m.parts.is_empty());
+        assert!(m.flags.is_empty(), "{:?}", m.flags);
+    }
+
+    #[test]
+    fn trace_headers_do_not_change_the_hash() {
+        let mut delivered = b"Return-Path: <ana@primaria.md>\r\nDelivered-To: support.mpass@egov.md\r\nReceived: from x by y; Tue, 24 Nov 2026 10:00:01 +0200\r\n".to_vec();
+        delivered.extend_from_slice(SIMPLE);
+        assert_eq!(content_hash(SIMPLE), content_hash(&delivered));
+        let lf: Vec<u8> = SIMPLE.iter().copied().filter(|b| *b != b'\r').collect();
+        assert_eq!(content_hash(SIMPLE), content_hash(&lf));
+        let other = String::from_utf8_lossy(SIMPLE).replace("integrarea", "integrare");
+        assert_ne!(content_hash(SIMPLE), content_hash(other.as_bytes()));
+    }
+
+    #[test]
+    fn garbage_is_flagged_not_fatal() {
+        for raw in [&b""[..], b"\x00\x01\x02 not a mail", b"\r\n\r\n", &[0xff; 300]] {
+            let m = parse(raw, 20);
+            assert!(m.flags.contains(&Flag::NoFrom), "{raw:?} {:?}", m.flags);
+        }
+    }
+
+    #[test]
+    fn subject_cannot_carry_header_injection() {
+        let raw = b"From: a@b.md\r\nSubject: =?utf-8?q?hi=0D=0ABcc:_victim@x.md?=\r\n\r\nbody\r\n";
+        let m = parse(raw, 20);
+        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'), "{:?}", m.subject);
+    }
+
+    #[test]
+    fn attachments_and_forwarded_mail_are_flattened() {
+        let raw = b"From: a@b.md\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
+--X\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n\xcf\xf0\xe8\xe2\xe5\xf2\r\n\
+--X\r\nContent-Type: application/octet-stream; name=\"cert.cer\"\r\nContent-Disposition: attachment; filename=\"cert.cer\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n\
+--X\r\nContent-Type: message/rfc822\r\n\r\n\
+From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\r\n\r\n\
+--Y\r\nContent-Type: text/plain\r\n\r\ninner text\r\n\
+--Y\r\nContent-Type: application/pdf; name=\"acord.pdf\"\r\n\r\n%PDF-1.4\r\n\
+--Y--\r\n\
+--X--\r\n";
+        let m = parse(raw, 20);
+        assert_eq!(m.text.trim(), "Привет");
+        let names: Vec<_> = m.parts.iter().map(|p| (p.location.as_str(), p.name.as_deref())).collect();
+        assert!(names.contains(&("2", Some("cert.cer"))), "{names:?}");
+        let cert = m.parts.iter().find(|p| p.location == "2").unwrap();
+        assert_eq!(cert.data, vec![0, 1, 2]);
+        assert!(m.parts.iter().any(|p| p.content_type == "message/rfc822"), "{names:?}");
+        assert!(names.iter().any(|(_, n)| *n == Some("acord.pdf")), "{names:?}");
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let depth = 40;
+        let mut raw = String::new();
+        for i in 0..depth {
+            raw.push_str(&format!("From: a@b.md\r\nSubject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n"));
+        }
+        raw.push_str("From: a@b.md\r\nSubject: core\r\n\r\ncore\r\n");
+        let m = parse(raw.as_bytes(), 5);
+        assert!(m.flags.contains(&Flag::NestingLimit), "{:?}", m.flags);
+
+        let mut hostile = String::from("From: a@b.md\r\nSubject: bomb\r\n");
+        for _ in 0..(HARD_CONTAINER_BOUND + 1) {
+            hostile.push_str("Content-Type: message/rfc822\r\n\r\n");
+        }
+        let m = parse(hostile.as_bytes(), 5);
+        assert!(m.flags.contains(&Flag::NestingLimit));
+        assert_eq!(m.subject, "bomb");
+    }
+
+    #[tokio::test]
+    async fn deep_nesting_off_thread_does_not_overflow() {
+        let mut raw = String::new();
+        for _ in 0..900 {
+            raw.push_str("Content-Type: message/rfc822\r\n\r\n");
+        }
+        raw.push_str("From: a@b.md\r\n\r\nx\r\n");
+        let m = parse_off_thread(Arc::new(raw.into_bytes()), 20).await.unwrap();
+        assert!(m.flags.contains(&Flag::NestingLimit));
+    }
+}

@@ -1,0 +1,341 @@
+//! The rules folder: everything about the procedure that AGE may change
+//! without a new build — who never gets an automatic answer, and the reply
+//! templates in every language.
+//!
+//! Layout:
+//! - `rules.toml`: loop-guard addresses and reply settings;
+//! - `templates/{ro,ru,en}/<name>.txt`: replies to beneficiaries;
+//! - `templates/staff/<name>.txt`: messages to AGE staff.
+//!
+//! [`Rules::load`] checks all of it at once and names file and line for each
+//! problem, so `egov-intake check` can report every mistake in one run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{ConfigError, ConfigErrors, Locator};
+
+/// Languages a beneficiary may be answered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Ro,
+    Ru,
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 3] = [Language::Ro, Language::Ru, Language::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Ro => "ro",
+            Language::Ru => "ru",
+            Language::En => "en",
+        }
+    }
+}
+
+/// Templates every rules folder must have, with the variables each may use.
+pub const BENEFICIARY_TEMPLATES: &[(&str, &[&str])] = &[
+    ("received", REPLY_VARS),
+    ("followup", REPLY_VARS),
+    ("rejected", REPLY_VARS),
+];
+pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[("quarantined", STAFF_VARS)];
+
+/// Variables a reply template can use (filled by `decide`).
+pub const REPLY_VARS: &[&str] = &[
+    "case_number",
+    "subject",
+    "sender_name",
+    "sender_address",
+    "mailbox_address",
+    "service",
+    "stage",
+    "received_at",
+    "attachments",
+    "problems",
+    "reason",
+];
+/// Variables a staff template can use.
+pub const STAFF_VARS: &[&str] = &[
+    "mailbox",
+    "sender_address",
+    "subject",
+    "message_id",
+    "reason",
+    "spool_path",
+    "received_at",
+];
+
+/// A loaded, checked rules folder. Cheap to clone and share.
+#[derive(Clone)]
+pub struct Rules {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    never_reply_to: Vec<String>,
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rules").field("dir", &self.inner.dir).finish()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default)]
+    loop_guard: RawLoopGuard,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLoopGuard {
+    #[serde(default)]
+    never_reply_to: Vec<String>,
+}
+
+impl Rules {
+    /// Loads and checks `dir`; every problem is reported, with file and line.
+    pub fn load(dir: &Path) -> Result<Rules, ConfigErrors> {
+        let mut errors = Vec::new();
+        let rules_file = dir.join("rules.toml");
+        let raw = match std::fs::read_to_string(&rules_file) {
+            Ok(text) => {
+                let loc = Locator::new(&rules_file, &text);
+                match toml::from_str::<RawRules>(&text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        errors.push(loc.toml(&e));
+                        RawRules::default()
+                    }
+                }
+            }
+            Err(e) => {
+                errors.push(ConfigError {
+                    file: rules_file.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("cannot read: {e}"),
+                });
+                RawRules::default()
+            }
+        };
+
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Plain-text mail: nothing to escape, and `{{ x }}` must print x as is.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_keep_trailing_newline(true);
+
+        let mut wanted: Vec<(String, &[&str])> = Vec::new();
+        for lang in Language::ALL {
+            for (name, vars) in BENEFICIARY_TEMPLATES {
+                wanted.push((format!("{}/{name}.txt", lang.code()), vars));
+            }
+        }
+        for (name, vars) in STAFF_TEMPLATES {
+            wanted.push((format!("staff/{name}.txt"), vars));
+        }
+        for (name, vars) in wanted {
+            let path = dir.join("templates").join(&name);
+            let source = match std::fs::read_to_string(&path) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(ConfigError {
+                        file: path,
+                        line: None,
+                        column: None,
+                        message: format!("missing template: {e}"),
+                    });
+                    continue;
+                }
+            };
+            let loc = Locator::new(&path, &source);
+            if let Err(e) = env.add_template_owned(name.clone(), source.clone()) {
+                let line = e.line();
+                errors.push(ConfigError {
+                    file: path.clone(),
+                    line,
+                    column: None,
+                    message: format!("template syntax: {}", e.detail().unwrap_or("invalid")),
+                });
+                continue;
+            }
+            let tmpl = env.get_template(&name).expect("just added");
+            let allowed: BTreeSet<&str> = vars.iter().copied().collect();
+            for var in tmpl.undeclared_variables(false) {
+                if !allowed.contains(var.as_str()) {
+                    let offset = source.find(var.as_str()).unwrap_or(0);
+                    errors.push(loc.at(
+                        offset,
+                        format!(
+                            "unknown template variable {var:?}; known: {}",
+                            vars.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+
+        if errors.is_empty() {
+            Ok(Rules {
+                inner: Arc::new(Inner {
+                    dir: dir.to_path_buf(),
+                    never_reply_to: raw
+                        .loop_guard
+                        .never_reply_to
+                        .into_iter()
+                        .map(|p| p.to_ascii_lowercase())
+                        .collect(),
+                    env,
+                }),
+            })
+        } else {
+            Err(ConfigErrors(errors))
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Address patterns (`*` wildcards, lowercase) that never get an automatic reply.
+    pub fn never_reply_to(&self) -> &[String] {
+        &self.inner.never_reply_to
+    }
+
+    /// Renders `templates/<lang>/<name>.txt` (or `staff/<name>.txt` with `lang = None`).
+    pub fn render(
+        &self,
+        lang: Option<Language>,
+        name: &str,
+        vars: &BTreeMap<&str, minijinja::Value>,
+    ) -> anyhow::Result<String> {
+        let folder = lang.map_or("staff", Language::code);
+        let key = format!("{folder}/{name}.txt");
+        let tmpl = self.inner.env.get_template(&key)?;
+        Ok(tmpl.render(vars)?)
+    }
+}
+
+/// Shell-style match of `*` wildcards, for loop-guard address patterns.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == t[ti] || p[pi] == b'?') {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == b'*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules")
+    }
+
+    #[test]
+    fn shipped_rules_load() {
+        let rules = Rules::load(&shipped()).unwrap();
+        assert!(rules.never_reply_to().iter().any(|p| p == "mailer-daemon@*"));
+    }
+
+    #[test]
+    fn wildcard() {
+        for (p, t, want) in [
+            ("mailer-daemon@*", "mailer-daemon@mx.example.com", true),
+            ("no*reply@*", "no-reply@gov.md", true),
+            ("no*reply@*", "noreply@gov.md", true),
+            ("no*reply@*", "ana@gov.md", false),
+            ("*", "", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+        ] {
+            assert_eq!(wildcard_match(p, t), want, "{p} ~ {t}");
+        }
+    }
+
+    #[test]
+    fn check_reports_missing_templates_bad_syntax_and_unknown_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = |from: &Path, to: &Path| {
+            for entry in std::fs::read_dir(from).unwrap() {
+                let entry = entry.unwrap();
+                let target = to.join(entry.file_name());
+                if entry.file_type().unwrap().is_dir() {
+                    std::fs::create_dir_all(&target).unwrap();
+                    for f in std::fs::read_dir(entry.path()).unwrap() {
+                        let f = f.unwrap();
+                        if f.file_type().unwrap().is_dir() {
+                            let t2 = target.join(f.file_name());
+                            std::fs::create_dir_all(&t2).unwrap();
+                            for g in std::fs::read_dir(f.path()).unwrap() {
+                                let g = g.unwrap();
+                                std::fs::copy(g.path(), t2.join(g.file_name())).unwrap();
+                            }
+                        } else {
+                            std::fs::copy(f.path(), target.join(f.file_name())).unwrap();
+                        }
+                    }
+                } else {
+                    std::fs::copy(entry.path(), target).unwrap();
+                }
+            }
+        };
+        copy(&shipped(), dir.path());
+        let t = dir.path().join("templates");
+        std::fs::remove_file(t.join("ru/followup.txt")).unwrap();
+        std::fs::write(t.join("en/received.txt"), "Hello\n{{ case_numbr }}\n").unwrap();
+        std::fs::write(t.join("ro/received.txt"), "Salut {% if %}\n").unwrap();
+        std::fs::write(dir.path().join("rules.toml"), "[loop_guard]\nnever = 1\n").unwrap();
+
+        let errors = Rules::load(dir.path()).unwrap_err().0;
+        let text = ConfigErrors(errors.clone()).to_string();
+        assert_eq!(errors.len(), 4, "{text}");
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("rules.toml") && e.line == Some(2)),
+            "{text}"
+        );
+        assert!(errors.iter().any(|e| e.file.ends_with("ru/followup.txt")), "{text}");
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("en/received.txt")
+                && e.line == Some(2)
+                && e.message.contains("case_numbr")),
+            "{text}"
+        );
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("ro/received.txt") && e.line == Some(1)),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Sources: where mail comes from. One task per mailbox: IMAP (IDLE with a
+//! polling fallback) or a local Maildir. Each hands raw mail to the
+//! [`Pipeline`](crate::pipeline::Pipeline) and acknowledges it on the
+//! server — moved to Processed or Quarantine — only after the commit.
+
+pub mod imap;
+pub mod maildir;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{MailboxConfig, SourceConfig};
+use crate::pipeline::Pipeline;
+
+/// Jittered exponential backoff for reconnects: 1 s, 2 s, 4 s … capped at 60 s,
+/// each ±25 %, so many instances do not hammer a recovering server together.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    pub const RECONNECT_MIN: Duration = Duration::from_secs(1);
+    pub const RECONNECT_MAX: Duration = Duration::from_secs(60);
+
+    pub fn new(min: Duration, max: Duration) -> Backoff {
+        Backoff { min, max, current: min }
+    }
+
+    pub fn reconnect() -> Backoff {
+        Backoff::new(Self::RECONNECT_MIN, Self::RECONNECT_MAX)
+    }
+
+    /// The next delay to wait.
+    pub fn next_delay(&mut self) -> Duration {
+        let base = self.current;
+        self.current = (self.current * 2).min(self.max);
+        base.mul_f64(rand::rng().random_range(0.75..1.25)).min(self.max)
+    }
+
+    pub fn reset(&mut self) {
+        self.current = self.min;
+    }
+}
+
+/// Watches one mailbox until cancelled.
+pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cancel: CancellationToken) {
+    match mailbox.source.clone() {
+        SourceConfig::Imap(cfg) => imap::run(pipeline, mailbox, cfg, cancel).await,
+        SourceConfig::Maildir(cfg) => maildir::run(pipeline, mailbox, cfg, cancel).await,
+    }
+}
+
+/// Processes everything waiting in one mailbox, then returns (`run --once`).
+pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig) -> anyhow::Result<usize> {
+    match &mailbox.source {
+        SourceConfig::Imap(cfg) => imap::drain(pipeline, mailbox, cfg).await,
+        SourceConfig::Maildir(cfg) => maildir::drain(pipeline, mailbox, cfg).await,
+    }
+}
+
+/// Sleeps, or returns false at once when cancelled.
+pub async fn pause(cancel: &CancellationToken, d: Duration) -> bool {
+    tokio::select! {
+        _ = cancel.cancelled() => false,
+        _ = tokio::time::sleep(d) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn backoff_doubles_with_jitter_up_to_a_minute() {
+        let mut b = Backoff::reconnect();
+        let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
+        assert!(delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250));
+        assert!(delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500));
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
+        assert!(delays[9] >= Duration::from_secs(45));
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(1250));
+
+        // pause() honours cancellation without waiting out the delay.
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        assert!(!pause(&cancel, Duration::from_secs(3600)).await);
+        let fresh = CancellationToken::new();
+        assert!(pause(&fresh, Duration::from_secs(3600)).await);
+    }
+}

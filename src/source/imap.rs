@@ -1,0 +1,317 @@
+//! IMAP source: one task per mailbox, holding an `Option<Session>` and
+//! reconnecting with jittered backoff. On each connection it processes every
+//! mail in the folder (processed mail has been moved out, so what is left is
+//! work), then waits in IDLE — or polls, on servers without IDLE — and
+//! fetches what is newer than the stored (UIDVALIDITY, last UID).
+//!
+//! Acknowledgement happens only after the commit: `\Seen` plus a move to the
+//! Processed folder, or a move to Quarantine (left unseen). Every command
+//! runs under `command_timeout`.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::{Client, Session};
+use futures::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+
+use super::Backoff;
+use crate::config::{ImapConfig, MailboxConfig, Secret, TlsMode};
+use crate::decide::Disposition;
+use crate::pipeline::Pipeline;
+
+/// Slack on top of the IDLE inactivity timeout before the outer cap fires:
+/// `wait_with_timeout` restarts its clock on every server keep-alive, so
+/// only an outer timeout bounds one IDLE for certain.
+const IDLE_OUTER_SLACK: Duration = Duration::from_secs(30);
+
+/// Anything an IMAP session can run over: TLS, or plain TCP on loopback.
+pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapStream for T {}
+
+type ImapSession = Session<Box<dyn ImapStream>>;
+
+/// What the server can do, read once per connection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Caps {
+    idle: bool,
+    mv: bool,
+    uidplus: bool,
+}
+
+pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cfg: ImapConfig, cancel: CancellationToken) {
+    let mut backoff = Backoff::reconnect();
+    let mut session: Option<(ImapSession, Caps)> = None;
+    loop {
+        if cancel.is_cancelled() {
+            if let Some((mut s, _)) = session.take() {
+                let _ = timeout(cfg.command_timeout, s.logout()).await;
+            }
+            return;
+        }
+        let (s, caps) = match session.take() {
+            Some(s) => s,
+            None => match connect(&cfg).await {
+                Ok(s) => {
+                    tracing::info!(mailbox = %mailbox.name, host = %cfg.host, idle = s.1.idle, "connected");
+                    s
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(mailbox = %mailbox.name, error = %format!("{e:#}"), retry_in = ?delay, "cannot connect");
+                    if !super::pause(&cancel, delay).await {
+                        return;
+                    }
+                    continue;
+                }
+            },
+        };
+        match serve(&pipeline, &mailbox, &cfg, s, caps, &cancel).await {
+            Ok(s) => {
+                backoff.reset();
+                session = Some((s, caps));
+            }
+            Err(e) => {
+                let delay = backoff.next_delay();
+                tracing::warn!(mailbox = %mailbox.name, error = %format!("{e:#}"), retry_in = ?delay, "connection lost, reconnecting");
+                if !super::pause(&cancel, delay).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One round on a live session: sync, then wait for news (IDLE or poll).
+async fn serve(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    cfg: &ImapConfig,
+    mut s: ImapSession,
+    caps: Caps,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ImapSession> {
+    sync(pipeline, mailbox, cfg, &mut s, caps).await?;
+    if cancel.is_cancelled() {
+        return Ok(s);
+    }
+    if caps.idle && cfg.idle {
+        idle(s, cfg, cancel).await
+    } else {
+        super::pause(cancel, cfg.poll_interval).await;
+        Ok(s)
+    }
+}
+
+/// Processes everything waiting, once, then logs out (`run --once`).
+pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig, cfg: &ImapConfig) -> anyhow::Result<usize> {
+    let (mut s, caps) = connect(cfg).await?;
+    let n = sync(pipeline, mailbox, cfg, &mut s, caps).await?;
+    let _ = timeout(cfg.command_timeout, s.logout()).await;
+    Ok(n)
+}
+
+async fn cmd<T, E: Into<anyhow::Error>>(
+    cfg: &ImapConfig,
+    what: &str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
+    match timeout(cfg.command_timeout, f).await {
+        Ok(r) => r.map_err(Into::into).with_context(|| format!("IMAP {what}")),
+        Err(_) => bail!("IMAP {what} timed out after {:?}", cfg.command_timeout),
+    }
+}
+
+async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
+    let tcp = cmd(cfg, "connect", TcpStream::connect((cfg.host.as_str(), cfg.port)))
+        .await
+        .with_context(|| format!("{}:{}", cfg.host, cfg.port))?;
+    tcp.set_nodelay(true)?;
+    let stream: Box<dyn ImapStream> = match cfg.tls {
+        TlsMode::Implicit => Box::new(tls(cfg, tcp).await?),
+        TlsMode::Starttls => {
+            let mut client = Client::new(tcp);
+            greeting(cfg, &mut client).await?;
+            cmd(cfg, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+            Box::new(tls(cfg, client.into_inner()).await?)
+        }
+        TlsMode::Plain => Box::new(tcp),
+    };
+    let mut client = Client::new(stream);
+    // After STARTTLS the server sends no second greeting.
+    if cfg.tls != TlsMode::Starttls {
+        greeting(cfg, &mut client).await?;
+    }
+    let password = Secret::resolve(&cfg.password)?;
+    let mut session = match timeout(cfg.command_timeout, client.login(&cfg.username, password.expose())).await {
+        Ok(Ok(s)) => s,
+        // The error names the user, never the password.
+        Ok(Err((e, _))) => bail!("IMAP login as {} failed: {e}", cfg.username),
+        Err(_) => bail!("IMAP login timed out"),
+    };
+    let capabilities = cmd(cfg, "CAPABILITY", session.capabilities()).await?;
+    let caps = Caps {
+        idle: capabilities.has_str("IDLE"),
+        mv: capabilities.has_str("MOVE"),
+        uidplus: capabilities.has_str("UIDPLUS"),
+    };
+    for folder in [&cfg.processed_folder, &cfg.quarantine_folder] {
+        // Fails harmlessly when the folder exists already.
+        let _ = timeout(cfg.command_timeout, session.create(folder)).await;
+    }
+    Ok((session, caps))
+}
+
+async fn greeting<T: ImapStream>(cfg: &ImapConfig, client: &mut Client<T>) -> anyhow::Result<()> {
+    match timeout(cfg.command_timeout, client.read_response()).await {
+        Ok(Ok(Some(_))) => Ok(()),
+        Ok(Ok(None)) => bail!("server closed the connection before its greeting"),
+        Ok(Err(e)) => Err(e).context("reading the IMAP greeting"),
+        Err(_) => bail!("no IMAP greeting within {:?}", cfg.command_timeout),
+    }
+}
+
+async fn tls(cfg: &ImapConfig, tcp: TcpStream) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let config = crate::tls::client_config(cfg.ca_file.as_deref())?;
+    let name = rustls_pki_types::ServerName::try_from(cfg.host.clone())
+        .with_context(|| format!("{:?} is not a valid TLS server name", cfg.host))?;
+    cmd(cfg, "TLS handshake", tokio_rustls::TlsConnector::from(config).connect(name, tcp)).await
+}
+
+/// Processes every waiting mail in `cfg.folder`, oldest first.
+async fn sync(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    cfg: &ImapConfig,
+    s: &mut ImapSession,
+    caps: Caps,
+) -> anyhow::Result<usize> {
+    let selected = cmd(cfg, "SELECT", s.select(&cfg.folder)).await?;
+    let uidvalidity = selected.uid_validity.unwrap_or(0);
+    let last = match pipeline.store.sync_state(&mailbox.name).await? {
+        Some((v, last)) if v == uidvalidity => last,
+        Some((v, _)) => {
+            tracing::warn!(mailbox = %mailbox.name, old = v, new = uidvalidity, "UIDVALIDITY changed: starting over");
+            0
+        }
+        None => 0,
+    };
+    // Everything still in the folder is work: processed mail was moved out.
+    // The (UIDVALIDITY, UID) state only orders it and spots the new.
+    let mut uids: Vec<u32> = cmd(cfg, "UID SEARCH", s.uid_search("ALL")).await?.into_iter().collect();
+    uids.sort_unstable();
+    let mut done = 0;
+    let mut high = last;
+    for uid in uids {
+        let key = format!("imap:{uidvalidity}:{uid}");
+        let (raw, size) = fetch(cfg, s, uid, pipeline.config.limits.max_message_bytes).await?;
+        let Some(raw) = raw else {
+            // Expunged by somebody else meanwhile.
+            continue;
+        };
+        let report = pipeline.process(mailbox, &key, raw, size).await?;
+        acknowledge(cfg, s, caps, uid, &report.disposition).await?;
+        high = high.max(uid);
+        done += 1;
+    }
+    if high != last || pipeline.store.sync_state(&mailbox.name).await?.is_none() {
+        pipeline.store.set_sync_state(&mailbox.name, uidvalidity, high).await?;
+    }
+    Ok(done)
+}
+
+/// Fetches one mail without setting \Seen. Over the size limit only the
+/// header is downloaded.
+async fn fetch(
+    cfg: &ImapConfig,
+    s: &mut ImapSession,
+    uid: u32,
+    max_bytes: usize,
+) -> anyhow::Result<(Option<Vec<u8>>, usize)> {
+    let set = uid.to_string();
+    let sizes: Vec<_> = cmd(cfg, "UID FETCH size", async {
+        s.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    let Some(size) = sizes.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size) else {
+        return Ok((None, 0));
+    };
+    let size = size as usize;
+    let query = if size > max_bytes { "(UID BODY.PEEK[HEADER])" } else { "(UID BODY.PEEK[])" };
+    let fetched: Vec<_> = cmd(cfg, "UID FETCH body", async {
+        s.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await
+    })
+    .await?;
+    let raw = fetched
+        .iter()
+        .find(|f| f.uid == Some(uid))
+        .and_then(|f| if size > max_bytes { f.header() } else { f.body() })
+        .map(<[u8]>::to_vec);
+    Ok((raw, size))
+}
+
+async fn acknowledge(
+    cfg: &ImapConfig,
+    s: &mut ImapSession,
+    caps: Caps,
+    uid: u32,
+    disposition: &Disposition,
+) -> anyhow::Result<()> {
+    let set = uid.to_string();
+    let target = match disposition {
+        Disposition::Processed => {
+            cmd(cfg, "UID STORE \\Seen", async {
+                s.uid_store(&set, "+FLAGS (\\Seen)").await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            &cfg.processed_folder
+        }
+        // Left unseen so staff notice it.
+        Disposition::Quarantine(_) => &cfg.quarantine_folder,
+    };
+    if caps.mv {
+        cmd(cfg, "UID MOVE", s.uid_mv(&set, target)).await?;
+    } else {
+        cmd(cfg, "UID COPY", s.uid_copy(&set, target)).await?;
+        cmd(cfg, "UID STORE \\Deleted", async {
+            s.uid_store(&set, "+FLAGS (\\Deleted)").await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        if caps.uidplus {
+            cmd(cfg, "UID EXPUNGE", async { s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await }).await?;
+        } else {
+            cmd(cfg, "EXPUNGE", async { s.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Waits in IDLE until the server reports news, the IDLE times out, or we
+/// are cancelled; the session comes back after DONE.
+async fn idle(s: ImapSession, cfg: &ImapConfig, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+    let mut handle = s.idle();
+    cmd(cfg, "IDLE", handle.init()).await?;
+    let outcome = {
+        let (wait, _stop) = handle.wait_with_timeout(cfg.idle_timeout);
+        tokio::select! {
+            r = timeout(cfg.idle_timeout + IDLE_OUTER_SLACK, wait) => match r {
+                Ok(Ok(resp)) => Some(resp),
+                Ok(Err(e)) => return Err(e).context("IMAP IDLE"),
+                Err(_) => Some(IdleResponse::Timeout),
+            },
+            _ = cancel.cancelled() => None,
+        }
+    };
+    match &outcome {
+        Some(IdleResponse::NewData(_)) => tracing::debug!("IDLE: news from the server"),
+        Some(IdleResponse::Timeout) => tracing::debug!("IDLE timed out; re-issuing"),
+        Some(IdleResponse::ManualInterrupt) | None => {}
+    }
+    cmd(cfg, "DONE", handle.done()).await
+}

@@ -1,0 +1,121 @@
+//! Maildir source, the embedded default: mail delivered into `new/` is
+//! processed, then moved to `cur/` with the Seen flag — or into the
+//! `.Quarantine` sub-Maildir — only after the commit. `new/` is watched with
+//! inotify and rescanned every `poll_interval` in case an event is missed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use notify::Watcher as _;
+use tokio_util::sync::CancellationToken;
+
+use super::Backoff;
+use crate::config::{MailboxConfig, MaildirConfig};
+use crate::decide::Disposition;
+use crate::pipeline::Pipeline;
+
+/// Sub-Maildir (Maildir++ naming) that quarantined mail moves to.
+pub const QUARANTINE: &str = ".Quarantine";
+
+pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cfg: MaildirConfig, cancel: CancellationToken) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    // Keep the watcher alive for the life of the task.
+    let _watcher = match watch(&cfg.path, tx) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(mailbox = %mailbox.name, error = %format!("{e:#}"), "no file-system events; polling only");
+            None
+        }
+    };
+    let mut backoff = Backoff::reconnect();
+    loop {
+        let wait = match drain(&pipeline, &mailbox, &cfg).await {
+            Ok(_) => {
+                backoff.reset();
+                cfg.poll_interval
+            }
+            Err(e) => {
+                tracing::error!(mailbox = %mailbox.name, error = %format!("{e:#}"), "maildir pass failed");
+                backoff.next_delay()
+            }
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = rx.recv() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+fn watch(path: &Path, tx: tokio::sync::mpsc::Sender<()>) -> anyhow::Result<notify::RecommendedWatcher> {
+    ensure_maildir(path)?;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            // A full channel already holds a wake-up; one is enough.
+            let _ = tx.try_send(());
+        }
+    })?;
+    watcher.watch(&path.join("new"), notify::RecursiveMode::NonRecursive)?;
+    Ok(watcher)
+}
+
+pub fn ensure_maildir(path: &Path) -> anyhow::Result<()> {
+    for sub in ["new", "cur", "tmp"] {
+        let dir = path.join(sub);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// One pass over `new/`, oldest first. Stops at the first transient error,
+/// leaving that mail where it is for the next pass.
+pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig, cfg: &MaildirConfig) -> anyhow::Result<usize> {
+    ensure_maildir(&cfg.path)?;
+    let mut names: Vec<String> = std::fs::read_dir(cfg.path.join("new"))
+        .with_context(|| format!("reading {}", cfg.path.join("new").display()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    // Maildir names start with the delivery time, so name order is arrival order.
+    names.sort();
+    let mut done = 0;
+    for name in names {
+        let path = cfg.path.join("new").join(&name);
+        let raw = match tokio::fs::read(&path).await {
+            Ok(raw) => raw,
+            // Taken by another reader meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let unique = name.split(':').next().unwrap_or(&name);
+        let key = format!("maildir:{unique}");
+        let size = raw.len();
+        let report = pipeline.process(mailbox, &key, raw, size).await?;
+        acknowledge(&cfg.path, &name, unique, &report.disposition)?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Moves a processed mail out of `new/`.
+fn acknowledge(root: &Path, name: &str, unique: &str, disposition: &Disposition) -> anyhow::Result<()> {
+    let target_root: PathBuf = match disposition {
+        Disposition::Processed => root.to_path_buf(),
+        Disposition::Quarantine(_) => {
+            let q = root.join(QUARANTINE);
+            ensure_maildir(&q)?;
+            q
+        }
+    };
+    let flags = match disposition {
+        Disposition::Processed => ":2,S",
+        // Left unseen so staff notice it.
+        Disposition::Quarantine(_) => ":2,",
+    };
+    let from = root.join("new").join(name);
+    let to = target_root.join("cur").join(format!("{unique}{flags}"));
+    std::fs::rename(&from, &to).with_context(|| format!("moving {} to {}", from.display(), to.display()))
+}

@@ -1,0 +1,768 @@
+//! Store: the database. Every query lives here, so the callers never see
+//! SQL and a PostgreSQL backend can be added behind the same methods.
+//!
+//! One mail is recorded in ONE transaction ([`Store::begin`] → [`Tx::history`]
+//! → [`Tx::allocate_case_number`] → [`Tx::record`] → [`Tx::commit`]); the source
+//! acknowledges the mail on the server only after that commit. SQLite runs in
+//! WAL mode with `synchronous = FULL`, so a commit that returned survives a
+//! power cut — the guarantee the acknowledgement relies on.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use crate::decide::{CaseAction, CaseRef, Decision, Disposition, History, Threading, subject_tag};
+use crate::inspect::Inspection;
+use crate::parse::Mail;
+use crate::rules::Language;
+use crate::util::timestamp;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// A write transaction holding SQLite's write lock from its first statement
+/// (`BEGIN IMMEDIATE`), so the reads that feed a decision cannot go stale.
+pub struct Tx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+/// Everything that is written for one mail.
+pub struct Record<'a> {
+    pub mailbox: &'a str,
+    pub source_key: &'a str,
+    pub mail: &'a Mail,
+    pub inspection: &'a Inspection,
+    pub threading: &'a Threading,
+    pub decision: &'a Decision,
+    /// The raw bytes, stored only when the decision allows it.
+    pub raw: &'a [u8],
+    pub spool_path: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub message: i64,
+    pub case_id: Option<i64>,
+    pub case_number: Option<String>,
+    pub new_case: bool,
+    pub queued: usize,
+}
+
+/// One line of `cases list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub number: String,
+    pub service: String,
+    pub stage: String,
+    pub status: String,
+    pub subject: String,
+    pub institution: Option<String>,
+    pub idno: Option<String>,
+    pub language: Option<String>,
+    pub opened_by: Option<String>,
+    pub mailbox: String,
+    pub assigned_to: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub messages: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub participants: Vec<String>,
+    pub messages: Vec<MessageSummary>,
+    pub events: Vec<EventRow>,
+    pub outbox: Vec<OutboxSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSummary {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: String,
+    pub received_at: String,
+    pub status: String,
+    pub flags: serde_json::Value,
+    pub raw_stored: bool,
+    pub deliveries: Vec<String>,
+    pub attachments: Vec<AttachmentSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentSummary {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxSummary {
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub created_at: String,
+    pub attempts: i64,
+    pub sent_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// A queued mail, as the outbox worker sends it.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub key: String,
+    pub kind: String,
+    pub case_id: Option<i64>,
+    pub from_name: String,
+    pub from_addr: String,
+    pub to_addr: String,
+    pub subject: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    pub body: String,
+    pub attempts: u32,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies pending migrations.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database URL {url:?}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let filename = options.get_filename();
+        if filename != Path::new(":memory:")
+            && let Some(parent) = filename.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating database folder {}", parent.display()))?;
+        }
+        let in_memory = url.contains(":memory:") || filename == Path::new(":memory:");
+        let pool = SqlitePoolOptions::new()
+            // One in-memory database lives only as long as its one connection.
+            .max_connections(if in_memory { 1 } else { 4 })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening database {url}"))?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .context("applying database migrations")?;
+        Ok(Store { pool })
+    }
+
+    /// A private in-memory database (dry runs and tests).
+    pub async fn memory() -> anyhow::Result<Store> {
+        Store::open("sqlite::memory:").await
+    }
+
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a transaction")?;
+        Ok(Tx { tx })
+    }
+
+    /// How this delivery was handled, if it was recorded before.
+    pub async fn delivery(&self, mailbox: &str, source_key: &str) -> anyhow::Result<Option<Disposition>> {
+        let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
+            .bind(mailbox)
+            .bind(source_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| disposition_from(r.get(0), r.get(1))))
+    }
+
+    /// (UIDVALIDITY, last UID) of an IMAP mailbox.
+    pub async fn sync_state(&self, mailbox: &str) -> anyhow::Result<Option<(u32, u32)>> {
+        let row = sqlx::query("SELECT uidvalidity, last_uid FROM mailbox_sync WHERE mailbox = ?")
+            .bind(mailbox)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get::<i64, _>(0) as u32, r.get::<i64, _>(1) as u32)))
+    }
+
+    pub async fn set_sync_state(&self, mailbox: &str, uidvalidity: u32, last_uid: u32) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO mailbox_sync (mailbox, uidvalidity, last_uid, last_seen_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+                 last_uid = excluded.last_uid, last_seen_at = excluded.last_seen_at",
+        )
+        .bind(mailbox)
+        .bind(uidvalidity as i64)
+        .bind(last_uid as i64)
+        .bind(timestamp(Utc::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_cases(&self) -> anyhow::Result<Vec<CaseSummary>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{CASE_SELECT} ORDER BY c.id")))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(case_summary).collect())
+    }
+
+    pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("{CASE_SELECT} WHERE c.number = ?")))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let summary = case_summary(&row);
+        let case_id: i64 = row.get("id");
+        let participants = sqlx::query_scalar("SELECT address FROM case_participant WHERE case_id = ? ORDER BY address")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut messages = Vec::new();
+        for m in sqlx::query(
+            "SELECT id, message_id, from_addr, subject, received_at, status, flags, raw IS NOT NULL AS raw_stored
+             FROM message WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let id: i64 = m.get("id");
+            let deliveries = sqlx::query_scalar("SELECT mailbox FROM delivery WHERE message_id = ? ORDER BY received_at")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+            let attachments = sqlx::query(
+                "SELECT name, content_type, kind, size, sha256 FROM attachment WHERE message_id = ? ORDER BY id",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|a| AttachmentSummary {
+                name: a.get("name"),
+                content_type: a.get("content_type"),
+                kind: a.get("kind"),
+                size: a.get("size"),
+                sha256: a.get("sha256"),
+            })
+            .collect();
+            messages.push(MessageSummary {
+                message_id: m.get("message_id"),
+                from: m.get("from_addr"),
+                subject: m.get("subject"),
+                received_at: m.get("received_at"),
+                status: m.get("status"),
+                flags: json_column(m.get("flags")),
+                raw_stored: m.get::<bool, _>("raw_stored"),
+                deliveries,
+                attachments,
+            });
+        }
+        let events = sqlx::query("SELECT at, actor, kind, detail FROM case_event WHERE case_id = ? ORDER BY id")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|e| EventRow {
+                at: e.get("at"),
+                actor: e.get("actor"),
+                kind: e.get("kind"),
+                detail: json_column(e.get("detail")),
+            })
+            .collect();
+        let outbox = sqlx::query(
+            "SELECT kind, to_addr, subject, message_id, created_at, attempts, sent_at, failed_at, last_error
+             FROM outbox WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|o| OutboxSummary {
+            kind: o.get("kind"),
+            to: o.get("to_addr"),
+            subject: o.get("subject"),
+            message_id: o.get("message_id"),
+            created_at: o.get("created_at"),
+            attempts: o.get("attempts"),
+            sent_at: o.get("sent_at"),
+            failed_at: o.get("failed_at"),
+            last_error: o.get("last_error"),
+        })
+        .collect();
+        Ok(Some(CaseDetail {
+            summary,
+            participants,
+            messages,
+            events,
+            outbox,
+        }))
+    }
+
+    /// Outbox rows whose time has come, oldest first.
+    pub async fn due_outbox(&self, now: DateTime<Utc>, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+        let rows = sqlx::query(
+            "SELECT id, key, kind, case_id, from_name, from_addr, to_addr, subject, message_id, in_reply_to, refs, body, attempts
+             FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, id LIMIT ?",
+        )
+        .bind(timestamp(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxRow {
+                id: r.get("id"),
+                key: r.get("key"),
+                kind: r.get("kind"),
+                case_id: r.get("case_id"),
+                from_name: r.get("from_name"),
+                from_addr: r.get("from_addr"),
+                to_addr: r.get("to_addr"),
+                subject: r.get("subject"),
+                message_id: r.get("message_id"),
+                in_reply_to: r.get("in_reply_to"),
+                references: serde_json::from_str(r.get::<&str, _>("refs")).unwrap_or_default(),
+                body: r.get("body"),
+                attempts: r.get::<i64, _>("attempts") as u32,
+            })
+            .collect())
+    }
+
+    /// When the next unsent row becomes due, if any.
+    pub async fn next_outbox_due(&self) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn mark_sent(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
+            .bind(timestamp(now))
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(case_id) = row.case_id {
+            insert_event(
+                &mut tx,
+                case_id,
+                None,
+                now,
+                "outbox",
+                "mail_sent",
+                &serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn mark_retry(&self, row: &OutboxRow, next: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+            .bind(timestamp(next))
+            .bind(error)
+            .bind(row.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up on a row: a permanent SMTP error or too many attempts.
+    pub async fn mark_failed(&self, row: &OutboxRow, now: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?")
+            .bind(timestamp(now))
+            .bind(error)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(case_id) = row.case_id {
+            insert_event(
+                &mut tx,
+                case_id,
+                None,
+                now,
+                "outbox",
+                "delivery_failed",
+                &serde_json::json!({"kind": row.kind, "to": row.to_addr, "error": error}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+const CASE_SELECT: &str = "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
+    c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at,
+    (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
+    FROM \"case\" c";
+
+fn case_summary(r: &sqlx::sqlite::SqliteRow) -> CaseSummary {
+    CaseSummary {
+        number: r.get("number"),
+        service: r.get("service"),
+        stage: r.get("stage"),
+        status: r.get("status"),
+        subject: r.get("subject"),
+        institution: r.get("institution"),
+        idno: r.get("idno"),
+        language: r.get("language"),
+        opened_by: r.get("opened_by"),
+        mailbox: r.get("mailbox"),
+        assigned_to: r.get("assigned_to"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        messages: r.get("messages"),
+    }
+}
+
+fn json_column(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+fn disposition_from(kind: String, reason: Option<String>) -> Disposition {
+    if kind == "quarantine" {
+        Disposition::Quarantine(reason.unwrap_or_default())
+    } else {
+        Disposition::Processed
+    }
+}
+
+fn language_from(code: Option<String>) -> Option<Language> {
+    match code.as_deref() {
+        Some("ro") => Some(Language::Ro),
+        Some("ru") => Some(Language::Ru),
+        Some("en") => Some(Language::En),
+        _ => None,
+    }
+}
+
+async fn insert_event(
+    tx: &mut Transaction<'static, Sqlite>,
+    case_id: i64,
+    message: Option<i64>,
+    now: DateTime<Utc>,
+    actor: &str,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(case_id)
+        .bind(message)
+        .bind(timestamp(now))
+        .bind(actor)
+        .bind(kind)
+        .bind(detail.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Tx {
+    async fn case_ref(&mut self, id: i64) -> anyhow::Result<Option<CaseRef>> {
+        let Some(row) = sqlx::query("SELECT number, language FROM \"case\" WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let participants = sqlx::query_scalar("SELECT address FROM case_participant WHERE case_id = ? ORDER BY address")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        Ok(Some(CaseRef {
+            id,
+            number: row.get("number"),
+            language: language_from(row.get("language")),
+            participants,
+        }))
+    }
+
+    /// The delivery was recorded already (e.g. before a crash prevented the ack).
+    pub async fn delivery(&mut self, mailbox: &str, source_key: &str) -> anyhow::Result<Option<Disposition>> {
+        let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
+            .bind(mailbox)
+            .bind(source_key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| disposition_from(r.get(0), r.get(1))))
+    }
+
+    /// What the database knows that bears on `mail`.
+    pub async fn history(&mut self, mail: &Mail, now: DateTime<Utc>) -> anyhow::Result<History> {
+        let mut h = History::default();
+        if let Some(row) = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
+            .bind(&mail.content_hash)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        {
+            let case_id: Option<i64> = row.get("case_id");
+            let case = match case_id {
+                Some(id) => self.case_ref(id).await?,
+                None => None,
+            };
+            h.duplicate_of = Some((row.get("id"), case));
+        }
+
+        // In-Reply-To first, then References from the newest back.
+        let ids: Vec<&String> = mail.in_reply_to.iter().chain(mail.references.iter().rev()).collect();
+        'ids: for id in &ids {
+            for sql in [
+                "SELECT case_id FROM outbox WHERE message_id = ? AND case_id IS NOT NULL",
+                "SELECT case_id FROM message WHERE message_id = ? AND case_id IS NOT NULL",
+            ] {
+                if let Some(case_id) = sqlx::query_scalar::<_, i64>(sql)
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+                {
+                    h.replied_case = self.case_ref(case_id).await?;
+                    break 'ids;
+                }
+            }
+        }
+
+        if let Some(number) = subject_tag(&mail.subject)
+            && let Some(case_id) = sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
+                .bind(&number)
+                .fetch_optional(&mut *self.tx)
+                .await?
+        {
+            h.tagged_case = self.case_ref(case_id).await?;
+        }
+
+        if let Some(to) = mail.reply_address() {
+            let count = |since: DateTime<Utc>| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM outbox WHERE kind = 'reply' AND to_addr = ? AND created_at > ?",
+                )
+                .bind(to.address.to_lowercase())
+                .bind(timestamp(since))
+            };
+            h.replies_last_10min = count(now - chrono::Duration::minutes(10)).fetch_one(&mut *self.tx).await? as u32;
+            h.replies_last_day = count(now - chrono::Duration::days(1)).fetch_one(&mut *self.tx).await? as u32;
+        }
+        Ok(h)
+    }
+
+    /// Next number of the yearly sequence, e.g. `AGE-2026-00042`.
+    pub async fn allocate_case_number(&mut self, year: i32) -> anyhow::Result<String> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO case_sequence (year, last) VALUES (?, 1)
+             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        )
+        .bind(year)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(crate::decide::format_case_number(year, seq))
+    }
+
+    /// Writes everything decided about one mail.
+    pub async fn record(&mut self, r: Record<'_>) -> anyhow::Result<Recorded> {
+        let now = timestamp(r.now);
+        let d = r.decision;
+        let (case_id, case_number, new_case) = match &d.case {
+            CaseAction::Open {
+                number,
+                service,
+                stage,
+                language,
+                subject,
+                opened_by,
+                idno,
+            } => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO \"case\" (number, service, stage, status, idno, language, subject, opened_by, mailbox, created_at, updated_at)
+                     VALUES (?, ?, ?, 'waiting_for_age', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(number)
+                .bind(service.as_str())
+                .bind(stage)
+                .bind(idno)
+                .bind(language.map(Language::code))
+                .bind(subject)
+                .bind(opened_by)
+                .bind(r.mailbox)
+                .bind(&now)
+                .bind(&now)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                (Some(id), Some(number.clone()), true)
+            }
+            CaseAction::Existing { id, number } => {
+                sqlx::query("UPDATE \"case\" SET updated_at = ? WHERE id = ?")
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                (Some(*id), Some(number.clone()), false)
+            }
+            CaseAction::None => (None, None, false),
+        };
+
+        let (quarantine_reason, disposition) = match &d.disposition {
+            Disposition::Processed => (None, "processed"),
+            Disposition::Quarantine(reason) => (Some(reason.as_str()), "quarantine"),
+        };
+
+        let message = match r.threading {
+            Threading::Duplicate { message, .. } => *message,
+            _ => {
+                let mail = r.mail;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO message (case_id, message_id, content_hash, from_addr, subject, sent_date, in_reply_to, refs,
+                        flags, size, raw, status, quarantine_reason, spool_path, received_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(case_id)
+                .bind(&mail.message_id)
+                .bind(&mail.content_hash)
+                .bind(mail.from.as_ref().map(|f| f.address.to_lowercase()))
+                .bind(&mail.subject)
+                .bind(&mail.date)
+                .bind(mail.in_reply_to.first())
+                .bind(serde_json::to_string(&mail.references)?)
+                .bind(serde_json::to_string(&mail.flags)?)
+                .bind(mail.size as i64)
+                .bind(d.store_raw.then_some(r.raw))
+                .bind(if quarantine_reason.is_some() { "quarantined" } else { "recorded" })
+                .bind(quarantine_reason)
+                .bind(r.spool_path)
+                .bind(&now)
+                .fetch_one(&mut *self.tx)
+                .await?;
+                for a in &r.inspection.attachments {
+                    sqlx::query(
+                        "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind)
+                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(id)
+                    .bind(&a.location)
+                    .bind(&a.name)
+                    .bind(&a.content_type)
+                    .bind(a.size as i64)
+                    .bind(&a.sha256)
+                    .bind(a.kind.as_str())
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
+                id
+            }
+        };
+
+        sqlx::query("INSERT INTO delivery (mailbox, source_key, message_id, disposition, received_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(r.mailbox)
+            .bind(r.source_key)
+            .bind(message)
+            .bind(disposition)
+            .bind(&now)
+            .execute(&mut *self.tx)
+            .await?;
+
+        if let Some(case_id) = case_id {
+            let mut participants: Vec<String> = Vec::new();
+            if let Some(f) = &r.mail.from {
+                participants.push(f.address.to_lowercase());
+            }
+            if let Some(a) = r.mail.reply_address() {
+                participants.push(a.address.to_lowercase());
+            }
+            for p in participants {
+                sqlx::query("INSERT OR IGNORE INTO case_participant (case_id, address) VALUES (?, ?)")
+                    .bind(case_id)
+                    .bind(p)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            for e in &d.events {
+                insert_event(&mut self.tx, case_id, Some(message), r.now, "system", &e.kind, &e.detail).await?;
+            }
+        }
+
+        let mut queued = 0;
+        for o in &d.outgoing {
+            let done = sqlx::query(
+                "INSERT INTO outbox (key, kind, case_id, in_message, from_name, from_addr, to_addr, subject, message_id,
+                    in_reply_to, refs, languages, body, created_at, next_attempt_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(&o.key)
+            .bind(o.kind.as_str())
+            .bind(case_id)
+            .bind(message)
+            .bind(&o.from_name)
+            .bind(&o.from_address)
+            .bind(o.to.to_lowercase())
+            .bind(&o.subject)
+            .bind(&o.message_id)
+            .bind(&o.in_reply_to)
+            .bind(serde_json::to_string(&o.references)?)
+            .bind(serde_json::to_string(&o.languages)?)
+            .bind(&o.body)
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *self.tx)
+            .await?;
+            queued += done.rows_affected() as usize;
+        }
+
+        Ok(Recorded {
+            message,
+            case_id,
+            case_number,
+            new_case,
+            queued,
+        })
+    }
+
+    pub async fn commit(self) -> anyhow::Result<()> {
+        self.tx.commit().await.context("committing")
+    }
+
+    pub async fn rollback(self) -> anyhow::Result<()> {
+        self.tx.rollback().await.context("rolling back")
+    }
+}

@@ -1,0 +1,92 @@
+//! Which language a beneficiary wrote in: Romanian (with or without
+//! diacritics), Russian or English. When the text says too little to tell,
+//! the answer is `None` and the reply goes out in all three.
+
+use crate::rules::Language;
+
+const RO_WORDS: &[&str] = &[
+    "si", "și", "şi", "pentru", "solicitare", "solicitarea", "integrare", "integrarea", "buna", "bună",
+    "ziua", "stimate", "stimată", "va", "vă", "rog", "cu", "privind", "sistemul", "sistemului",
+    "informațional", "informational", "instituției", "institutiei", "agentia", "agenția", "guvernare",
+    "electronica", "electronică", "serviciul", "serviciului", "catre", "către", "anexat", "anexăm",
+    "atasat", "atașat", "multumesc", "mulțumesc", "respect", "denumirea", "este", "sunt", "noastre",
+    "nostru", "prin", "din", "la", "de", "al", "ale", "acordul", "contractul", "certificatul",
+];
+const EN_WORDS: &[&str] = &[
+    "the", "and", "for", "please", "request", "integration", "system", "dear", "we", "with", "of",
+    "to", "our", "would", "like", "attached", "regards", "thank", "you", "service", "information",
+    "company", "is", "are", "this", "kind", "hello", "certificate", "agreement", "find",
+];
+
+/// Detects the language of what the sender wrote (quoted lines are ignored).
+pub fn detect(subject: &str, body: &str) -> Option<Language> {
+    let own: String = body
+        .lines()
+        .take_while(|l| !is_quote_header(l))
+        .filter(|l| !l.trim_start().starts_with('>'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let text = format!("{subject}\n{own}");
+
+    let (mut cyrillic, mut latin, mut diacritics) = (0usize, 0usize, 0usize);
+    for c in text.chars() {
+        if ('\u{0400}'..='\u{04FF}').contains(&c) {
+            cyrillic += 1;
+        } else if c.is_ascii_alphabetic() {
+            latin += 1;
+        } else if "ăâîșşțţĂÂÎȘŞȚŢ".contains(c) {
+            diacritics += 1;
+            latin += 1;
+        }
+    }
+    if cyrillic >= 10 && cyrillic * 2 > latin {
+        return Some(Language::Ru);
+    }
+
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let ro = words.iter().filter(|w| RO_WORDS.contains(w)).count() + diacritics * 2;
+    let en = words.iter().filter(|w| EN_WORDS.contains(w)).count();
+    match ro.cmp(&en) {
+        _ if ro.max(en) < 3 => None,
+        std::cmp::Ordering::Greater if ro >= en * 2 => Some(Language::Ro),
+        std::cmp::Ordering::Less if en >= ro * 2 => Some(Language::En),
+        _ => None,
+    }
+}
+
+/// "On Tue, ... wrote:" / "La ... a scris:" / "... написал(а):" lines start quoted history.
+pub fn is_quote_header(line: &str) -> bool {
+    let l = line.trim().to_lowercase();
+    (l.ends_with("wrote:") || l.ends_with("a scris:") || l.ends_with("написал:") || l.ends_with("написал(а):"))
+        || l.starts_with("-----original message-----")
+        || l.starts_with("-----mesaj original-----")
+        || l.starts_with("-----исходное сообщение-----")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        for (subject, body, want) in [
+            ("Solicitare de integrare MPass", "Bună ziua, vă rog să examinați solicitarea noastră.", Some(Language::Ro)),
+            ("Solicitare integrare", "Buna ziua, va rog sa examinati solicitarea pentru sistemul nostru.", Some(Language::Ro)),
+            ("Запрос на интеграцию", "Добрый день! Просим подключить нашу систему к MSign.", Some(Language::Ru)),
+            ("Integration request", "Dear colleagues, we would like to request the integration of our system with MPass.", Some(Language::En)),
+            ("MPass", "", None),
+            ("", "OK", None),
+            (
+                "Re: Solicitare",
+                "Thank you, please find the agreement attached.\n\nOn Mon, AGE wrote:\n> Buna ziua, va rog sa trimiteti acordul semnat pentru sistemul dvs",
+                Some(Language::En),
+            ),
+        ] {
+            assert_eq!(detect(subject, body), want, "{subject} / {body}");
+        }
+    }
+}
