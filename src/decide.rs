@@ -298,6 +298,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         (None, false) => Disposition::Processed,
     };
 
+    let suppression = loop_guard::check(mail, input.history, settings);
     let case = match (input.threading, input.rejection) {
         (Threading::Duplicate { message, case }, _) => {
             events.push(Event {
@@ -321,6 +322,9 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             });
         }
         (_, Some(_)) => CaseAction::None,
+        // An auto-reply, bounce or list mail that answers no case of ours
+        // is recorded, but opens nothing.
+        (Threading::New, None) if suppression.as_ref().is_some_and(|s| s.automated) => CaseAction::None,
         (Threading::Existing { case, via }, None) => {
             events.push(Event {
                 kind: "threaded".into(),
@@ -367,8 +371,8 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         Threading::Existing { case, .. } => case.language,
         _ => None,
     });
-    let suppressed = match loop_guard::check(mail, input.history, settings) {
-        Some(reason) => Some(reason),
+    let suppressed = match suppression {
+        Some(s) => Some(s.reason),
         None => {
             let template = match (&case, input.rejection) {
                 (_, Some(_)) => "rejected",

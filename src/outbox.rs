@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use lettre::message::header::{ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -163,11 +163,8 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
     if !row.references.is_empty() {
         b = b.references(row.references.join(" "));
     }
-    let body = SinglePart::builder()
-        .header(ContentType::TEXT_PLAIN)
-        .header(ContentTransferEncoding::QuotedPrintable)
-        .body(row.body.clone());
-    Ok(b.singlepart(body)?)
+    // lettre picks the transfer encoding that suits the text best.
+    Ok(b.singlepart(SinglePart::plain(row.body.clone()))?)
 }
 
 /// Writes atomically: a reader never sees half a file.

@@ -1,0 +1,273 @@
+//! Table tests for threading, the loop guard and the replies.
+
+use std::path::PathBuf;
+
+use chrono::TimeZone;
+
+use super::*;
+use crate::config::{Limits, MailboxConfig, MaildirConfig, ReplyConfig, Role, SourceConfig};
+use crate::inspect::inspect;
+use crate::parse::parse;
+use crate::understand::understand;
+
+fn rules() -> Rules {
+    Rules::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules")).unwrap()
+}
+
+fn mailbox(role: Role) -> MailboxConfig {
+    MailboxConfig {
+        name: role.as_str().into(),
+        role,
+        address: match role {
+            Role::Office => "office@egov.md",
+            Role::Mpass => "support.mpass@egov.md",
+            Role::Msign => "support.msign@egov.md",
+        }
+        .into(),
+        source: SourceConfig::Maildir(MaildirConfig {
+            path: "x".into(),
+            poll_interval: std::time::Duration::from_secs(1),
+        }),
+    }
+}
+
+struct Fixture {
+    rules: Rules,
+    reply: ReplyConfig,
+    limits: Limits,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            rules: rules(),
+            reply: ReplyConfig {
+                message_id_domain: "intake.egov.md".into(),
+                from_name: "AGE".into(),
+            },
+            limits: Limits {
+                max_message_bytes: 1 << 20,
+                max_nesting_depth: 10,
+                replies_per_recipient_10min: 3,
+                replies_per_recipient_day: 20,
+            },
+        }
+    }
+
+    fn settings(&self) -> Settings<'_> {
+        Settings {
+            rules: &self.rules,
+            reply: &self.reply,
+            limits: &self.limits,
+            staff: vec!["staff@egov.md".into()],
+            staff_from: "intake@egov.md".into(),
+            our_addresses: vec!["office@egov.md".into(), "support.mpass@egov.md".into()],
+        }
+    }
+
+    fn decide(&self, raw: &str, role: Role, history: &History) -> Decision {
+        let mail = parse(raw.as_bytes(), 10);
+        let inspection = inspect(&mail);
+        let understanding = understand(&mail, role);
+        let threading = thread(&mail, history);
+        let mb = mailbox(role);
+        decide(
+            &Input {
+                mailbox: &mb,
+                mail: &mail,
+                inspection: &inspection,
+                understanding: &understanding,
+                rejection: None,
+                threading: &threading,
+                history,
+                new_case_number: Some("AGE-2026-00007"),
+                spool_path: None,
+                now: chrono::Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+            },
+            &self.settings(),
+        )
+        .unwrap()
+    }
+}
+
+fn mail(extra_headers: &str, subject: &str, body: &str) -> String {
+    format!(
+        "From: Ana Popescu <ana@primaria.md>\r\nTo: office@egov.md\r\nSubject: {subject}\r\n\
+         Message-ID: <m1@primaria.md>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0200\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n{extra_headers}\r\n{body}\r\n"
+    )
+}
+
+const RO_BODY: &str = "Bună ziua, vă rog să examinați solicitarea de integrare a sistemului nostru cu MPass.";
+
+fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
+    CaseRef {
+        id,
+        number: number.into(),
+        language: Some(Language::Ro),
+        participants: participants.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[test]
+fn new_request_opens_a_case_and_answers_in_romanian() {
+    let f = Fixture::new();
+    let d = f.decide(&mail("", "Solicitare integrare", RO_BODY), Role::Office, &History::default());
+    let CaseAction::Open { number, service, stage, .. } = &d.case else {
+        panic!("{:?}", d.case)
+    };
+    assert_eq!(number, "AGE-2026-00007");
+    assert_eq!(*service, Service::Mpass);
+    assert_eq!(stage, "request");
+    assert_eq!(d.outgoing.len(), 1);
+    let reply = &d.outgoing[0];
+    assert_eq!(reply.to, "ana@primaria.md");
+    assert_eq!(reply.subject, "Re: Solicitare integrare [AGE-2026-00007]");
+    assert_eq!(reply.in_reply_to.as_deref(), Some("<m1@primaria.md>"));
+    assert_eq!(reply.references, vec!["<m1@primaria.md>".to_string()]);
+    assert_eq!(reply.languages, vec![Language::Ro]);
+    assert!(reply.message_id.ends_with("@intake.egov.md>"));
+    assert!(reply.body.contains("AGE-2026-00007"), "{}", reply.body);
+    assert!(reply.body.contains("10 zile lucrătoare"), "{}", reply.body);
+    assert_eq!(d.disposition, Disposition::Processed);
+    assert!(d.store_raw);
+    let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["mail_received", "case_opened", "reply_queued"]);
+}
+
+#[test]
+fn unclear_language_gets_all_three() {
+    let f = Fixture::new();
+    let d = f.decide(&mail("", "MPass", "IDNO 1008600038413"), Role::Office, &History::default());
+    let reply = &d.outgoing[0];
+    assert_eq!(reply.languages, vec![Language::Ro, Language::Ru, Language::En]);
+    for needle in ["Bună ziua", "Здравствуйте", "Hello"] {
+        assert!(reply.body.contains(needle), "{needle} missing:\n{}", reply.body);
+    }
+}
+
+#[test]
+fn threading_table() {
+    let mut references = History::default();
+    references.replied_case = Some(case(3, "AGE-2026-00003", &[]));
+    let mut tag_from_participant = History::default();
+    tag_from_participant.tagged_case = Some(case(4, "AGE-2026-00004", &["ana@primaria.md"]));
+    let mut tag_from_stranger = History::default();
+    tag_from_stranger.tagged_case = Some(case(4, "AGE-2026-00004", &["someone@else.md"]));
+    let mut duplicate = History::default();
+    duplicate.duplicate_of = Some((9, Some(case(5, "AGE-2026-00005", &[]))));
+
+    let f = Fixture::new();
+    for (name, history, want_number, want_template_word) in [
+        ("references", &references, "AGE-2026-00003", Some("adăugat")),
+        ("tag from participant", &tag_from_participant, "AGE-2026-00004", Some("adăugat")),
+        ("tag from stranger", &tag_from_stranger, "AGE-2026-00007", Some("înregistrat")),
+        ("duplicate", &duplicate, "AGE-2026-00005", None),
+    ] {
+        let d = f.decide(&mail("", "Re: x [AGE-2026-00004]", RO_BODY), Role::Office, history);
+        assert_eq!(d.case.number(), Some(want_number), "{name}");
+        match want_template_word {
+            Some(word) => assert!(d.outgoing[0].body.contains(word), "{name}: {}", d.outgoing[0].body),
+            None => {
+                assert!(d.outgoing.is_empty(), "{name}");
+                assert!(d.suppressed.is_some(), "{name}");
+                assert_eq!(d.events.last().unwrap().kind, "duplicate_delivery");
+            }
+        }
+    }
+}
+
+#[test]
+fn reply_subject_table() {
+    for (subject, number, want) in [
+        ("Solicitare", Some("AGE-2026-00001"), "Re: Solicitare [AGE-2026-00001]"),
+        ("Re: Solicitare", Some("AGE-2026-00001"), "Re: Solicitare [AGE-2026-00001]"),
+        ("RE: Solicitare [AGE-2026-00001]", Some("AGE-2026-00001"), "RE: Solicitare [AGE-2026-00001]"),
+        ("", Some("AGE-2026-00001"), "Re: [AGE-2026-00001]"),
+        ("Line\r\nBcc: x@y.md", None, "Re: Line Bcc: x@y.md"),
+    ] {
+        assert_eq!(reply_subject(subject, number), want);
+    }
+    assert_eq!(subject_tag("Re: [AGE-2026-00042] cerere"), Some("AGE-2026-00042".into()));
+    assert_eq!(subject_tag("[AGE-26-1] [AGE-2026-1234] [AGE-2027-00001]"), Some("AGE-2027-00001".into()));
+    assert_eq!(subject_tag("AGE-2026-00042"), None);
+    assert_eq!(format_case_number(2026, 42), "AGE-2026-00042");
+    assert_eq!(format_case_number(2026, 123456), "AGE-2026-123456");
+}
+
+#[test]
+fn case_year_follows_chisinau() {
+    // 23:30 UTC on 31 December is already New Year in Chișinău.
+    let t = chrono::Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).unwrap();
+    assert_eq!(case_year(t), 2027);
+}
+
+#[test]
+fn loop_guard_table() {
+    let f = Fixture::new();
+    let mut busy = History::default();
+    busy.replies_last_10min = 3;
+    let mut busy_day = History::default();
+    busy_day.replies_last_day = 20;
+    let calm = History::default();
+    let from = |addr: &str| mail("", "x", RO_BODY).replace("Ana Popescu <ana@primaria.md>", addr);
+    for (name, raw, history, automated) in [
+        ("auto-submitted", mail("Auto-Submitted: auto-replied\r\n", "Out of office", RO_BODY), &calm, true),
+        ("precedence bulk", mail("Precedence: bulk\r\n", "News", RO_BODY), &calm, true),
+        ("list", mail("List-Id: <gov.lists.md>\r\n", "x", RO_BODY), &calm, true),
+        ("suppress", mail("X-Auto-Response-Suppress: OOF, AutoReply\r\n", "x", RO_BODY), &calm, true),
+        ("bounce", mail("Return-Path: <>\r\n", "Undelivered", RO_BODY), &calm, true),
+        ("mailer-daemon", from("MAILER-DAEMON@mx.primaria.md"), &calm, true),
+        ("noreply", from("noreply@portal.gov.md"), &calm, true),
+        ("our mailbox", from("support.mpass@egov.md"), &calm, true),
+        (
+            "our message-id",
+            mail("", "x", RO_BODY).replace("<m1@primaria.md>", "<reply.abc@intake.egov.md>"),
+            &calm,
+            true,
+        ),
+        ("rate 10 min", mail("", "x", RO_BODY), &busy, false),
+        ("rate day", mail("", "x", RO_BODY), &busy_day, false),
+        ("no sender", mail("", "x", RO_BODY).replace("From: Ana Popescu <ana@primaria.md>\r\n", ""), &calm, false),
+    ] {
+        let d = f.decide(&raw, Role::Office, history);
+        assert!(d.outgoing.is_empty(), "{name}: {:?}", d.outgoing);
+        assert!(d.suppressed.is_some(), "{name}");
+        assert_eq!(d.events.last().unwrap().kind, "reply_suppressed", "{name}");
+        // Robots open no case on their own; people over the limit still do.
+        assert_eq!(matches!(d.case, CaseAction::None), automated, "{name}: {:?}", d.case);
+    }
+    // Auto-Submitted: no is a person.
+    let d = f.decide(&mail("Auto-Submitted: no\r\n", "x", RO_BODY), Role::Office, &calm);
+    assert_eq!(d.outgoing.len(), 1);
+}
+
+#[test]
+fn auto_reply_to_our_reply_stays_on_its_case_unanswered() {
+    let f = Fixture::new();
+    let mut h = History::default();
+    h.replied_case = Some(case(3, "AGE-2026-00003", &["ana@primaria.md"]));
+    let d = f.decide(&mail("Auto-Submitted: auto-replied\r\n", "Automatic reply", RO_BODY), Role::Office, &h);
+    assert_eq!(d.case.number(), Some("AGE-2026-00003"));
+    assert!(d.outgoing.is_empty());
+}
+
+#[test]
+fn private_key_quarantines_stores_nothing_and_warns() {
+    let f = Fixture::new();
+    let body = "Atașăm cheia:\r\n-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBg\r\n-----END PRIVATE KEY-----\r\n";
+    let d = f.decide(&mail("", "Certificat MPass", body), Role::Mpass, &History::default());
+    assert_eq!(d.disposition, Disposition::Quarantine("private_key".into()));
+    assert!(!d.store_raw);
+    assert!(d.problems.contains(&"private_key".to_string()));
+    let reply = d.outgoing.iter().find(|o| o.kind == OutgoingKind::Reply).unwrap();
+    assert!(reply.body.contains("STISC"), "{}", reply.body);
+    let alert = d.outgoing.iter().find(|o| o.kind == OutgoingKind::Alert).unwrap();
+    assert_eq!(alert.to, "staff@egov.md");
+    assert_eq!(alert.from_address, "intake@egov.md");
+    for o in &d.outgoing {
+        assert!(!o.body.contains("MIIEvQIBADANBg"), "key material leaked into {:?}", o.kind);
+    }
+    assert!(d.events.iter().any(|e| e.kind == "private_key_received"));
+    assert!(!serde_json::to_string(&d.events).unwrap().contains("MIIEvQIBADANBg"));
+}
