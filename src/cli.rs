@@ -16,7 +16,11 @@ use crate::rules::Rules;
 use crate::store::Store;
 
 #[derive(Parser, Debug)]
-#[command(name = "egov-intake", version, about = "E-mail intake for the MPass/MSign integration procedure of AGE")]
+#[command(
+    name = "egov-intake",
+    version,
+    about = "E-mail intake for the MPass/MSign integration procedure of AGE"
+)]
 struct Cli {
     /// Configuration file.
     #[arg(long, short, env = "EGOV_INTAKE_CONFIG", global = true)]
@@ -123,7 +127,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Failure::Usage("no configuration: pass --config FILE or set EGOV_INTAKE_CONFIG".into())
     })?;
     let config = config::load(&path)?;
-    let format = if cli.log_json { LogFormat::Json } else { config.log.format };
+    let format = if cli.log_json {
+        LogFormat::Json
+    } else {
+        config.log.format
+    };
     crate::logging::init(format, &config.log.level);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -191,7 +199,12 @@ async fn ingest(
             .mailboxes
             .iter()
             .find(|m| &m.name == name)
-            .ok_or_else(|| Failure::Usage(format!("no mailbox named {name:?} in {}", config.path.display())))?,
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "no mailbox named {name:?} in {}",
+                    config.path.display()
+                ))
+            })?,
         None => config
             .mailboxes
             .iter()
@@ -214,7 +227,14 @@ async fn ingest(
             let raw = read_mail(file)?;
             let size = raw.len();
             let report = pipeline
-                .run(&mailbox, &file_key(&raw), raw, size, chrono::Utc::now(), false)
+                .run(
+                    &mailbox,
+                    &file_key(&raw),
+                    raw,
+                    size,
+                    chrono::Utc::now(),
+                    false,
+                )
                 .await?;
             reports.push((file, report));
         }
@@ -223,17 +243,28 @@ async fn ingest(
         for file in files {
             let raw = read_mail(file)?;
             let size = raw.len();
-            let report = instance.pipeline.process(&mailbox, &file_key(&raw), raw, size).await?;
+            let report = instance
+                .pipeline
+                .process(&mailbox, &file_key(&raw), raw, size)
+                .await?;
             reports.push((file, report));
         }
-        crate::outbox::drain(&instance.store, &instance.transport, &instance.config.outbox).await?;
+        crate::outbox::drain(
+            &instance.store,
+            &instance.transport,
+            &instance.config.outbox,
+        )
+        .await?;
     }
 
     for (file, report) in reports {
         if json {
             let mut value = serde_json::to_value(&report).context("serialising the report")?;
             if let Some(obj) = value.as_object_mut() {
-                obj.insert("file".into(), serde_json::Value::from(file.display().to_string()));
+                obj.insert(
+                    "file".into(),
+                    serde_json::Value::from(file.display().to_string()),
+                );
                 obj.insert("dry_run".into(), serde_json::Value::from(dry_run));
             }
             println!("{value}");
@@ -276,7 +307,12 @@ fn human_report(file: &Path, r: &Report) -> String {
         (None, Some(reply)) => format!(
             "reply to {} in {}",
             reply.to,
-            reply.languages.iter().map(|l| l.code()).collect::<Vec<_>>().join("+")
+            reply
+                .languages
+                .iter()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join("+")
         ),
         (None, None) => "no reply".into(),
     };
@@ -326,8 +362,16 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             }
             let s = &detail.summary;
             println!("{}  {}", s.number, s.subject);
-            println!("  service {}  stage {}  status {}", s.service, s.stage, s.status);
-            println!("  opened {} by {} via {}", s.created_at, s.opened_by.as_deref().unwrap_or("-"), s.mailbox);
+            println!(
+                "  service {}  stage {}  status {}",
+                s.service, s.stage, s.status
+            );
+            println!(
+                "  opened {} by {} via {}",
+                s.created_at,
+                s.opened_by.as_deref().unwrap_or("-"),
+                s.mailbox
+            );
             if let Some(idno) = &s.idno {
                 println!("  IDNO {idno}");
             }
@@ -342,14 +386,21 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                     m.deliveries.join(", ")
                 );
                 for a in &m.attachments {
-                    println!("    - {} ({}, {} bytes)", a.name.as_deref().unwrap_or("(unnamed)"), a.kind, a.size);
+                    println!(
+                        "    - {} ({}, {} bytes)",
+                        a.name.as_deref().unwrap_or("(unnamed)"),
+                        a.kind,
+                        a.size
+                    );
                 }
             }
             println!("outgoing:");
             for o in &detail.outbox {
                 let state = match (&o.sent_at, &o.failed_at) {
                     (Some(t), _) => format!("sent {t}"),
-                    (None, Some(t)) => format!("FAILED {t}: {}", o.last_error.as_deref().unwrap_or("")),
+                    (None, Some(t)) => {
+                        format!("FAILED {t}: {}", o.last_error.as_deref().unwrap_or(""))
+                    }
                     (None, None) => format!("queued ({} attempts)", o.attempts),
                 };
                 println!("  {} to {}: {}  {state}", o.kind, o.to, o.subject);

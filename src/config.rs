@@ -108,7 +108,9 @@ pub struct MaildirConfig {
 #[derive(Debug, Clone)]
 pub enum TransportConfig {
     /// Write each outgoing mail as an `.eml` file into a folder.
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
     Smtp(SmtpConfig),
 }
 
@@ -493,10 +495,19 @@ struct RawTransport {
 }
 
 /// Complains about each field given that does not belong to `kind`.
-fn reject_fields(what: &str, kind: &str, fields: &[(&str, Option<usize>)], loc: &Locator, errors: &mut Vec<ConfigError>) {
+fn reject_fields(
+    what: &str,
+    kind: &str,
+    fields: &[(&str, Option<usize>)],
+    loc: &Locator,
+    errors: &mut Vec<ConfigError>,
+) {
     for (name, offset) in fields {
         if let Some(offset) = offset {
-            errors.push(loc.at(*offset, format!("{what}: {name} does not apply to kind = \"{kind}\"")));
+            errors.push(loc.at(
+                *offset,
+                format!("{what}: {name} does not apply to kind = \"{kind}\""),
+            ));
         }
     }
 }
@@ -525,7 +536,10 @@ fn password_source(
         }
         (None, Some(f)) => Some(PasswordSource::File(f.into_inner())),
         (Some(_), Some(f)) => {
-            errors.push(loc.at(f.span().start, format!("{what}: give password_env or password_file, not both")));
+            errors.push(loc.at(
+                f.span().start,
+                format!("{what}: give password_env or password_file, not both"),
+            ));
             None
         }
         (None, None) => {
@@ -547,11 +561,17 @@ fn check_tls(
         && *tls.get_ref() == TlsMode::Plain
     {
         if !allow_plaintext {
-            errors.push(loc.at(tls.span().start, format!("{what}: tls = \"plain\" needs allow_plaintext = true")));
+            errors.push(loc.at(
+                tls.span().start,
+                format!("{what}: tls = \"plain\" needs allow_plaintext = true"),
+            ));
         } else if !is_loopback_host(host.get_ref()) {
             errors.push(loc.at(
                 host.span().start,
-                format!("{what}: plaintext is only allowed to a loopback host, not {}", host.get_ref()),
+                format!(
+                    "{what}: plaintext is only allowed to a loopback host, not {}",
+                    host.get_ref()
+                ),
             ));
         }
     }
@@ -566,7 +586,12 @@ fn key_span(text_span: usize, present: bool) -> Option<usize> {
 }
 
 impl RawSource {
-    fn validate(self, what: &str, loc: &Locator, errors: &mut Vec<ConfigError>) -> Option<SourceConfig> {
+    fn validate(
+        self,
+        what: &str,
+        loc: &Locator,
+        errors: &mut Vec<ConfigError>,
+    ) -> Option<SourceConfig> {
         let kind_at = self.kind.span().start;
         match self.kind.get_ref().as_str() {
             "maildir" => {
@@ -592,7 +617,9 @@ impl RawSource {
                 };
                 Some(SourceConfig::Maildir(MaildirConfig {
                     path: path.into_inner(),
-                    poll_interval: Duration::from_secs(self.poll_interval_secs.unwrap_or(30).max(1)),
+                    poll_interval: Duration::from_secs(
+                        self.poll_interval_secs.unwrap_or(30).max(1),
+                    ),
                 }))
             }
             "imap" => {
@@ -605,12 +632,24 @@ impl RawSource {
                     errors.push(loc.at(kind_at, format!("{what}: an imap source needs username")));
                     return None;
                 };
-                check_tls(what, self.tls.as_ref(), self.allow_plaintext.unwrap_or(false), &host, loc, errors);
-                let idle_secs = self.idle_timeout_secs.as_ref().map_or(25 * 60, |s| *s.get_ref());
+                check_tls(
+                    what,
+                    self.tls.as_ref(),
+                    self.allow_plaintext.unwrap_or(false),
+                    &host,
+                    loc,
+                    errors,
+                );
+                let idle_secs = self
+                    .idle_timeout_secs
+                    .as_ref()
+                    .map_or(25 * 60, |s| *s.get_ref());
                 if idle_secs == 0 || idle_secs > 25 * 60 {
                     errors.push(loc.at(
                         span_of(&self.idle_timeout_secs).unwrap_or(kind_at),
-                        format!("{what}: idle_timeout_secs must be between 1 and 1500 (25 minutes)"),
+                        format!(
+                            "{what}: idle_timeout_secs must be between 1 and 1500 (25 minutes)"
+                        ),
                     ));
                 }
                 let password = password_source(
@@ -623,20 +662,32 @@ impl RawSource {
                     errors,
                 );
                 if password.is_none() && self.password.is_none() {
-                    errors.push(loc.at(kind_at, format!("{what}: IMAP needs password_env or password_file")));
+                    errors.push(loc.at(
+                        kind_at,
+                        format!("{what}: IMAP needs password_env or password_file"),
+                    ));
                 }
                 let folder = self.folder.unwrap_or_else(|| "INBOX".into());
                 let processed_folder = self.processed_folder.unwrap_or_else(|| "Processed".into());
-                let quarantine_folder = self.quarantine_folder.unwrap_or_else(|| "Quarantine".into());
-                if folder == processed_folder || folder == quarantine_folder || processed_folder == quarantine_folder {
+                let quarantine_folder = self
+                    .quarantine_folder
+                    .unwrap_or_else(|| "Quarantine".into());
+                if folder == processed_folder
+                    || folder == quarantine_folder
+                    || processed_folder == quarantine_folder
+                {
                     errors.push(loc.at(
                         kind_at,
-                        format!("{what}: folder, processed_folder and quarantine_folder must all differ"),
+                        format!(
+                            "{what}: folder, processed_folder and quarantine_folder must all differ"
+                        ),
                     ));
                 }
                 let tls = self.tls.map_or(TlsMode::Implicit, Spanned::into_inner);
                 Some(SourceConfig::Imap(ImapConfig {
-                    port: self.port.unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
+                    port: self
+                        .port
+                        .unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
                     host: host.into_inner(),
                     tls,
                     ca_file: self.ca_file,
@@ -647,12 +698,19 @@ impl RawSource {
                     quarantine_folder,
                     idle: self.idle.unwrap_or(true),
                     idle_timeout: Duration::from_secs(idle_secs.clamp(1, 25 * 60)),
-                    poll_interval: Duration::from_secs(self.poll_interval_secs.unwrap_or(60).max(1)),
-                    command_timeout: Duration::from_secs(self.command_timeout_secs.unwrap_or(60).max(1)),
+                    poll_interval: Duration::from_secs(
+                        self.poll_interval_secs.unwrap_or(60).max(1),
+                    ),
+                    command_timeout: Duration::from_secs(
+                        self.command_timeout_secs.unwrap_or(60).max(1),
+                    ),
                 }))
             }
             other => {
-                errors.push(loc.at(kind_at, format!("{what}: unknown source kind {other:?}; use \"imap\" or \"maildir\"")));
+                errors.push(loc.at(
+                    kind_at,
+                    format!("{what}: unknown source kind {other:?}; use \"imap\" or \"maildir\""),
+                ));
                 None
             }
         }
@@ -679,7 +737,9 @@ impl RawTransport {
                     errors,
                 );
                 match self.dir {
-                    Some(dir) => Some(TransportConfig::File { dir: dir.into_inner() }),
+                    Some(dir) => Some(TransportConfig::File {
+                        dir: dir.into_inner(),
+                    }),
                     None => {
                         errors.push(loc.at(kind_at, "transport: a file transport needs dir"));
                         None
@@ -692,7 +752,14 @@ impl RawTransport {
                     errors.push(loc.at(kind_at, "transport: an smtp transport needs host"));
                     return None;
                 };
-                check_tls(what, self.tls.as_ref(), self.allow_plaintext.unwrap_or(false), &host, loc, errors);
+                check_tls(
+                    what,
+                    self.tls.as_ref(),
+                    self.allow_plaintext.unwrap_or(false),
+                    &host,
+                    loc,
+                    errors,
+                );
                 let password = password_source(
                     what,
                     self.password_env,
@@ -703,7 +770,10 @@ impl RawTransport {
                     errors,
                 );
                 if self.username.is_some() != password.is_some() && self.password.is_none() {
-                    errors.push(loc.at(kind_at, "transport: username and a password source go together"));
+                    errors.push(loc.at(
+                        kind_at,
+                        "transport: username and a password source go together",
+                    ));
                 }
                 let tls = self.tls.map_or(TlsMode::Starttls, Spanned::into_inner);
                 Some(TransportConfig::Smtp(SmtpConfig {
@@ -722,7 +792,10 @@ impl RawTransport {
                 }))
             }
             other => {
-                errors.push(loc.at(kind_at, format!("transport: unknown kind {other:?}; use \"file\" or \"smtp\"")));
+                errors.push(loc.at(
+                    kind_at,
+                    format!("transport: unknown kind {other:?}; use \"file\" or \"smtp\""),
+                ));
                 None
             }
         }
@@ -902,19 +975,31 @@ impl RawConfig {
         for spanned in self.mailbox {
             let m = spanned.into_inner();
             let name = m.name.get_ref().clone();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
                 errors.push(loc.at(
                     m.name.span().start,
-                    format!("mailbox name {name:?} must be non-empty letters, digits, '-', '_' or '.'"),
+                    format!(
+                        "mailbox name {name:?} must be non-empty letters, digits, '-', '_' or '.'"
+                    ),
                 ));
             }
             if !names.insert(name.clone()) {
-                errors.push(loc.at(m.name.span().start, format!("mailbox name {name:?} is used twice")));
+                errors.push(loc.at(
+                    m.name.span().start,
+                    format!("mailbox name {name:?} is used twice"),
+                ));
             }
             if !looks_like_address(m.address.get_ref()) {
                 errors.push(loc.at(
                     m.address.span().start,
-                    format!("mailbox {name}: address {:?} is not an e-mail address", m.address.get_ref()),
+                    format!(
+                        "mailbox {name}: address {:?} is not an e-mail address",
+                        m.address.get_ref()
+                    ),
                 ));
             }
             let what = format!("mailbox {name}");
@@ -928,11 +1013,13 @@ impl RawConfig {
             }
         }
 
-        let transport = self
-            .transport
-            .into_inner()
-            .validate(loc, errors)
-            .unwrap_or(TransportConfig::File { dir: PathBuf::new() });
+        let transport =
+            self.transport
+                .into_inner()
+                .validate(loc, errors)
+                .unwrap_or(TransportConfig::File {
+                    dir: PathBuf::new(),
+                });
 
         let addresses = |list: Vec<Spanned<String>>, errors: &mut Vec<ConfigError>| {
             list.into_iter()
@@ -951,7 +1038,10 @@ impl RawConfig {
         };
         let staff_from = self.staff.from.map(|f| {
             if !looks_like_address(f.get_ref()) {
-                errors.push(loc.at(f.span().start, format!("staff.from: {:?} is not an e-mail address", f.get_ref())));
+                errors.push(loc.at(
+                    f.span().start,
+                    format!("staff.from: {:?} is not an e-mail address", f.get_ref()),
+                ));
             }
             f.into_inner()
         });
@@ -965,7 +1055,9 @@ impl RawConfig {
         };
 
         if self.limits.max_nesting_depth == 0 || self.limits.max_message_bytes == 0 {
-            errors.push(loc.whole("limits: max_message_bytes and max_nesting_depth must be positive"));
+            errors.push(
+                loc.whole("limits: max_message_bytes and max_nesting_depth must be positive"),
+            );
         }
         if self.outbox.max_attempts == 0 {
             errors.push(loc.whole("outbox.max_attempts must be at least 1"));
@@ -1135,7 +1227,8 @@ dir = "o"
         let s = Secret::resolve(&PasswordSource::File(f)).unwrap();
         assert_eq!(s.expose(), "s3cret");
         assert!(!format!("{s:?}").contains("s3cret"));
-        let e = Secret::resolve(&PasswordSource::Env("EGOV_INTAKE_SURELY_UNSET".into())).unwrap_err();
+        let e =
+            Secret::resolve(&PasswordSource::Env("EGOV_INTAKE_SURELY_UNSET".into())).unwrap_err();
         assert!(e.to_string().contains("EGOV_INTAKE_SURELY_UNSET"));
     }
 }

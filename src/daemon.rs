@@ -58,7 +58,12 @@ impl Instance {
         let sent = outbox::drain(&self.store, &self.transport, &self.config.outbox)
             .await
             .context("sending the outbox")?;
-        tracing::info!(sent = sent.sent, retrying = sent.retrying, failed = sent.failed, "outbox drained");
+        tracing::info!(
+            sent = sent.sent,
+            retrying = sent.retrying,
+            failed = sent.failed,
+            "outbox drained"
+        );
         anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
         Ok(())
     }
@@ -68,7 +73,11 @@ impl Instance {
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
         for m in &self.config.mailboxes {
-            tasks.spawn(source::run(self.pipeline.clone(), m.clone(), cancel.clone()));
+            tasks.spawn(source::run(
+                self.pipeline.clone(),
+                m.clone(),
+                cancel.clone(),
+            ));
         }
         tasks.spawn(outbox::run(
             self.store.clone(),
@@ -77,7 +86,10 @@ impl Instance {
             self.pipeline.outbox_wake.clone(),
             cancel.clone(),
         ));
-        tracing::info!(mailboxes = self.config.mailboxes.len(), "egov-intake running");
+        tracing::info!(
+            mailboxes = self.config.mailboxes.len(),
+            "egov-intake running"
+        );
 
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;

@@ -94,7 +94,10 @@ pub enum CaseAction {
         opened_by: Option<String>,
         idno: Option<String>,
     },
-    Existing { id: i64, number: String },
+    Existing {
+        id: i64,
+        number: String,
+    },
     None,
 }
 
@@ -324,7 +327,9 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         (_, Some(_)) => CaseAction::None,
         // An auto-reply, bounce or list mail that answers no case of ours
         // is recorded, but opens nothing.
-        (Threading::New, None) if suppression.as_ref().is_some_and(|s| s.automated) => CaseAction::None,
+        (Threading::New, None) if suppression.as_ref().is_some_and(|s| s.automated) => {
+            CaseAction::None
+        }
         (Threading::Existing { case, via }, None) => {
             events.push(Event {
                 kind: "threaded".into(),
@@ -379,7 +384,9 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 (CaseAction::Open { .. }, None) => "received",
                 _ => "followup",
             };
-            outgoing.push(reply(input, settings, &case, template, language, &problems)?);
+            outgoing.push(reply(
+                input, settings, &case, template, language, &problems,
+            )?);
             None
         }
     };
@@ -442,21 +449,40 @@ fn reply(
     let to = mail
         .reply_address()
         .map(|a| a.address.clone())
-        .ok_or_else(|| anyhow::anyhow!("no reply address (the loop guard should have caught this)"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("no reply address (the loop guard should have caught this)")
+        })?;
     let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
-    vars.insert("case_number", Value::from(case.number().unwrap_or_default()));
+    vars.insert(
+        "case_number",
+        Value::from(case.number().unwrap_or_default()),
+    );
     vars.insert("subject", Value::from(mail.subject.clone()));
     vars.insert(
         "sender_name",
-        Value::from(mail.from.as_ref().and_then(|f| f.name.clone()).unwrap_or_default()),
+        Value::from(
+            mail.from
+                .as_ref()
+                .and_then(|f| f.name.clone())
+                .unwrap_or_default(),
+        ),
     );
     vars.insert("sender_address", Value::from(to.clone()));
-    vars.insert("mailbox_address", Value::from(input.mailbox.address.clone()));
+    vars.insert(
+        "mailbox_address",
+        Value::from(input.mailbox.address.clone()),
+    );
     vars.insert("service", Value::from(input.understanding.service.as_str()));
     vars.insert("stage", Value::from(initial_stage(input.mailbox.role)));
     vars.insert(
         "received_at",
-        Value::from(input.now.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()),
+        Value::from(
+            input
+                .now
+                .with_timezone(&TZ)
+                .format("%d.%m.%Y %H:%M")
+                .to_string(),
+        ),
     );
     vars.insert(
         "attachments",
@@ -471,7 +497,10 @@ fn reply(
         ),
     );
     vars.insert("problems", Value::from_serialize(problems));
-    vars.insert("reason", Value::from(input.rejection.map(Rejection::code).unwrap_or_default()));
+    vars.insert(
+        "reason",
+        Value::from(input.rejection.map(Rejection::code).unwrap_or_default()),
+    );
 
     // One language when we know it; otherwise all three, Romanian first.
     let languages: Vec<Language> = match language {
@@ -503,7 +532,11 @@ fn reply(
         from_address: input.mailbox.address.clone(),
         to,
         subject: reply_subject(&mail.subject, case.number()),
-        message_id: format!("<reply.{}@{}>", &mail.content_hash[..24], settings.reply.message_id_domain),
+        message_id: format!(
+            "<reply.{}@{}>",
+            &mail.content_hash[..24],
+            settings.reply.message_id_domain
+        ),
         in_reply_to: mail.message_id.clone(),
         references,
         languages,
@@ -523,15 +556,32 @@ fn staff_alert(
     vars.insert("mailbox", Value::from(input.mailbox.name.clone()));
     vars.insert(
         "sender_address",
-        Value::from(mail.from.as_ref().map(|f| f.address.clone()).unwrap_or_default()),
+        Value::from(
+            mail.from
+                .as_ref()
+                .map(|f| f.address.clone())
+                .unwrap_or_default(),
+        ),
     );
     vars.insert("subject", Value::from(mail.subject.clone()));
-    vars.insert("message_id", Value::from(mail.message_id.clone().unwrap_or_default()));
+    vars.insert(
+        "message_id",
+        Value::from(mail.message_id.clone().unwrap_or_default()),
+    );
     vars.insert("reason", Value::from(reason));
-    vars.insert("spool_path", Value::from(input.spool_path.unwrap_or_default()));
+    vars.insert(
+        "spool_path",
+        Value::from(input.spool_path.unwrap_or_default()),
+    );
     vars.insert(
         "received_at",
-        Value::from(input.now.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()),
+        Value::from(
+            input
+                .now
+                .with_timezone(&TZ)
+                .format("%d.%m.%Y %H:%M")
+                .to_string(),
+        ),
     );
     let body = settings.rules.render(None, "quarantined", &vars)?;
     Ok(Outgoing {

@@ -71,7 +71,8 @@ impl Inspection {
 pub fn inspect(mail: &Mail) -> Inspection {
     let attachments: Vec<Attachment> = mail.parts.iter().map(inspect_part).collect();
     let private_key_in_body = pem_labels(mail.text.as_bytes()).any(|l| is_private_label(&l));
-    let private_key_found = private_key_in_body || attachments.iter().any(|a| a.contains_private_key);
+    let private_key_found =
+        private_key_in_body || attachments.iter().any(|a| a.contains_private_key);
     Inspection {
         attachments,
         private_key_in_body,
@@ -102,21 +103,36 @@ pub fn classify(data: &[u8], content_type: &str) -> (Kind, bool) {
     if labels.iter().any(|l| is_private_label(l)) {
         return (Kind::PrivateKey, true);
     }
-    if labels.iter().any(|l| l == "CERTIFICATE" || l == "X509 CERTIFICATE") {
+    if labels
+        .iter()
+        .any(|l| l == "CERTIFICATE" || l == "X509 CERTIFICATE")
+    {
         return (Kind::Certificate, false);
     }
-    if labels.iter().any(|l| l == "PUBLIC KEY" || l == "RSA PUBLIC KEY") {
+    if labels
+        .iter()
+        .any(|l| l == "PUBLIC KEY" || l == "RSA PUBLIC KEY")
+    {
         return (Kind::PublicKey, false);
     }
     if labels.iter().any(|l| l == "PKCS7" || l == "CMS") {
         return (Kind::SignedDocument, false);
     }
-    if data.starts_with(b"PuTTY-User-Key-File-") || data.starts_with(b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY") {
+    if data.starts_with(b"PuTTY-User-Key-File-")
+        || data.starts_with(b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY")
+    {
         return (Kind::PrivateKey, true);
     }
     if data.starts_with(b"%PDF-") {
         let signed = find(data, b"/ByteRange").is_some() && find(data, b"/Sig").is_some();
-        return (if signed { Kind::SignedDocument } else { Kind::Document }, false);
+        return (
+            if signed {
+                Kind::SignedDocument
+            } else {
+                Kind::Document
+            },
+            false,
+        );
     }
     if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
         return (Kind::Archive, false);
@@ -142,7 +158,9 @@ fn pem_labels(data: &[u8]) -> impl Iterator<Item = String> + '_ {
         let at = find(rest, BEGIN)?;
         let after = &rest[at + BEGIN.len()..];
         let end = find(after, b"-----").unwrap_or(after.len());
-        let label = String::from_utf8_lossy(&after[..end.min(64)]).trim().to_ascii_uppercase();
+        let label = String::from_utf8_lossy(&after[..end.min(64)])
+            .trim()
+            .to_ascii_uppercase();
         rest = &after[end.min(after.len())..];
         Some(label)
     })
@@ -171,7 +189,9 @@ mod der {
             if n > 4 || rest.len() < n {
                 return None;
             }
-            let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | *b as usize);
             (len, &rest[n..])
         };
         if len > rest.len() {
@@ -254,33 +274,82 @@ mod tests {
         let mixed = [&cert[..], &pem_key[..]].concat();
         let ppk = b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n";
         // DER certificate skeleton: SEQ { SEQ { [0] {INT 2} ... } SEQ {...} BIT STRING }
-        let der_cert = [0x30, 0x0c, 0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x30, 0x00, 0x03, 0x01, 0x00];
+        let der_cert = [
+            0x30, 0x0c, 0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x30, 0x00, 0x03, 0x01, 0x00,
+        ];
         // PKCS#12 skeleton: SEQ { INT 3, SEQ { OID data } }
         let mut pfx = vec![0x30, 0x10, 0x02, 0x01, 0x03, 0x30, 0x0b, 0x06, 0x09];
         pfx.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]);
         // The same with BER indefinite lengths.
         let mut pfx_ber = vec![0x30, 0x80, 0x02, 0x01, 0x03, 0x30, 0x80, 0x06, 0x09];
-        pfx_ber.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0, 0, 0, 0]);
+        pfx_ber.extend_from_slice(&[
+            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0, 0, 0, 0,
+        ]);
         // PKCS#8: SEQ { INT 0, SEQ {}, OCTET STRING {} }
         let pkcs8 = [0x30, 0x07, 0x02, 0x01, 0x00, 0x30, 0x00, 0x04, 0x00];
         for (data, ct, want, key) in [
-            (&pem_key[..], "application/x-x509-ca-cert", Kind::PrivateKey, true),
+            (
+                &pem_key[..],
+                "application/x-x509-ca-cert",
+                Kind::PrivateKey,
+                true,
+            ),
             (&pem_rsa[..], "text/plain", Kind::PrivateKey, true),
             (&ssh[..], "text/plain", Kind::PrivateKey, true),
-            (&cert[..], "application/octet-stream", Kind::Certificate, false),
+            (
+                &cert[..],
+                "application/octet-stream",
+                Kind::Certificate,
+                false,
+            ),
             (&mixed[..], "application/x-pem-file", Kind::PrivateKey, true),
             (&ppk[..], "text/plain", Kind::PrivateKey, true),
-            (&der_cert[..], "application/pkcs12", Kind::Certificate, false),
+            (
+                &der_cert[..],
+                "application/pkcs12",
+                Kind::Certificate,
+                false,
+            ),
             (&pfx[..], "application/x-x509-ca-cert", Kind::Pkcs12, true),
             (&pfx_ber[..], "application/octet-stream", Kind::Pkcs12, true),
-            (&pkcs8[..], "application/octet-stream", Kind::PrivateKey, true),
-            (b"%PDF-1.7\n/Type /Sig /ByteRange [0 1 2 3]", "application/pdf", Kind::SignedDocument, false),
-            (b"%PDF-1.7\nplain", "application/octet-stream", Kind::Document, false),
-            (b"PK\x03\x04rest", "application/octet-stream", Kind::Archive, false),
+            (
+                &pkcs8[..],
+                "application/octet-stream",
+                Kind::PrivateKey,
+                true,
+            ),
+            (
+                b"%PDF-1.7\n/Type /Sig /ByteRange [0 1 2 3]",
+                "application/pdf",
+                Kind::SignedDocument,
+                false,
+            ),
+            (
+                b"%PDF-1.7\nplain",
+                "application/octet-stream",
+                Kind::Document,
+                false,
+            ),
+            (
+                b"PK\x03\x04rest",
+                "application/octet-stream",
+                Kind::Archive,
+                false,
+            ),
             (b"hello", "text/plain", Kind::Other, false),
-            (&[0x30, 0x82, 0xff, 0xff][..], "application/octet-stream", Kind::Other, false),
+            (
+                &[0x30, 0x82, 0xff, 0xff][..],
+                "application/octet-stream",
+                Kind::Other,
+                false,
+            ),
         ] {
-            assert_eq!(classify(data, ct), (want, key), "{}", String::from_utf8_lossy(data));
+            assert_eq!(
+                classify(data, ct),
+                (want, key),
+                "{}",
+                String::from_utf8_lossy(data)
+            );
         }
     }
 

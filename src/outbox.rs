@@ -14,9 +14,9 @@ use anyhow::Context as _;
 use chrono::Utc;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use tokio::sync::Notify;
@@ -47,16 +47,19 @@ impl Transport {
     pub fn from_config(config: &TransportConfig) -> anyhow::Result<Transport> {
         match config {
             TransportConfig::File { dir } => {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating outbox folder {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating outbox folder {}", dir.display()))?;
                 Ok(Transport::File(dir.clone()))
             }
             TransportConfig::Smtp(smtp) => {
                 let tls_params = || -> anyhow::Result<TlsParameters> {
                     let mut b = TlsParameters::builder(smtp.host.clone());
                     if let Some(ca) = &smtp.ca_file {
-                        let pem = std::fs::read(ca).with_context(|| format!("reading CA file {}", ca.display()))?;
+                        let pem = std::fs::read(ca)
+                            .with_context(|| format!("reading CA file {}", ca.display()))?;
                         b = b.add_root_certificate(
-                            Certificate::from_pem(&pem).with_context(|| format!("CA file {}", ca.display()))?,
+                            Certificate::from_pem(&pem)
+                                .with_context(|| format!("CA file {}", ca.display()))?,
                         );
                     }
                     Ok(b.build_rustls()?)
@@ -66,14 +69,16 @@ impl Transport {
                     TlsMode::Starttls => Tls::Required(tls_params()?),
                     TlsMode::Plain => Tls::None,
                 };
-                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
-                    .port(smtp.port)
-                    .tls(tls)
-                    .timeout(Some(smtp.timeout))
-                    .pool_config(PoolConfig::new().max_size(smtp.pool_size));
+                let mut builder =
+                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+                        .port(smtp.port)
+                        .tls(tls)
+                        .timeout(Some(smtp.timeout))
+                        .pool_config(PoolConfig::new().max_size(smtp.pool_size));
                 if let (Some(user), Some(source)) = (&smtp.username, &smtp.password) {
                     let secret = Secret::resolve(source)?;
-                    builder = builder.credentials(Credentials::new(user.clone(), secret.expose().to_string()));
+                    builder = builder
+                        .credentials(Credentials::new(user.clone(), secret.expose().to_string()));
                 }
                 Ok(Transport::Smtp(builder.build()))
             }
@@ -86,10 +91,12 @@ impl Transport {
             message: format!("cannot build the mail: {e:#}"),
         })?;
         match self {
-            Transport::File(dir) => write_eml(dir, &row.key, &message.formatted()).await.map_err(|e| SendError {
-                permanent: false,
-                message: format!("{e:#}"),
-            }),
+            Transport::File(dir) => write_eml(dir, &row.key, &message.formatted())
+                .await
+                .map_err(|e| SendError {
+                    permanent: false,
+                    message: format!("{e:#}"),
+                }),
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
                 permanent: e.is_permanent(),
                 message: e.to_string(),
@@ -139,7 +146,9 @@ impl Header for SuppressAutoResponse {
 pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
     let from = Mailbox::new(
         Some(row.from_name.clone()),
-        row.from_addr.parse().with_context(|| format!("sender address {:?}", row.from_addr))?,
+        row.from_addr
+            .parse()
+            .with_context(|| format!("sender address {:?}", row.from_addr))?,
     );
     let to: Mailbox = row
         .to_addr
@@ -171,7 +180,13 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
 async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let name: String = key
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let tmp = dir.join(format!(".{name}.tmp"));
     let target = dir.join(format!("{name}.eml"));
@@ -202,7 +217,11 @@ pub struct Drained {
 }
 
 /// Sends every row due now, once each.
-pub async fn drain(store: &Store, transport: &Transport, config: &OutboxConfig) -> anyhow::Result<Drained> {
+pub async fn drain(
+    store: &Store,
+    transport: &Transport,
+    config: &OutboxConfig,
+) -> anyhow::Result<Drained> {
     let mut done = Drained::default();
     let mut seen = std::collections::HashSet::new();
     loop {
@@ -250,7 +269,11 @@ pub async fn run(
         }
         let wait = match store.next_outbox_due().await {
             Ok(Some(due)) => chrono::DateTime::parse_from_rfc3339(&due)
-                .map(|d| (d.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+                .map(|d| {
+                    (d.with_timezone(&Utc) - Utc::now())
+                        .to_std()
+                        .unwrap_or(Duration::ZERO)
+                })
                 .unwrap_or(IDLE_RECHECK)
                 .min(IDLE_RECHECK),
             _ => IDLE_RECHECK,
@@ -290,11 +313,19 @@ mod tests {
         let text = String::from_utf8(build_message(&row()).unwrap().formatted()).unwrap();
         assert!(text.contains("Auto-Submitted: auto-replied\r\n"), "{text}");
         assert!(text.contains("X-Auto-Response-Suppress: All\r\n"), "{text}");
-        assert!(text.contains("Message-ID: <reply.abc@intake.egov.md>\r\n"), "{text}");
+        assert!(
+            text.contains("Message-ID: <reply.abc@intake.egov.md>\r\n"),
+            "{text}"
+        );
         assert!(text.contains("In-Reply-To: <q@primaria.md>\r\n"), "{text}");
-        assert!(text.contains("References: <p@primaria.md> <q@primaria.md>\r\n"), "{text}");
+        assert!(
+            text.contains("References: <p@primaria.md> <q@primaria.md>\r\n"),
+            "{text}"
+        );
         assert!(!text.to_ascii_lowercase().contains("\r\nbcc:"), "{text}");
-        let parsed = mail_parser::MessageParser::default().parse(text.as_bytes()).unwrap();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .unwrap();
         let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
         assert_eq!(body.trim_end(), "Bună ziua,\nCazul AGE-2026-00001.");
     }
@@ -307,9 +338,15 @@ mod tests {
             retry_max: Duration::from_secs(3600),
         };
         let first = backoff(&c, 0);
-        assert!(first >= Duration::from_secs(24) && first <= Duration::from_secs(36), "{first:?}");
+        assert!(
+            first >= Duration::from_secs(24) && first <= Duration::from_secs(36),
+            "{first:?}"
+        );
         let third = backoff(&c, 2);
-        assert!(third >= Duration::from_secs(96) && third <= Duration::from_secs(144), "{third:?}");
+        assert!(
+            third >= Duration::from_secs(96) && third <= Duration::from_secs(144),
+            "{third:?}"
+        );
         assert!(backoff(&c, 30) <= Duration::from_secs(4320));
     }
 

@@ -11,7 +11,9 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use mail_parser::{Addr, Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{
+    Addr, Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -173,7 +175,9 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         return mail;
     };
 
-    mail.message_id = msg.message_id().map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
+    mail.message_id = msg
+        .message_id()
+        .map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
     mail.subject = clean_line(msg.subject().unwrap_or_default());
     mail.from = msg.from().and_then(first_mailbox);
     mail.reply_to = msg.reply_to().and_then(first_mailbox);
@@ -195,10 +199,7 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     }
 
     if !skip_body {
-        mail.text = msg
-            .body_text(0)
-            .map(Cow::into_owned)
-            .unwrap_or_default();
+        mail.text = msg.body_text(0).map(Cow::into_owned).unwrap_or_default();
         let mut walker = Walker {
             max_depth,
             parts: Vec::new(),
@@ -231,7 +232,11 @@ impl Walker {
             return;
         }
         let body_ids: Vec<u32> = if prefix.is_empty() {
-            msg.text_body.iter().chain(&msg.html_body).copied().collect()
+            msg.text_body
+                .iter()
+                .chain(&msg.html_body)
+                .copied()
+                .collect()
         } else {
             Vec::new()
         };
@@ -239,7 +244,15 @@ impl Walker {
         self.part(msg, 0, prefix, depth, &body_ids, &mut leaf_no);
     }
 
-    fn part(&mut self, msg: &Message<'_>, id: u32, prefix: &str, depth: usize, body_ids: &[u32], leaf_no: &mut usize) {
+    fn part(
+        &mut self,
+        msg: &Message<'_>,
+        id: u32,
+        prefix: &str,
+        depth: usize,
+        body_ids: &[u32],
+        leaf_no: &mut usize,
+    ) {
         let Some(part) = msg.parts.get(id as usize) else {
             return;
         };
@@ -263,7 +276,10 @@ impl Walker {
                 self.parts.push(leaf(part, &location, inner.raw_message()));
                 self.message(inner, &location, depth + 1);
             }
-            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
+            PartType::Text(_)
+            | PartType::Html(_)
+            | PartType::Binary(_)
+            | PartType::InlineBinary(_) => {
                 *leaf_no += 1;
                 let is_body = body_ids.contains(&id) && part.attachment_name().is_none();
                 if is_body {
@@ -359,8 +375,8 @@ fn auto_headers(msg: &Message<'_>) -> AutoHeaders {
             "return-path" => {
                 auto.return_path = Some(value.trim_matches(['<', '>', ' ']).to_string());
             }
-            n @ ("list-unsubscribe" | "x-autoreply" | "x-autorespond" | "x-loop" | "feedback-id"
-            | "x-mailer-daemon") => auto.other.push(n.to_string()),
+            n @ ("list-unsubscribe" | "x-autoreply" | "x-autorespond" | "x-loop"
+            | "feedback-id" | "x-mailer-daemon") => auto.other.push(n.to_string()),
             _ => {}
         }
     }
@@ -415,7 +431,10 @@ pub fn content_hash(raw: &[u8]) -> String {
 }
 
 fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
-    let crlf = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, 4));
+    let crlf = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| (p, 4));
     let lf = raw.windows(2).position(|w| w == b"\n\n").map(|p| (p, 2));
     match (crlf, lf) {
         (Some(a), Some(b)) => {
@@ -438,7 +457,9 @@ fn count_containers(raw: &[u8]) -> usize {
         let b = lower(&raw[i]);
         if b == b'm' {
             for n in needles {
-                if raw.len() - i >= n.len() && raw[i..i + n.len()].iter().map(lower).eq(n.iter().copied()) {
+                if raw.len() - i >= n.len()
+                    && raw[i..i + n.len()].iter().map(lower).eq(n.iter().copied())
+                {
                     count += 1;
                     break;
                 }
@@ -467,7 +488,10 @@ Buna ziua,\r\nSolicitam integrarea.\r\n";
         assert_eq!(m.subject, "Solicitare de integrare MPass");
         assert_eq!(m.message_id.as_deref(), Some("<abc@primaria.md>"));
         assert_eq!(m.from.as_ref().unwrap().address, "ana@primaria.md");
-        assert_eq!(m.from.as_ref().unwrap().name.as_deref(), Some("Ana Popescu"));
+        assert_eq!(
+            m.from.as_ref().unwrap().name.as_deref(),
+            Some("Ana Popescu")
+        );
         assert!(m.text.contains("Solicitam integrarea"));
         assert!(m.parts.is_empty());
         assert!(m.flags.is_empty(), "{:?}", m.flags);
@@ -486,7 +510,12 @@ Buna ziua,\r\nSolicitam integrarea.\r\n";
 
     #[test]
     fn garbage_is_flagged_not_fatal() {
-        for raw in [&b""[..], b"\x00\x01\x02 not a mail", b"\r\n\r\n", &[0xff; 300]] {
+        for raw in [
+            &b""[..],
+            b"\x00\x01\x02 not a mail",
+            b"\r\n\r\n",
+            &[0xff; 300],
+        ] {
             let m = parse(raw, 20);
             assert!(m.flags.contains(&Flag::NoFrom), "{raw:?} {:?}", m.flags);
         }
@@ -496,7 +525,11 @@ Buna ziua,\r\nSolicitam integrarea.\r\n";
     fn subject_cannot_carry_header_injection() {
         let raw = b"From: a@b.md\r\nSubject: =?utf-8?q?hi=0D=0ABcc:_victim@x.md?=\r\n\r\nbody\r\n";
         let m = parse(raw, 20);
-        assert!(!m.subject.contains('\n') && !m.subject.contains('\r'), "{:?}", m.subject);
+        assert!(
+            !m.subject.contains('\n') && !m.subject.contains('\r'),
+            "{:?}",
+            m.subject
+        );
     }
 
     #[test]
@@ -513,12 +546,22 @@ From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\
 --X--\r\n";
         let m = parse(raw, 20);
         assert_eq!(m.text.trim(), "Привет");
-        let names: Vec<_> = m.parts.iter().map(|p| (p.location.as_str(), p.name.as_deref())).collect();
+        let names: Vec<_> = m
+            .parts
+            .iter()
+            .map(|p| (p.location.as_str(), p.name.as_deref()))
+            .collect();
         assert!(names.contains(&("2", Some("cert.cer"))), "{names:?}");
         let cert = m.parts.iter().find(|p| p.location == "2").unwrap();
         assert_eq!(cert.data, vec![0, 1, 2]);
-        assert!(m.parts.iter().any(|p| p.content_type == "message/rfc822"), "{names:?}");
-        assert!(names.iter().any(|(_, n)| *n == Some("acord.pdf")), "{names:?}");
+        assert!(
+            m.parts.iter().any(|p| p.content_type == "message/rfc822"),
+            "{names:?}"
+        );
+        assert!(
+            names.iter().any(|(_, n)| *n == Some("acord.pdf")),
+            "{names:?}"
+        );
     }
 
     #[test]
@@ -526,7 +569,9 @@ From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\
         let depth = 40;
         let mut raw = String::new();
         for i in 0..depth {
-            raw.push_str(&format!("From: a@b.md\r\nSubject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n"));
+            raw.push_str(&format!(
+                "From: a@b.md\r\nSubject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n"
+            ));
         }
         raw.push_str("From: a@b.md\r\nSubject: core\r\n\r\ncore\r\n");
         let m = parse(raw.as_bytes(), 5);
@@ -548,7 +593,9 @@ From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\
             raw.push_str("Content-Type: message/rfc822\r\n\r\n");
         }
         raw.push_str("From: a@b.md\r\n\r\nx\r\n");
-        let m = parse_off_thread(Arc::new(raw.into_bytes()), 20).await.unwrap();
+        let m = parse_off_thread(Arc::new(raw.into_bytes()), 20)
+            .await
+            .unwrap();
         assert!(m.flags.contains(&Flag::NestingLimit));
     }
 }

@@ -124,7 +124,9 @@ impl Pipeline {
         raw: Vec<u8>,
         size: usize,
     ) -> anyhow::Result<Report> {
-        let report = self.run(mailbox, source_key, raw, size, Utc::now(), true).await?;
+        let report = self
+            .run(mailbox, source_key, raw, size, Utc::now(), true)
+            .await?;
         failpoint("after-commit");
         Ok(report)
     }
@@ -228,7 +230,9 @@ impl Pipeline {
         } else {
             tx.rollback().await?;
         }
-        Ok(report(mailbox, source_key, &analysis, &threading, &decision, &recorded))
+        Ok(report(
+            mailbox, source_key, &analysis, &threading, &decision, &recorded,
+        ))
     }
 
     /// Runs the pure stages on the parser thread; never fails.
@@ -276,7 +280,10 @@ impl Pipeline {
     }
 
     fn spool_path(&self, mailbox: &MailboxConfig, hash: &str) -> PathBuf {
-        self.config.spool_dir.join(&mailbox.name).join(format!("{hash}.eml"))
+        self.config
+            .spool_dir
+            .join(&mailbox.name)
+            .join(format!("{hash}.eml"))
     }
 }
 

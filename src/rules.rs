@@ -87,7 +87,9 @@ struct Inner {
 
 impl std::fmt::Debug for Rules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rules").field("dir", &self.inner.dir).finish()
+        f.debug_struct("Rules")
+            .field("dir", &self.inner.dir)
+            .finish()
     }
 }
 
@@ -267,7 +269,12 @@ mod tests {
     #[test]
     fn shipped_rules_load() {
         let rules = Rules::load(&shipped()).unwrap();
-        assert!(rules.never_reply_to().iter().any(|p| p == "mailer-daemon@*"));
+        assert!(
+            rules
+                .never_reply_to()
+                .iter()
+                .any(|p| p == "mailer-daemon@*")
+        );
     }
 
     #[test]
@@ -323,10 +330,15 @@ mod tests {
         let text = ConfigErrors(errors.clone()).to_string();
         assert_eq!(errors.len(), 4, "{text}");
         assert!(
-            errors.iter().any(|e| e.file.ends_with("rules.toml") && e.line == Some(2)),
+            errors
+                .iter()
+                .any(|e| e.file.ends_with("rules.toml") && e.line == Some(2)),
             "{text}"
         );
-        assert!(errors.iter().any(|e| e.file.ends_with("ru/followup.txt")), "{text}");
+        assert!(
+            errors.iter().any(|e| e.file.ends_with("ru/followup.txt")),
+            "{text}"
+        );
         assert!(
             errors.iter().any(|e| e.file.ends_with("en/received.txt")
                 && e.line == Some(2)
@@ -334,7 +346,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            errors.iter().any(|e| e.file.ends_with("ro/received.txt") && e.line == Some(1)),
+            errors
+                .iter()
+                .any(|e| e.file.ends_with("ro/received.txt") && e.line == Some(1)),
             "{text}"
         );
     }

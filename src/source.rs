@@ -29,7 +29,11 @@ impl Backoff {
     pub const RECONNECT_MAX: Duration = Duration::from_secs(60);
 
     pub fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff { min, max, current: min }
+        Backoff {
+            min,
+            max,
+            current: min,
+        }
     }
 
     pub fn reconnect() -> Backoff {
@@ -40,7 +44,8 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let base = self.current;
         self.current = (self.current * 2).min(self.max);
-        base.mul_f64(rand::rng().random_range(0.75..1.25)).min(self.max)
+        base.mul_f64(rand::rng().random_range(0.75..1.25))
+            .min(self.max)
     }
 
     pub fn reset(&mut self) {
@@ -80,8 +85,12 @@ mod tests {
     async fn backoff_doubles_with_jitter_up_to_a_minute() {
         let mut b = Backoff::reconnect();
         let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
-        assert!(delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250));
-        assert!(delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500));
+        assert!(
+            delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250)
+        );
+        assert!(
+            delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500)
+        );
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
         assert!(delays[9] >= Duration::from_secs(45));
         b.reset();

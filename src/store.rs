@@ -170,8 +170,16 @@ impl Store {
             // One in-memory database lives only as long as its one connection.
             .max_connections(if in_memory { 1 } else { 4 })
             .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(3600)) })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("opening database {url}"))?;
@@ -188,12 +196,20 @@ impl Store {
     }
 
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.context("starting a transaction")?;
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .context("starting a transaction")?;
         Ok(Tx { tx })
     }
 
     /// How this delivery was handled, if it was recorded before.
-    pub async fn delivery(&self, mailbox: &str, source_key: &str) -> anyhow::Result<Option<Disposition>> {
+    pub async fn delivery(
+        &self,
+        mailbox: &str,
+        source_key: &str,
+    ) -> anyhow::Result<Option<Disposition>> {
         let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
             .bind(mailbox)
             .bind(source_key)
@@ -211,7 +227,12 @@ impl Store {
         Ok(row.map(|r| (r.get::<i64, _>(0) as u32, r.get::<i64, _>(1) as u32)))
     }
 
-    pub async fn set_sync_state(&self, mailbox: &str, uidvalidity: u32, last_uid: u32) -> anyhow::Result<()> {
+    pub async fn set_sync_state(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "INSERT INTO mailbox_sync (mailbox, uidvalidity, last_uid, last_seen_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity,
@@ -234,19 +255,23 @@ impl Store {
     }
 
     pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!("{CASE_SELECT} WHERE c.number = ?")))
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{CASE_SELECT} WHERE c.number = ?"
+        )))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
         let summary = case_summary(&row);
         let case_id: i64 = row.get("id");
-        let participants = sqlx::query_scalar("SELECT address FROM case_participant WHERE case_id = ? ORDER BY address")
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let participants = sqlx::query_scalar(
+            "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut messages = Vec::new();
         for m in sqlx::query(
             "SELECT id, message_id, from_addr, subject, received_at, status, flags, raw IS NOT NULL AS raw_stored
@@ -288,18 +313,20 @@ impl Store {
                 attachments,
             });
         }
-        let events = sqlx::query("SELECT at, actor, kind, detail FROM case_event WHERE case_id = ? ORDER BY id")
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|e| EventRow {
-                at: e.get("at"),
-                actor: e.get("actor"),
-                kind: e.get("kind"),
-                detail: json_column(e.get("detail")),
-            })
-            .collect();
+        let events = sqlx::query(
+            "SELECT at, actor, kind, detail FROM case_event WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|e| EventRow {
+            at: e.get("at"),
+            actor: e.get("actor"),
+            kind: e.get("kind"),
+            detail: json_column(e.get("detail")),
+        })
+        .collect();
         let outbox = sqlx::query(
             "SELECT kind, to_addr, subject, message_id, created_at, attempts, sent_at, failed_at, last_error
              FROM outbox WHERE case_id = ? ORDER BY id",
@@ -330,7 +357,11 @@ impl Store {
     }
 
     /// Outbox rows whose time has come, oldest first.
-    pub async fn due_outbox(&self, now: DateTime<Utc>, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+    pub async fn due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
             "SELECT id, key, kind, case_id, from_name, from_addr, to_addr, subject, message_id, in_reply_to, refs, body, attempts
              FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
@@ -370,9 +401,11 @@ impl Store {
     }
 
     pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     pub async fn mark_sent(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<()> {
@@ -398,7 +431,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_retry(&self, row: &OutboxRow, next: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+    pub async fn mark_retry(
+        &self,
+        row: &OutboxRow,
+        next: DateTime<Utc>,
+        error: &str,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
             .bind(timestamp(next))
             .bind(error)
@@ -409,14 +447,21 @@ impl Store {
     }
 
     /// Gives up on a row: a permanent SMTP error or too many attempts.
-    pub async fn mark_failed(&self, row: &OutboxRow, now: DateTime<Utc>, error: &str) -> anyhow::Result<()> {
+    pub async fn mark_failed(
+        &self,
+        row: &OutboxRow,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> anyhow::Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?")
-            .bind(timestamp(now))
-            .bind(error)
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?",
+        )
+        .bind(timestamp(now))
+        .bind(error)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
         if let Some(case_id) = row.case_id {
             insert_event(
                 &mut tx,
@@ -434,7 +479,8 @@ impl Store {
     }
 }
 
-const CASE_SELECT: &str = "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
+const CASE_SELECT: &str =
+    "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
     c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at,
     (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
     FROM \"case\" c";
@@ -509,10 +555,12 @@ impl Tx {
         else {
             return Ok(None);
         };
-        let participants = sqlx::query_scalar("SELECT address FROM case_participant WHERE case_id = ? ORDER BY address")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let participants = sqlx::query_scalar(
+            "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
         Ok(Some(CaseRef {
             id,
             number: row.get("number"),
@@ -522,7 +570,11 @@ impl Tx {
     }
 
     /// The delivery was recorded already (e.g. before a crash prevented the ack).
-    pub async fn delivery(&mut self, mailbox: &str, source_key: &str) -> anyhow::Result<Option<Disposition>> {
+    pub async fn delivery(
+        &mut self,
+        mailbox: &str,
+        source_key: &str,
+    ) -> anyhow::Result<Option<Disposition>> {
         let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
             .bind(mailbox)
             .bind(source_key)
@@ -548,7 +600,11 @@ impl Tx {
         }
 
         // In-Reply-To first, then References from the newest back.
-        let ids: Vec<&String> = mail.in_reply_to.iter().chain(mail.references.iter().rev()).collect();
+        let ids: Vec<&String> = mail
+            .in_reply_to
+            .iter()
+            .chain(mail.references.iter().rev())
+            .collect();
         'ids: for id in &ids {
             for sql in [
                 "SELECT case_id FROM outbox WHERE message_id = ? AND case_id IS NOT NULL",
@@ -566,10 +622,11 @@ impl Tx {
         }
 
         if let Some(number) = subject_tag(&mail.subject)
-            && let Some(case_id) = sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
-                .bind(&number)
-                .fetch_optional(&mut *self.tx)
-                .await?
+            && let Some(case_id) =
+                sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
+                    .bind(&number)
+                    .fetch_optional(&mut *self.tx)
+                    .await?
         {
             h.tagged_case = self.case_ref(case_id).await?;
         }
@@ -582,8 +639,12 @@ impl Tx {
                 .bind(to.address.to_lowercase())
                 .bind(timestamp(since))
             };
-            h.replies_last_10min = count(now - chrono::Duration::minutes(10)).fetch_one(&mut *self.tx).await? as u32;
-            h.replies_last_day = count(now - chrono::Duration::days(1)).fetch_one(&mut *self.tx).await? as u32;
+            h.replies_last_10min = count(now - chrono::Duration::minutes(10))
+                .fetch_one(&mut *self.tx)
+                .await? as u32;
+            h.replies_last_day = count(now - chrono::Duration::days(1))
+                .fetch_one(&mut *self.tx)
+                .await? as u32;
         }
         Ok(h)
     }
@@ -711,14 +772,25 @@ impl Tx {
                 participants.push(a.address.to_lowercase());
             }
             for p in participants {
-                sqlx::query("INSERT OR IGNORE INTO case_participant (case_id, address) VALUES (?, ?)")
-                    .bind(case_id)
-                    .bind(p)
-                    .execute(&mut *self.tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT OR IGNORE INTO case_participant (case_id, address) VALUES (?, ?)",
+                )
+                .bind(case_id)
+                .bind(p)
+                .execute(&mut *self.tx)
+                .await?;
             }
             for e in &d.events {
-                insert_event(&mut self.tx, case_id, Some(message), r.now, "system", &e.kind, &e.detail).await?;
+                insert_event(
+                    &mut self.tx,
+                    case_id,
+                    Some(message),
+                    r.now,
+                    "system",
+                    &e.kind,
+                    &e.detail,
+                )
+                .await?;
             }
         }
 

@@ -99,7 +99,9 @@ mod tests {
     use super::*;
 
     fn mail(subject: &str, body: &str) -> Mail {
-        let raw = format!("From: a@b.md\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n");
+        let raw = format!(
+            "From: a@b.md\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+        );
         crate::parse::parse(raw.as_bytes(), 10)
     }
 
@@ -124,6 +126,6 @@ mod tests {
             })
         );
         let bad = understand(&mail("x", "IDNO 1008600038412"), Role::Office);
-        assert_eq!(bad.idno.unwrap().valid, false);
+        assert!(!bad.idno.unwrap().valid);
     }
 }

@@ -87,7 +87,10 @@ max_message_bytes = 100000
 
     /// The mails written to the outbox: header lines, a blank line, the decoded text.
     fn outbox(&self) -> Vec<String> {
-        self.files("outbox").iter().map(|p| decoded(&std::fs::read(p).unwrap())).collect()
+        self.files("outbox")
+            .iter()
+            .map(|p| decoded(&std::fs::read(p).unwrap()))
+            .collect()
     }
 
     fn cli(&self, args: &[&str]) -> std::process::Output {
@@ -101,7 +104,11 @@ max_message_bytes = 100000
 
     fn cases_json(&self) -> serde_json::Value {
         let out = self.cli(&["cases", "list", "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -117,28 +124,48 @@ fn request(id: &str, from: &str, subject: &str, extra: &str) -> Vec<u8> {
 
 fn decoded(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_string();
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
     format!("{head}\r\n\r\n{}", parsed.body_text(0).unwrap_or_default())
 }
 
 fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     mail.lines()
-        .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
         .map(|l| l[name.len() + 1..].trim())
 }
 
 #[tokio::test]
 async fn request_gets_one_reply_and_a_second_run_changes_nothing() {
     let env = Env::new();
-    env.deliver("office", "1700000000.1.host", &request("a1@primaria.md", "Ana <ana@primaria.md>", "Solicitare MPass", ""));
+    env.deliver(
+        "office",
+        "1700000000.1.host",
+        &request(
+            "a1@primaria.md",
+            "Ana <ana@primaria.md>",
+            "Solicitare MPass",
+            "",
+        ),
+    );
     let i = env.instance().await;
     i.run_once().await.unwrap();
 
     let out = env.outbox();
     assert_eq!(out.len(), 1);
     let reply = &out[0];
-    assert_eq!(header(reply, "Subject"), Some("Re: Solicitare MPass [AGE-2026-00001]"), "{reply}");
+    assert_eq!(
+        header(reply, "Subject"),
+        Some("Re: Solicitare MPass [AGE-2026-00001]"),
+        "{reply}"
+    );
     assert_eq!(header(reply, "Auto-Submitted"), Some("auto-replied"));
     assert_eq!(header(reply, "In-Reply-To"), Some("<a1@primaria.md>"));
     assert_eq!(header(reply, "To"), Some("ana@primaria.md"));
@@ -165,8 +192,16 @@ async fn request_gets_one_reply_and_a_second_run_changes_nothing() {
     let detail: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(detail["messages"].as_array().unwrap().len(), 1);
     assert!(detail["outbox"][0]["sent_at"].is_string());
-    let kinds: Vec<&str> = detail["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["mail_received", "case_opened", "reply_queued", "mail_sent"]);
+    let kinds: Vec<&str> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["mail_received", "case_opened", "reply_queued", "mail_sent"]
+    );
 }
 
 #[tokio::test]
@@ -192,10 +227,23 @@ async fn crash_after_commit_before_ack_duplicates_nothing() {
 #[tokio::test]
 async fn same_mail_in_two_mailboxes_is_one_case() {
     let env = Env::new();
-    let raw = request("cc1@primaria.md", "ana@primaria.md", "Certificat", "Cc: support.mpass@egov.md\r\n");
+    let raw = request(
+        "cc1@primaria.md",
+        "ana@primaria.md",
+        "Certificat",
+        "Cc: support.mpass@egov.md\r\n",
+    );
     // Each server adds its own trace headers.
-    let office = [b"Delivered-To: office@egov.md\r\nReturn-Path: <ana@primaria.md>\r\n".as_slice(), &raw].concat();
-    let mpass = [b"Delivered-To: support.mpass@egov.md\r\nReturn-Path: <ana@primaria.md>\r\n".as_slice(), &raw].concat();
+    let office = [
+        b"Delivered-To: office@egov.md\r\nReturn-Path: <ana@primaria.md>\r\n".as_slice(),
+        &raw,
+    ]
+    .concat();
+    let mpass = [
+        b"Delivered-To: support.mpass@egov.md\r\nReturn-Path: <ana@primaria.md>\r\n".as_slice(),
+        &raw,
+    ]
+    .concat();
     env.deliver("office", "1700000000.3.host", &office);
     env.deliver("mpass", "1700000000.4.host", &mpass);
     env.instance().await.run_once().await.unwrap();
@@ -204,7 +252,8 @@ async fn same_mail_in_two_mailboxes_is_one_case() {
     assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
     assert_eq!(env.outbox().len(), 1);
     let number = cases[0]["number"].as_str().unwrap();
-    let detail: serde_json::Value = serde_json::from_slice(&env.cli(&["cases", "show", number, "--json"]).stdout).unwrap();
+    let detail: serde_json::Value =
+        serde_json::from_slice(&env.cli(&["cases", "show", number, "--json"]).stdout).unwrap();
     let deliveries = detail["messages"][0]["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2, "{detail}");
     assert!(env.files("mail/mpass/new").is_empty());
@@ -213,7 +262,11 @@ async fn same_mail_in_two_mailboxes_is_one_case() {
 #[tokio::test]
 async fn replies_thread_by_message_id_and_by_tag_only_for_participants() {
     let env = Env::new();
-    env.deliver("office", "1700000000.5.host", &request("t1@primaria.md", "ana@primaria.md", "Solicitare", ""));
+    env.deliver(
+        "office",
+        "1700000000.5.host",
+        &request("t1@primaria.md", "ana@primaria.md", "Solicitare", ""),
+    );
     let i = env.instance().await;
     i.run_once().await.unwrap();
     let reply = env.outbox().remove(0);
@@ -221,10 +274,20 @@ async fn replies_thread_by_message_id_and_by_tag_only_for_participants() {
     let subject = header(&reply, "Subject").unwrap().to_string();
 
     // The beneficiary answers our reply.
-    let answer = request("t2@primaria.md", "ana@primaria.md", &format!("Re: {subject}"), &format!("In-Reply-To: {our_id}\r\nReferences: <t1@primaria.md> {our_id}\r\n"));
+    let answer = request(
+        "t2@primaria.md",
+        "ana@primaria.md",
+        &format!("Re: {subject}"),
+        &format!("In-Reply-To: {our_id}\r\nReferences: <t1@primaria.md> {our_id}\r\n"),
+    );
     env.deliver("office", "1700000000.6.host", &answer);
     // A colleague on the same case by tag only.
-    let tagged = request("t3@primaria.md", "ana@primaria.md", "Acordul semnat [AGE-2026-00001]", "");
+    let tagged = request(
+        "t3@primaria.md",
+        "ana@primaria.md",
+        "Acordul semnat [AGE-2026-00001]",
+        "",
+    );
     env.deliver("office", "1700000000.7.host", &tagged);
     // A stranger quoting the tag does not get into the case.
     let stranger = request("t4@other.md", "eve@other.md", "Re: [AGE-2026-00001]", "");
@@ -232,7 +295,12 @@ async fn replies_thread_by_message_id_and_by_tag_only_for_participants() {
     i.run_once().await.unwrap();
 
     let cases = env.cases_json();
-    let numbers: Vec<&str> = cases.as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap()).collect();
+    let numbers: Vec<&str> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
     assert_eq!(numbers, ["AGE-2026-00001", "AGE-2026-00002"], "{cases}");
     assert_eq!(cases[0]["messages"], 3);
     assert_eq!(cases[1]["opened_by"], "eve@other.md");
@@ -242,22 +310,52 @@ async fn replies_thread_by_message_id_and_by_tag_only_for_participants() {
 async fn rate_limit_and_auto_replies() {
     let env = Env::new();
     for n in 0..4 {
-        env.deliver("office", &format!("1700000001.{n}.host"), &request(&format!("r{n}@primaria.md"), "ana@primaria.md", &format!("Cerere {n}"), ""));
+        env.deliver(
+            "office",
+            &format!("1700000001.{n}.host"),
+            &request(
+                &format!("r{n}@primaria.md"),
+                "ana@primaria.md",
+                &format!("Cerere {n}"),
+                "",
+            ),
+        );
     }
     env.deliver(
         "office",
         "1700000001.9.host",
-        &request("ooo@primaria.md", "ion@primaria.md", "Automatic reply", "Auto-Submitted: auto-replied\r\n"),
+        &request(
+            "ooo@primaria.md",
+            "ion@primaria.md",
+            "Automatic reply",
+            "Auto-Submitted: auto-replied\r\n",
+        ),
     );
     env.instance().await.run_once().await.unwrap();
     // Three replies in ten minutes to one person, no reply to the robot.
     assert_eq!(env.outbox().len(), 3);
     let cases = env.cases_json();
-    assert_eq!(cases.as_array().unwrap().len(), 4, "the out-of-office opens no case");
+    assert_eq!(
+        cases.as_array().unwrap().len(),
+        4,
+        "the out-of-office opens no case"
+    );
     let last = cases[3]["number"].as_str().unwrap();
-    let detail: serde_json::Value = serde_json::from_slice(&env.cli(&["cases", "show", last, "--json"]).stdout).unwrap();
-    let suppressed = detail["events"].as_array().unwrap().iter().find(|e| e["kind"] == "reply_suppressed").unwrap();
-    assert!(suppressed["detail"]["reason"].as_str().unwrap().contains("rate limit"), "{detail}");
+    let detail: serde_json::Value =
+        serde_json::from_slice(&env.cli(&["cases", "show", last, "--json"]).stdout).unwrap();
+    let suppressed = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "reply_suppressed")
+        .unwrap();
+    assert!(
+        suppressed["detail"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rate limit"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
@@ -266,24 +364,45 @@ async fn oversized_and_garbage_mail_are_recorded_and_the_loop_goes_on() {
     let mut big = request("big@primaria.md", "ana@primaria.md", "Documente", "");
     big.extend(std::iter::repeat_n(b'x', 120_000));
     env.deliver("office", "1700000002.1.host", &big);
-    env.deliver("office", "1700000002.2.host", b"\x00\x01 this is not mail at all \xff\xfe");
-    env.deliver("office", "1700000002.3.host", &request("ok@primaria.md", "ana@primaria.md", "Solicitare", ""));
+    env.deliver(
+        "office",
+        "1700000002.2.host",
+        b"\x00\x01 this is not mail at all \xff\xfe",
+    );
+    env.deliver(
+        "office",
+        "1700000002.3.host",
+        &request("ok@primaria.md", "ana@primaria.md", "Solicitare", ""),
+    );
     env.instance().await.run_once().await.unwrap();
 
     // The oversized one: quarantined with a spool copy, sender told, staff alerted.
     let quarantined = env.files("mail/office/.Quarantine/cur");
     assert_eq!(quarantined.len(), 1);
-    assert!(quarantined[0].to_string_lossy().ends_with(":2,"), "left unseen for staff");
+    assert!(
+        quarantined[0].to_string_lossy().ends_with(":2,"),
+        "left unseen for staff"
+    );
     let spool = env.files("spool/office");
     assert_eq!(spool.len(), 1);
     assert_eq!(std::fs::read(&spool[0]).unwrap(), big);
     let out = env.outbox();
-    assert!(out.iter().any(|m| header(m, "To") == Some("staff@egov.md") && m.contains("too_large")));
-    assert!(out.iter().any(|m| header(m, "To") == Some("ana@primaria.md") && header(m, "Subject").unwrap().starts_with("Re: Documente")));
+    assert!(
+        out.iter()
+            .any(|m| header(m, "To") == Some("staff@egov.md") && m.contains("too_large"))
+    );
+    assert!(
+        out.iter()
+            .any(|m| header(m, "To") == Some("ana@primaria.md")
+                && header(m, "Subject").unwrap().starts_with("Re: Documente"))
+    );
     // The garbage one has no sender to answer, but is recorded; the good one is answered.
     assert!(env.files("mail/office/new").is_empty());
     assert_eq!(env.files("mail/office/cur").len(), 2);
-    assert!(out.iter().any(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Re: Solicitare"))));
+    assert!(
+        out.iter()
+            .any(|m| header(m, "Subject").is_some_and(|s| s.starts_with("Re: Solicitare")))
+    );
 }
 
 #[tokio::test]
@@ -303,7 +422,11 @@ async fn private_key_bytes_are_stored_nowhere() {
     assert!(env.files("spool").is_empty(), "no spool copy of a key");
     for path in [env.path("intake.db"), env.path("intake.db-wal")] {
         if let Ok(bytes) = std::fs::read(&path) {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "key in {}", path.display());
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "key in {}",
+                path.display()
+            );
         }
     }
     let out = env.outbox();
@@ -316,9 +439,22 @@ async fn private_key_bytes_are_stored_nowhere() {
 fn ingest_dry_run_writes_nothing_and_prints_the_decision() {
     let env = Env::new();
     let file = env.path("req.eml");
-    std::fs::write(&file, request("d1@primaria.md", "Ana <ana@primaria.md>", "Solicitare MPass", "")).unwrap();
+    std::fs::write(
+        &file,
+        request(
+            "d1@primaria.md",
+            "Ana <ana@primaria.md>",
+            "Solicitare MPass",
+            "",
+        ),
+    )
+    .unwrap();
     let out = env.cli(&["ingest", "--dry-run", "--json", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["dry_run"], true);
     assert_eq!(v["mailbox"], "office");
@@ -332,13 +468,25 @@ fn ingest_dry_run_writes_nothing_and_prints_the_decision() {
     assert_eq!(v["disposition"]["to"], "processed");
     assert_eq!(v["private_key_found"], false);
     assert_eq!(v["replies"][0]["to"], "ana@primaria.md");
-    assert!(v["replies"][0]["subject"].as_str().unwrap().ends_with("[AGE-2026-00001]"));
-    assert!(!env.path("intake.db").exists(), "dry run created the database");
+    assert!(
+        v["replies"][0]["subject"]
+            .as_str()
+            .unwrap()
+            .ends_with("[AGE-2026-00001]")
+    );
+    assert!(
+        !env.path("intake.db").exists(),
+        "dry run created the database"
+    );
     assert!(!env.path("outbox").exists());
 
     // Without --dry-run the case is recorded and the reply written.
     let out = env.cli(&["ingest", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("new case AGE-2026-00001"));
     assert_eq!(env.outbox().len(), 1);
     // Ingesting the same file again recognises it.
@@ -358,13 +506,24 @@ fn check_reports_every_error_with_file_and_line() {
     let out = env.cli(&["check"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("{}:", env.config_path().display())), "{err}");
+    assert!(
+        err.contains(&format!("{}:", env.config_path().display())),
+        "{err}"
+    );
     assert!(err.contains("retries"), "{err}");
 
     std::fs::write(env.config_path(), env.config_text()).unwrap();
     let out = env.cli(&["check"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let out = Command::new(env!("CARGO_BIN_EXE_egov-intake")).arg("check").env_remove("EGOV_INTAKE_CONFIG").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .arg("check")
+        .env_remove("EGOV_INTAKE_CONFIG")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

@@ -16,11 +16,17 @@ pub struct Suppression {
 }
 
 fn automated(reason: String) -> Option<Suppression> {
-    Some(Suppression { reason, automated: true })
+    Some(Suppression {
+        reason,
+        automated: true,
+    })
 }
 
 fn human(reason: String) -> Option<Suppression> {
-    Some(Suppression { reason, automated: false })
+    Some(Suppression {
+        reason,
+        automated: false,
+    })
 }
 
 pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<Suppression> {
@@ -41,7 +47,10 @@ pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<
     }
     if let Some(v) = &auto.x_auto_response_suppress {
         let v = v.to_ascii_lowercase();
-        if ["all", "oof", "autoreply"].iter().any(|t| v.split([',', ' ']).any(|x| x.trim() == *t)) {
+        if ["all", "oof", "autoreply"]
+            .iter()
+            .any(|t| v.split([',', ' ']).any(|x| x.trim() == *t))
+        {
             return automated(format!("X-Auto-Response-Suppress: {v}"));
         }
     }
@@ -52,7 +61,10 @@ pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<
         return automated("bounce (empty Return-Path)".into());
     }
     if let Some(id) = &mail.message_id
-        && id.to_ascii_lowercase().ends_with(&format!("@{}>", settings.reply.message_id_domain.to_ascii_lowercase()))
+        && id.to_ascii_lowercase().ends_with(&format!(
+            "@{}>",
+            settings.reply.message_id_domain.to_ascii_lowercase()
+        ))
     {
         return automated("our own mail came back".into());
     }
@@ -70,7 +82,12 @@ pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<
     if settings.our_addresses.contains(&to) {
         return automated(format!("sender {to} is one of our own mailboxes"));
     }
-    if let Some(p) = settings.rules.never_reply_to().iter().find(|p| wildcard_match(p, &to)) {
+    if let Some(p) = settings
+        .rules
+        .never_reply_to()
+        .iter()
+        .find(|p| wildcard_match(p, &to))
+    {
         return automated(format!("sender {to} matches never_reply_to {p:?}"));
     }
     if history.replies_last_10min >= settings.limits.replies_per_recipient_10min {
@@ -80,7 +97,10 @@ pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<
         ));
     }
     if history.replies_last_day >= settings.limits.replies_per_recipient_day {
-        return human(format!("rate limit: {} replies to {to} in a day", history.replies_last_day));
+        return human(format!(
+            "rate limit: {} replies to {to} in a day",
+            history.replies_last_day
+        ));
     }
     None
 }

@@ -98,7 +98,8 @@ fn mail(extra_headers: &str, subject: &str, body: &str) -> String {
     )
 }
 
-const RO_BODY: &str = "Bună ziua, vă rog să examinați solicitarea de integrare a sistemului nostru cu MPass.";
+const RO_BODY: &str =
+    "Bună ziua, vă rog să examinați solicitarea de integrare a sistemului nostru cu MPass.";
 
 fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
     CaseRef {
@@ -112,8 +113,18 @@ fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
 #[test]
 fn new_request_opens_a_case_and_answers_in_romanian() {
     let f = Fixture::new();
-    let d = f.decide(&mail("", "Solicitare integrare", RO_BODY), Role::Office, &History::default());
-    let CaseAction::Open { number, service, stage, .. } = &d.case else {
+    let d = f.decide(
+        &mail("", "Solicitare integrare", RO_BODY),
+        Role::Office,
+        &History::default(),
+    );
+    let CaseAction::Open {
+        number,
+        service,
+        stage,
+        ..
+    } = &d.case
+    else {
         panic!("{:?}", d.case)
     };
     assert_eq!(number, "AGE-2026-00007");
@@ -138,36 +149,73 @@ fn new_request_opens_a_case_and_answers_in_romanian() {
 #[test]
 fn unclear_language_gets_all_three() {
     let f = Fixture::new();
-    let d = f.decide(&mail("", "MPass", "IDNO 1008600038413"), Role::Office, &History::default());
+    let d = f.decide(
+        &mail("", "MPass", "IDNO 1008600038413"),
+        Role::Office,
+        &History::default(),
+    );
     let reply = &d.outgoing[0];
-    assert_eq!(reply.languages, vec![Language::Ro, Language::Ru, Language::En]);
+    assert_eq!(
+        reply.languages,
+        vec![Language::Ro, Language::Ru, Language::En]
+    );
     for needle in ["Bună ziua", "Здравствуйте", "Hello"] {
-        assert!(reply.body.contains(needle), "{needle} missing:\n{}", reply.body);
+        assert!(
+            reply.body.contains(needle),
+            "{needle} missing:\n{}",
+            reply.body
+        );
     }
 }
 
 #[test]
 fn threading_table() {
-    let mut references = History::default();
-    references.replied_case = Some(case(3, "AGE-2026-00003", &[]));
-    let mut tag_from_participant = History::default();
-    tag_from_participant.tagged_case = Some(case(4, "AGE-2026-00004", &["ana@primaria.md"]));
-    let mut tag_from_stranger = History::default();
-    tag_from_stranger.tagged_case = Some(case(4, "AGE-2026-00004", &["someone@else.md"]));
-    let mut duplicate = History::default();
-    duplicate.duplicate_of = Some((9, Some(case(5, "AGE-2026-00005", &[]))));
+    let references = History {
+        replied_case: Some(case(3, "AGE-2026-00003", &[])),
+        ..Default::default()
+    };
+    let tag_from_participant = History {
+        tagged_case: Some(case(4, "AGE-2026-00004", &["ana@primaria.md"])),
+        ..Default::default()
+    };
+    let tag_from_stranger = History {
+        tagged_case: Some(case(4, "AGE-2026-00004", &["someone@else.md"])),
+        ..Default::default()
+    };
+    let duplicate = History {
+        duplicate_of: Some((9, Some(case(5, "AGE-2026-00005", &[])))),
+        ..Default::default()
+    };
 
     let f = Fixture::new();
     for (name, history, want_number, want_template_word) in [
         ("references", &references, "AGE-2026-00003", Some("adăugat")),
-        ("tag from participant", &tag_from_participant, "AGE-2026-00004", Some("adăugat")),
-        ("tag from stranger", &tag_from_stranger, "AGE-2026-00007", Some("înregistrat")),
+        (
+            "tag from participant",
+            &tag_from_participant,
+            "AGE-2026-00004",
+            Some("adăugat"),
+        ),
+        (
+            "tag from stranger",
+            &tag_from_stranger,
+            "AGE-2026-00007",
+            Some("înregistrat"),
+        ),
         ("duplicate", &duplicate, "AGE-2026-00005", None),
     ] {
-        let d = f.decide(&mail("", "Re: x [AGE-2026-00004]", RO_BODY), Role::Office, history);
+        let d = f.decide(
+            &mail("", "Re: x [AGE-2026-00004]", RO_BODY),
+            Role::Office,
+            history,
+        );
         assert_eq!(d.case.number(), Some(want_number), "{name}");
         match want_template_word {
-            Some(word) => assert!(d.outgoing[0].body.contains(word), "{name}: {}", d.outgoing[0].body),
+            Some(word) => assert!(
+                d.outgoing[0].body.contains(word),
+                "{name}: {}",
+                d.outgoing[0].body
+            ),
             None => {
                 assert!(d.outgoing.is_empty(), "{name}");
                 assert!(d.suppressed.is_some(), "{name}");
@@ -180,16 +228,34 @@ fn threading_table() {
 #[test]
 fn reply_subject_table() {
     for (subject, number, want) in [
-        ("Solicitare", Some("AGE-2026-00001"), "Re: Solicitare [AGE-2026-00001]"),
-        ("Re: Solicitare", Some("AGE-2026-00001"), "Re: Solicitare [AGE-2026-00001]"),
-        ("RE: Solicitare [AGE-2026-00001]", Some("AGE-2026-00001"), "RE: Solicitare [AGE-2026-00001]"),
+        (
+            "Solicitare",
+            Some("AGE-2026-00001"),
+            "Re: Solicitare [AGE-2026-00001]",
+        ),
+        (
+            "Re: Solicitare",
+            Some("AGE-2026-00001"),
+            "Re: Solicitare [AGE-2026-00001]",
+        ),
+        (
+            "RE: Solicitare [AGE-2026-00001]",
+            Some("AGE-2026-00001"),
+            "RE: Solicitare [AGE-2026-00001]",
+        ),
         ("", Some("AGE-2026-00001"), "Re: [AGE-2026-00001]"),
         ("Line\r\nBcc: x@y.md", None, "Re: Line Bcc: x@y.md"),
     ] {
         assert_eq!(reply_subject(subject, number), want);
     }
-    assert_eq!(subject_tag("Re: [AGE-2026-00042] cerere"), Some("AGE-2026-00042".into()));
-    assert_eq!(subject_tag("[AGE-26-1] [AGE-2026-1234] [AGE-2027-00001]"), Some("AGE-2027-00001".into()));
+    assert_eq!(
+        subject_tag("Re: [AGE-2026-00042] cerere"),
+        Some("AGE-2026-00042".into())
+    );
+    assert_eq!(
+        subject_tag("[AGE-26-1] [AGE-2026-1234] [AGE-2027-00001]"),
+        Some("AGE-2027-00001".into())
+    );
     assert_eq!(subject_tag("AGE-2026-00042"), None);
     assert_eq!(format_case_number(2026, 42), "AGE-2026-00042");
     assert_eq!(format_case_number(2026, 123456), "AGE-2026-123456");
@@ -198,26 +264,62 @@ fn reply_subject_table() {
 #[test]
 fn case_year_follows_chisinau() {
     // 23:30 UTC on 31 December is already New Year in Chișinău.
-    let t = chrono::Utc.with_ymd_and_hms(2026, 12, 31, 23, 30, 0).unwrap();
+    let t = chrono::Utc
+        .with_ymd_and_hms(2026, 12, 31, 23, 30, 0)
+        .unwrap();
     assert_eq!(case_year(t), 2027);
 }
 
 #[test]
 fn loop_guard_table() {
     let f = Fixture::new();
-    let mut busy = History::default();
-    busy.replies_last_10min = 3;
-    let mut busy_day = History::default();
-    busy_day.replies_last_day = 20;
+    let busy = History {
+        replies_last_10min: 3,
+        ..Default::default()
+    };
+    let busy_day = History {
+        replies_last_day: 20,
+        ..Default::default()
+    };
     let calm = History::default();
     let from = |addr: &str| mail("", "x", RO_BODY).replace("Ana Popescu <ana@primaria.md>", addr);
     for (name, raw, history, automated) in [
-        ("auto-submitted", mail("Auto-Submitted: auto-replied\r\n", "Out of office", RO_BODY), &calm, true),
-        ("precedence bulk", mail("Precedence: bulk\r\n", "News", RO_BODY), &calm, true),
-        ("list", mail("List-Id: <gov.lists.md>\r\n", "x", RO_BODY), &calm, true),
-        ("suppress", mail("X-Auto-Response-Suppress: OOF, AutoReply\r\n", "x", RO_BODY), &calm, true),
-        ("bounce", mail("Return-Path: <>\r\n", "Undelivered", RO_BODY), &calm, true),
-        ("mailer-daemon", from("MAILER-DAEMON@mx.primaria.md"), &calm, true),
+        (
+            "auto-submitted",
+            mail("Auto-Submitted: auto-replied\r\n", "Out of office", RO_BODY),
+            &calm,
+            true,
+        ),
+        (
+            "precedence bulk",
+            mail("Precedence: bulk\r\n", "News", RO_BODY),
+            &calm,
+            true,
+        ),
+        (
+            "list",
+            mail("List-Id: <gov.lists.md>\r\n", "x", RO_BODY),
+            &calm,
+            true,
+        ),
+        (
+            "suppress",
+            mail("X-Auto-Response-Suppress: OOF, AutoReply\r\n", "x", RO_BODY),
+            &calm,
+            true,
+        ),
+        (
+            "bounce",
+            mail("Return-Path: <>\r\n", "Undelivered", RO_BODY),
+            &calm,
+            true,
+        ),
+        (
+            "mailer-daemon",
+            from("MAILER-DAEMON@mx.primaria.md"),
+            &calm,
+            true,
+        ),
         ("noreply", from("noreply@portal.gov.md"), &calm, true),
         ("our mailbox", from("support.mpass@egov.md"), &calm, true),
         (
@@ -228,26 +330,50 @@ fn loop_guard_table() {
         ),
         ("rate 10 min", mail("", "x", RO_BODY), &busy, false),
         ("rate day", mail("", "x", RO_BODY), &busy_day, false),
-        ("no sender", mail("", "x", RO_BODY).replace("From: Ana Popescu <ana@primaria.md>\r\n", ""), &calm, false),
+        (
+            "no sender",
+            mail("", "x", RO_BODY).replace("From: Ana Popescu <ana@primaria.md>\r\n", ""),
+            &calm,
+            false,
+        ),
     ] {
         let d = f.decide(&raw, Role::Office, history);
         assert!(d.outgoing.is_empty(), "{name}: {:?}", d.outgoing);
         assert!(d.suppressed.is_some(), "{name}");
         assert_eq!(d.events.last().unwrap().kind, "reply_suppressed", "{name}");
         // Robots open no case on their own; people over the limit still do.
-        assert_eq!(matches!(d.case, CaseAction::None), automated, "{name}: {:?}", d.case);
+        assert_eq!(
+            matches!(d.case, CaseAction::None),
+            automated,
+            "{name}: {:?}",
+            d.case
+        );
     }
     // Auto-Submitted: no is a person.
-    let d = f.decide(&mail("Auto-Submitted: no\r\n", "x", RO_BODY), Role::Office, &calm);
+    let d = f.decide(
+        &mail("Auto-Submitted: no\r\n", "x", RO_BODY),
+        Role::Office,
+        &calm,
+    );
     assert_eq!(d.outgoing.len(), 1);
 }
 
 #[test]
 fn auto_reply_to_our_reply_stays_on_its_case_unanswered() {
     let f = Fixture::new();
-    let mut h = History::default();
-    h.replied_case = Some(case(3, "AGE-2026-00003", &["ana@primaria.md"]));
-    let d = f.decide(&mail("Auto-Submitted: auto-replied\r\n", "Automatic reply", RO_BODY), Role::Office, &h);
+    let h = History {
+        replied_case: Some(case(3, "AGE-2026-00003", &["ana@primaria.md"])),
+        ..Default::default()
+    };
+    let d = f.decide(
+        &mail(
+            "Auto-Submitted: auto-replied\r\n",
+            "Automatic reply",
+            RO_BODY,
+        ),
+        Role::Office,
+        &h,
+    );
     assert_eq!(d.case.number(), Some("AGE-2026-00003"));
     assert!(d.outgoing.is_empty());
 }
@@ -256,18 +382,38 @@ fn auto_reply_to_our_reply_stays_on_its_case_unanswered() {
 fn private_key_quarantines_stores_nothing_and_warns() {
     let f = Fixture::new();
     let body = "Atașăm cheia:\r\n-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBg\r\n-----END PRIVATE KEY-----\r\n";
-    let d = f.decide(&mail("", "Certificat MPass", body), Role::Mpass, &History::default());
+    let d = f.decide(
+        &mail("", "Certificat MPass", body),
+        Role::Mpass,
+        &History::default(),
+    );
     assert_eq!(d.disposition, Disposition::Quarantine("private_key".into()));
     assert!(!d.store_raw);
     assert!(d.problems.contains(&"private_key".to_string()));
-    let reply = d.outgoing.iter().find(|o| o.kind == OutgoingKind::Reply).unwrap();
+    let reply = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Reply)
+        .unwrap();
     assert!(reply.body.contains("STISC"), "{}", reply.body);
-    let alert = d.outgoing.iter().find(|o| o.kind == OutgoingKind::Alert).unwrap();
+    let alert = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Alert)
+        .unwrap();
     assert_eq!(alert.to, "staff@egov.md");
     assert_eq!(alert.from_address, "intake@egov.md");
     for o in &d.outgoing {
-        assert!(!o.body.contains("MIIEvQIBADANBg"), "key material leaked into {:?}", o.kind);
+        assert!(
+            !o.body.contains("MIIEvQIBADANBg"),
+            "key material leaked into {:?}",
+            o.kind
+        );
     }
     assert!(d.events.iter().any(|e| e.kind == "private_key_received"));
-    assert!(!serde_json::to_string(&d.events).unwrap().contains("MIIEvQIBADANBg"));
+    assert!(
+        !serde_json::to_string(&d.events)
+            .unwrap()
+            .contains("MIIEvQIBADANBg")
+    );
 }

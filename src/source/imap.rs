@@ -45,7 +45,12 @@ struct Caps {
     uidplus: bool,
 }
 
-pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cfg: ImapConfig, cancel: CancellationToken) {
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    mailbox: MailboxConfig,
+    cfg: ImapConfig,
+    cancel: CancellationToken,
+) {
     let mut backoff = Backoff::reconnect();
     let mut session: Option<(ImapSession, Caps)> = None;
     loop {
@@ -110,7 +115,11 @@ async fn serve(
 }
 
 /// Processes everything waiting, once, then logs out (`run --once`).
-pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig, cfg: &ImapConfig) -> anyhow::Result<usize> {
+pub async fn drain(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    cfg: &ImapConfig,
+) -> anyhow::Result<usize> {
     let (mut s, caps) = connect(cfg).await?;
     let n = sync(pipeline, mailbox, cfg, &mut s, caps).await?;
     let _ = timeout(cfg.command_timeout, s.logout()).await;
@@ -123,22 +132,33 @@ async fn cmd<T, E: Into<anyhow::Error>>(
     f: impl std::future::Future<Output = Result<T, E>>,
 ) -> anyhow::Result<T> {
     match timeout(cfg.command_timeout, f).await {
-        Ok(r) => r.map_err(Into::into).with_context(|| format!("IMAP {what}")),
+        Ok(r) => r
+            .map_err(Into::into)
+            .with_context(|| format!("IMAP {what}")),
         Err(_) => bail!("IMAP {what} timed out after {:?}", cfg.command_timeout),
     }
 }
 
 async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
-    let tcp = cmd(cfg, "connect", TcpStream::connect((cfg.host.as_str(), cfg.port)))
-        .await
-        .with_context(|| format!("{}:{}", cfg.host, cfg.port))?;
+    let tcp = cmd(
+        cfg,
+        "connect",
+        TcpStream::connect((cfg.host.as_str(), cfg.port)),
+    )
+    .await
+    .with_context(|| format!("{}:{}", cfg.host, cfg.port))?;
     tcp.set_nodelay(true)?;
     let stream: Box<dyn ImapStream> = match cfg.tls {
         TlsMode::Implicit => Box::new(tls(cfg, tcp).await?),
         TlsMode::Starttls => {
             let mut client = Client::new(tcp);
             greeting(cfg, &mut client).await?;
-            cmd(cfg, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None)).await?;
+            cmd(
+                cfg,
+                "STARTTLS",
+                client.run_command_and_check_ok("STARTTLS", None),
+            )
+            .await?;
             Box::new(tls(cfg, client.into_inner()).await?)
         }
         TlsMode::Plain => Box::new(tcp),
@@ -149,7 +169,12 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
         greeting(cfg, &mut client).await?;
     }
     let password = Secret::resolve(&cfg.password)?;
-    let mut session = match timeout(cfg.command_timeout, client.login(&cfg.username, password.expose())).await {
+    let mut session = match timeout(
+        cfg.command_timeout,
+        client.login(&cfg.username, password.expose()),
+    )
+    .await
+    {
         Ok(Ok(s)) => s,
         // The error names the user, never the password.
         Ok(Err((e, _))) => bail!("IMAP login as {} failed: {e}", cfg.username),
@@ -177,11 +202,19 @@ async fn greeting<T: ImapStream>(cfg: &ImapConfig, client: &mut Client<T>) -> an
     }
 }
 
-async fn tls(cfg: &ImapConfig, tcp: TcpStream) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+async fn tls(
+    cfg: &ImapConfig,
+    tcp: TcpStream,
+) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let config = crate::tls::client_config(cfg.ca_file.as_deref())?;
     let name = rustls_pki_types::ServerName::try_from(cfg.host.clone())
         .with_context(|| format!("{:?} is not a valid TLS server name", cfg.host))?;
-    cmd(cfg, "TLS handshake", tokio_rustls::TlsConnector::from(config).connect(name, tcp)).await
+    cmd(
+        cfg,
+        "TLS handshake",
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+    )
+    .await
 }
 
 /// Processes every waiting mail in `cfg.folder`, oldest first.
@@ -204,7 +237,10 @@ async fn sync(
     };
     // Everything still in the folder is work: processed mail was moved out.
     // The (UIDVALIDITY, UID) state only orders it and spots the new.
-    let mut uids: Vec<u32> = cmd(cfg, "UID SEARCH", s.uid_search("ALL")).await?.into_iter().collect();
+    let mut uids: Vec<u32> = cmd(cfg, "UID SEARCH", s.uid_search("ALL"))
+        .await?
+        .into_iter()
+        .collect();
     uids.sort_unstable();
     let mut done = 0;
     let mut high = last;
@@ -221,7 +257,10 @@ async fn sync(
         done += 1;
     }
     if high != last || pipeline.store.sync_state(&mailbox.name).await?.is_none() {
-        pipeline.store.set_sync_state(&mailbox.name, uidvalidity, high).await?;
+        pipeline
+            .store
+            .set_sync_state(&mailbox.name, uidvalidity, high)
+            .await?;
     }
     Ok(done)
 }
@@ -236,22 +275,42 @@ async fn fetch(
 ) -> anyhow::Result<(Option<Vec<u8>>, usize)> {
     let set = uid.to_string();
     let sizes: Vec<_> = cmd(cfg, "UID FETCH size", async {
-        s.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+        s.uid_fetch(&set, "(UID RFC822.SIZE)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
     })
     .await?;
-    let Some(size) = sizes.iter().find(|f| f.uid == Some(uid)).and_then(|f| f.size) else {
+    let Some(size) = sizes
+        .iter()
+        .find(|f| f.uid == Some(uid))
+        .and_then(|f| f.size)
+    else {
         return Ok((None, 0));
     };
     let size = size as usize;
-    let query = if size > max_bytes { "(UID BODY.PEEK[HEADER])" } else { "(UID BODY.PEEK[])" };
+    let query = if size > max_bytes {
+        "(UID BODY.PEEK[HEADER])"
+    } else {
+        "(UID BODY.PEEK[])"
+    };
     let fetched: Vec<_> = cmd(cfg, "UID FETCH body", async {
-        s.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await
+        s.uid_fetch(&set, query)
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
     })
     .await?;
     let raw = fetched
         .iter()
         .find(|f| f.uid == Some(uid))
-        .and_then(|f| if size > max_bytes { f.header() } else { f.body() })
+        .and_then(|f| {
+            if size > max_bytes {
+                f.header()
+            } else {
+                f.body()
+            }
+        })
         .map(<[u8]>::to_vec);
     Ok((raw, size))
 }
@@ -267,7 +326,10 @@ async fn acknowledge(
     let target = match disposition {
         Disposition::Processed => {
             cmd(cfg, "UID STORE \\Seen", async {
-                s.uid_store(&set, "+FLAGS (\\Seen)").await?.try_collect::<Vec<_>>().await
+                s.uid_store(&set, "+FLAGS (\\Seen)")
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
             })
             .await?;
             &cfg.processed_folder
@@ -280,13 +342,22 @@ async fn acknowledge(
     } else {
         cmd(cfg, "UID COPY", s.uid_copy(&set, target)).await?;
         cmd(cfg, "UID STORE \\Deleted", async {
-            s.uid_store(&set, "+FLAGS (\\Deleted)").await?.try_collect::<Vec<_>>().await
+            s.uid_store(&set, "+FLAGS (\\Deleted)")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
         if caps.uidplus {
-            cmd(cfg, "UID EXPUNGE", async { s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await }).await?;
+            cmd(cfg, "UID EXPUNGE", async {
+                s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         } else {
-            cmd(cfg, "EXPUNGE", async { s.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+            cmd(cfg, "EXPUNGE", async {
+                s.expunge().await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         }
     }
     Ok(())
@@ -294,7 +365,11 @@ async fn acknowledge(
 
 /// Waits in IDLE until the server reports news, the IDLE times out, or we
 /// are cancelled; the session comes back after DONE.
-async fn idle(s: ImapSession, cfg: &ImapConfig, cancel: &CancellationToken) -> anyhow::Result<ImapSession> {
+async fn idle(
+    s: ImapSession,
+    cfg: &ImapConfig,
+    cancel: &CancellationToken,
+) -> anyhow::Result<ImapSession> {
     let mut handle = s.idle();
     cmd(cfg, "IDLE", handle.init()).await?;
     let outcome = {

@@ -18,7 +18,12 @@ use crate::pipeline::Pipeline;
 /// Sub-Maildir (Maildir++ naming) that quarantined mail moves to.
 pub const QUARANTINE: &str = ".Quarantine";
 
-pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cfg: MaildirConfig, cancel: CancellationToken) {
+pub async fn run(
+    pipeline: Arc<Pipeline>,
+    mailbox: MailboxConfig,
+    cfg: MaildirConfig,
+    cancel: CancellationToken,
+) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     // Keep the watcher alive for the life of the task.
     let _watcher = match watch(&cfg.path, tx) {
@@ -48,7 +53,10 @@ pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cfg: MaildirCo
     }
 }
 
-fn watch(path: &Path, tx: tokio::sync::mpsc::Sender<()>) -> anyhow::Result<notify::RecommendedWatcher> {
+fn watch(
+    path: &Path,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> anyhow::Result<notify::RecommendedWatcher> {
     ensure_maildir(path)?;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if event.is_ok() {
@@ -70,7 +78,11 @@ pub fn ensure_maildir(path: &Path) -> anyhow::Result<()> {
 
 /// One pass over `new/`, oldest first. Stops at the first transient error,
 /// leaving that mail where it is for the next pass.
-pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig, cfg: &MaildirConfig) -> anyhow::Result<usize> {
+pub async fn drain(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    cfg: &MaildirConfig,
+) -> anyhow::Result<usize> {
     ensure_maildir(&cfg.path)?;
     let mut names: Vec<String> = std::fs::read_dir(cfg.path.join("new"))
         .with_context(|| format!("reading {}", cfg.path.join("new").display()))?
@@ -101,7 +113,12 @@ pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig, cfg: &MaildirCo
 }
 
 /// Moves a processed mail out of `new/`.
-fn acknowledge(root: &Path, name: &str, unique: &str, disposition: &Disposition) -> anyhow::Result<()> {
+fn acknowledge(
+    root: &Path,
+    name: &str,
+    unique: &str,
+    disposition: &Disposition,
+) -> anyhow::Result<()> {
     let target_root: PathBuf = match disposition {
         Disposition::Processed => root.to_path_buf(),
         Disposition::Quarantine(_) => {
@@ -117,5 +134,6 @@ fn acknowledge(root: &Path, name: &str, unique: &str, disposition: &Disposition)
     };
     let from = root.join("new").join(name);
     let to = target_root.join("cur").join(format!("{unique}{flags}"));
-    std::fs::rename(&from, &to).with_context(|| format!("moving {} to {}", from.display(), to.display()))
+    std::fs::rename(&from, &to)
+        .with_context(|| format!("moving {} to {}", from.display(), to.display()))
 }

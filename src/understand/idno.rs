@@ -68,6 +68,9 @@ mod tests {
             candidates("IDNO: 1008600038413, tel 022123456, cont 22249100000000001234"),
             vec!["1008600038413".to_string()]
         );
-        assert_eq!(candidates("1003600005148/1003600005148"), vec!["1003600005148".to_string()]);
+        assert_eq!(
+            candidates("1003600005148/1003600005148"),
+            vec!["1003600005148".to_string()]
+        );
     }
 }

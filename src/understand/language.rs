@@ -5,17 +5,92 @@
 use crate::rules::Language;
 
 const RO_WORDS: &[&str] = &[
-    "si", "și", "şi", "pentru", "solicitare", "solicitarea", "integrare", "integrarea", "buna", "bună",
-    "ziua", "stimate", "stimată", "va", "vă", "rog", "cu", "privind", "sistemul", "sistemului",
-    "informațional", "informational", "instituției", "institutiei", "agentia", "agenția", "guvernare",
-    "electronica", "electronică", "serviciul", "serviciului", "catre", "către", "anexat", "anexăm",
-    "atasat", "atașat", "multumesc", "mulțumesc", "respect", "denumirea", "este", "sunt", "noastre",
-    "nostru", "prin", "din", "la", "de", "al", "ale", "acordul", "contractul", "certificatul",
+    "si",
+    "și",
+    "şi",
+    "pentru",
+    "solicitare",
+    "solicitarea",
+    "integrare",
+    "integrarea",
+    "buna",
+    "bună",
+    "ziua",
+    "stimate",
+    "stimată",
+    "va",
+    "vă",
+    "rog",
+    "cu",
+    "privind",
+    "sistemul",
+    "sistemului",
+    "informațional",
+    "informational",
+    "instituției",
+    "institutiei",
+    "agentia",
+    "agenția",
+    "guvernare",
+    "electronica",
+    "electronică",
+    "serviciul",
+    "serviciului",
+    "catre",
+    "către",
+    "anexat",
+    "anexăm",
+    "atasat",
+    "atașat",
+    "multumesc",
+    "mulțumesc",
+    "respect",
+    "denumirea",
+    "este",
+    "sunt",
+    "noastre",
+    "nostru",
+    "prin",
+    "din",
+    "la",
+    "de",
+    "al",
+    "ale",
+    "acordul",
+    "contractul",
+    "certificatul",
 ];
 const EN_WORDS: &[&str] = &[
-    "the", "and", "for", "please", "request", "integration", "system", "dear", "we", "with", "of",
-    "to", "our", "would", "like", "attached", "regards", "thank", "you", "service", "information",
-    "company", "is", "are", "this", "kind", "hello", "certificate", "agreement", "find",
+    "the",
+    "and",
+    "for",
+    "please",
+    "request",
+    "integration",
+    "system",
+    "dear",
+    "we",
+    "with",
+    "of",
+    "to",
+    "our",
+    "would",
+    "like",
+    "attached",
+    "regards",
+    "thank",
+    "you",
+    "service",
+    "information",
+    "company",
+    "is",
+    "are",
+    "this",
+    "kind",
+    "hello",
+    "certificate",
+    "agreement",
+    "find",
 ];
 
 /// Detects the language of what the sender wrote (quoted lines are ignored).
@@ -61,7 +136,10 @@ pub fn detect(subject: &str, body: &str) -> Option<Language> {
 /// "On Tue, ... wrote:" / "La ... a scris:" / "... написал(а):" lines start quoted history.
 pub fn is_quote_header(line: &str) -> bool {
     let l = line.trim().to_lowercase();
-    (l.ends_with("wrote:") || l.ends_with("a scris:") || l.ends_with("написал:") || l.ends_with("написал(а):"))
+    (l.ends_with("wrote:")
+        || l.ends_with("a scris:")
+        || l.ends_with("написал:")
+        || l.ends_with("написал(а):"))
         || l.starts_with("-----original message-----")
         || l.starts_with("-----mesaj original-----")
         || l.starts_with("-----исходное сообщение-----")
@@ -74,10 +152,26 @@ mod tests {
     #[test]
     fn table() {
         for (subject, body, want) in [
-            ("Solicitare de integrare MPass", "Bună ziua, vă rog să examinați solicitarea noastră.", Some(Language::Ro)),
-            ("Solicitare integrare", "Buna ziua, va rog sa examinati solicitarea pentru sistemul nostru.", Some(Language::Ro)),
-            ("Запрос на интеграцию", "Добрый день! Просим подключить нашу систему к MSign.", Some(Language::Ru)),
-            ("Integration request", "Dear colleagues, we would like to request the integration of our system with MPass.", Some(Language::En)),
+            (
+                "Solicitare de integrare MPass",
+                "Bună ziua, vă rog să examinați solicitarea noastră.",
+                Some(Language::Ro),
+            ),
+            (
+                "Solicitare integrare",
+                "Buna ziua, va rog sa examinati solicitarea pentru sistemul nostru.",
+                Some(Language::Ro),
+            ),
+            (
+                "Запрос на интеграцию",
+                "Добрый день! Просим подключить нашу систему к MSign.",
+                Some(Language::Ru),
+            ),
+            (
+                "Integration request",
+                "Dear colleagues, we would like to request the integration of our system with MPass.",
+                Some(Language::En),
+            ),
             ("MPass", "", None),
             ("", "OK", None),
             (

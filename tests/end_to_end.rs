@@ -1,0 +1,436 @@
+//! End to end on real servers: a beneficiary sends mail through Postfix,
+//! Postfix delivers it over LMTP into Dovecot, the daemon (the real binary)
+//! picks it up over IMAP IDLE, and its reply goes back through Postfix into
+//! the beneficiary's mailbox, where the test reads it.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::MailServers;
+
+/// Generous: CI machines are slow and reconnects back off.
+const WAIT: Duration = Duration::from_secs(60);
+
+const OFFICE: &str = "office@egov.md";
+const MPASS: &str = "support.mpass@egov.md";
+const STAFF: &str = "helpdesk@egov.md";
+
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(servers: &MailServers, env: &[(&str, &str)]) -> Daemon {
+        let dir = servers.dir();
+        let config = dir.join("intake.toml");
+        std::fs::write(
+            dir.join("imap-password"),
+            format!("{}\n", servers.password()),
+        )
+        .unwrap();
+        let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[database]
+url = "sqlite://{d}/intake.db"
+[rules]
+dir = "{rules}"
+[spool]
+dir = "{d}/spool"
+
+[[mailbox]]
+name = "office"
+role = "office"
+address = "{OFFICE}"
+[mailbox.source]
+kind = "imap"
+host = "127.0.0.1"
+port = {imaps}
+tls = "implicit"
+ca_file = "{ca}"
+username = "{OFFICE}"
+password_file = "{d}/imap-password"
+command_timeout_secs = 10
+
+[[mailbox]]
+name = "mpass"
+role = "mpass"
+address = "{MPASS}"
+[mailbox.source]
+kind = "imap"
+host = "127.0.0.1"
+port = {imap}
+tls = "starttls"
+ca_file = "{ca}"
+username = "{MPASS}"
+password_env = "EGOV_TEST_IMAP_PASSWORD"
+command_timeout_secs = 10
+
+[transport]
+kind = "smtp"
+host = "127.0.0.1"
+port = {smtp}
+tls = "starttls"
+ca_file = "{ca}"
+timeout_secs = 10
+
+[outbox]
+retry_base_secs = 1
+retry_max_secs = 5
+
+[staff]
+from = "intake@egov.md"
+alerts = ["{STAFF}"]
+"#,
+                d = dir.display(),
+                rules = rules.display(),
+                imaps = servers.imaps_port(),
+                imap = servers.imap_port(),
+                smtp = servers.smtp_port(),
+                ca = servers.ca_file().display(),
+            ),
+        )
+        .unwrap();
+        let log = dir.join(format!(
+            "daemon-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+            .args(["run", "--config"])
+            .arg(&config)
+            .env("EGOV_TEST_IMAP_PASSWORD", servers.password())
+            .env("RUST_LOG", "egov_intake=debug,info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Daemon { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.log().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("daemon never logged {needle:?}:\n{}", self.log());
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait: the graceful path.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("daemon did not stop on SIGTERM:\n{}", self.log());
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn cli(servers: &MailServers, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(args)
+        .arg("--config")
+        .arg(servers.dir().join("intake.toml"))
+        .env("EGOV_TEST_IMAP_PASSWORD", servers.password())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn request(from: &str, to: &str, id: &str, subject: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "From: Ana Popescu <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+         Date: Tue, 24 Nov 2026 10:00:00 +0200\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{extra}\r\n\
+         Bună ziua,\r\nvă rog să examinați solicitarea de integrare a sistemului nostru cu MPass.\r\nIDNO: 1008600038413\r\n"
+    )
+    .into_bytes()
+}
+
+fn parsed(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default().parse(raw).unwrap()
+}
+
+fn header(raw: &[u8], name: &str) -> Option<String> {
+    parsed(raw).header_raw(name).map(|v| v.trim().to_string())
+}
+
+fn subject(raw: &[u8]) -> String {
+    parsed(raw).subject().unwrap_or_default().to_string()
+}
+
+fn is_reply_to(raw: &[u8], id: &str) -> bool {
+    header(raw, "In-Reply-To").as_deref() == Some(&format!("<{id}>"))
+}
+
+fn wait_for_reply(servers: &MailServers, user: &str, id: &str) -> Vec<u8> {
+    servers
+        .wait_for_message(user, "INBOX", WAIT, |m| is_reply_to(m, id))
+        .unwrap_or_else(|e| panic!("no reply to {id} for {user}: {e:#}\n{}", servers.logs()))
+}
+
+fn case_number(subject: &str) -> String {
+    let start = subject.find("[AGE-").expect("case tag in subject") + 1;
+    subject[start..start + 14].to_string()
+}
+
+#[test]
+fn request_reply_threading_and_auto_replies() {
+    let servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start(&servers, &[]);
+    daemon.wait_for_log("egov-intake running");
+
+    // A beneficiary writes to office@ over SMTP.
+    let ana = "ana@primaria-ialoveni.md";
+    let sent = Instant::now();
+    servers
+        .send_smtp(
+            ana,
+            &[OFFICE],
+            &request(
+                ana,
+                OFFICE,
+                "e2e-1@primaria-ialoveni.md",
+                "Solicitare MPass",
+                "",
+            ),
+        )
+        .unwrap();
+    let reply = wait_for_reply(&servers, ana, "e2e-1@primaria-ialoveni.md");
+    eprintln!("reply arrived {:?} after sending", sent.elapsed());
+    let subj = subject(&reply);
+    assert!(subj.starts_with("Re: Solicitare MPass [AGE-"), "{subj}");
+    let number = case_number(&subj);
+    assert_eq!(
+        header(&reply, "Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let our_id = header(&reply, "Message-ID").unwrap();
+    let body = parsed(&reply).body_text(0).unwrap().to_string();
+    assert!(body.contains(&number), "{body}");
+
+    // The request left the inbox for Processed, marked seen, only after the commit.
+    servers
+        .wait_for_message(OFFICE, "Processed", WAIT, |m| {
+            header(m, "Message-ID").as_deref() == Some("<e2e-1@primaria-ialoveni.md>")
+        })
+        .unwrap();
+    assert!(servers.messages(OFFICE, "INBOX").unwrap().is_empty());
+
+    // The beneficiary answers our reply: same case.
+    let answer = request(
+        ana,
+        OFFICE,
+        "e2e-2@primaria-ialoveni.md",
+        &format!("Re: {subj}"),
+        &format!("In-Reply-To: {our_id}\r\nReferences: <e2e-1@primaria-ialoveni.md> {our_id}\r\n"),
+    );
+    servers.send_smtp(ana, &[OFFICE], &answer).unwrap();
+    let followup = wait_for_reply(&servers, ana, "e2e-2@primaria-ialoveni.md");
+    assert!(
+        subject(&followup).contains(&format!("[{number}]")),
+        "{}",
+        subject(&followup)
+    );
+
+    // An out-of-office answer gets nothing back.
+    let ion = "ion@example.md";
+    servers
+        .send_smtp(
+            ion,
+            &[OFFICE],
+            &request(
+                ion,
+                OFFICE,
+                "e2e-ooo@example.md",
+                "Automatic reply: Solicitare",
+                "Auto-Submitted: auto-replied\r\n",
+            ),
+        )
+        .unwrap();
+    servers
+        .wait_for_message(OFFICE, "Processed", WAIT, |m| {
+            header(m, "Message-ID").as_deref() == Some("<e2e-ooo@example.md>")
+        })
+        .unwrap();
+    // Mail processed after it proves the outbox had its chance.
+    let marker = "marker@example.md";
+    servers
+        .send_smtp(
+            marker,
+            &[OFFICE],
+            &request(marker, OFFICE, "e2e-marker@example.md", "Solicitare", ""),
+        )
+        .unwrap();
+    wait_for_reply(&servers, marker, "e2e-marker@example.md");
+    assert!(
+        servers.messages(ion, "INBOX").unwrap().is_empty(),
+        "the out-of-office was answered"
+    );
+
+    let cases = cli(&servers, &["cases", "list", "--json"]);
+    let list = cases.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{cases}");
+    assert_eq!(list[0]["number"], number);
+    assert_eq!(list[0]["messages"], 2);
+
+    daemon.stop();
+    assert!(daemon.log().contains("shutting down"));
+}
+
+#[test]
+fn sigkill_after_commit_before_ack_leaves_no_duplicate() {
+    let servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start(&servers, &[("EGOV_INTAKE_FAILPOINT", "after-commit")]);
+    daemon.wait_for_log("egov-intake running");
+    let ana = "ana@primaria.md";
+    servers
+        .send_smtp(
+            ana,
+            &[OFFICE],
+            &request(ana, OFFICE, "kill-1@primaria.md", "Solicitare", ""),
+        )
+        .unwrap();
+    daemon.wait_for_log("failpoint after-commit reached");
+    daemon.kill();
+    // Committed, but not acknowledged: still in the inbox, unseen.
+    assert_eq!(servers.messages(OFFICE, "INBOX").unwrap().len(), 1);
+
+    let mut daemon = Daemon::start(&servers, &[]);
+    servers
+        .wait_for_message(OFFICE, "Processed", WAIT, |m| {
+            header(m, "Message-ID").as_deref() == Some("<kill-1@primaria.md>")
+        })
+        .unwrap();
+    wait_for_reply(&servers, ana, "kill-1@primaria.md");
+    // Let the outbox settle, then count.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let cases = cli(&servers, &["cases", "list", "--json"]);
+        assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+        let number = cases[0]["number"].as_str().unwrap().to_string();
+        let detail = cli(&servers, &["cases", "show", &number, "--json"]);
+        let outbox = detail["outbox"].as_array().unwrap();
+        assert_eq!(outbox.len(), 1, "{detail}");
+        if outbox[0]["sent_at"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "reply never marked sent: {detail}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let replies = servers.messages(ana, "INBOX").unwrap();
+    assert_eq!(replies.len(), 1, "duplicate reply");
+    daemon.stop();
+}
+
+#[test]
+fn dovecot_restart_during_idle_is_survived() {
+    let mut servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start(&servers, &[]);
+    daemon.wait_for_log("egov-intake running");
+    let ana = "ana@primaria.md";
+    servers
+        .send_smtp(
+            ana,
+            &[MPASS],
+            &request(ana, MPASS, "idle-1@primaria.md", "Certificat de test", ""),
+        )
+        .unwrap();
+    wait_for_reply(&servers, ana, "idle-1@primaria.md");
+
+    // The daemon is back in IDLE on both mailboxes; pull the server away.
+    std::thread::sleep(Duration::from_millis(500));
+    servers.restart_dovecot().unwrap();
+    daemon.wait_for_log("reconnecting");
+
+    servers
+        .send_smtp(
+            ana,
+            &[OFFICE],
+            &request(ana, OFFICE, "idle-2@primaria.md", "Solicitare", ""),
+        )
+        .unwrap();
+    servers
+        .send_smtp(
+            ana,
+            &[MPASS],
+            &request(ana, MPASS, "idle-3@primaria.md", "Certificat", ""),
+        )
+        .unwrap();
+    wait_for_reply(&servers, ana, "idle-2@primaria.md");
+    wait_for_reply(&servers, ana, "idle-3@primaria.md");
+    daemon.stop();
+}
+
+#[test]
+fn quarantined_mail_alerts_staff() {
+    let servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start(&servers, &[]);
+    daemon.wait_for_log("egov-intake running");
+    let ana = "ana@primaria.md";
+    let key = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDd";
+    let raw = format!(
+        "From: {ana}\r\nTo: {MPASS}\r\nSubject: Certificatul nostru\r\nMessage-ID: <key-1@primaria.md>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"=_b1\"\r\n\r\n--=_b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVă trimitem certificatul.\r\n\
+         --=_b1\r\nContent-Type: application/x-x509-ca-cert; name=\"sistem.cer\"\r\nContent-Disposition: attachment; filename=\"sistem.cer\"\r\n\r\n\
+         -----BEGIN PRIVATE KEY-----\r\n{key}\r\n-----END PRIVATE KEY-----\r\n--=_b1--\r\n"
+    );
+    servers.send_smtp(ana, &[MPASS], raw.as_bytes()).unwrap();
+    let reply = wait_for_reply(&servers, ana, "key-1@primaria.md");
+    assert!(parsed(&reply).body_text(0).unwrap().contains("STISC"));
+    servers
+        .wait_for_message(STAFF, "INBOX", WAIT, |m| subject(m).contains("private_key"))
+        .unwrap();
+    servers
+        .wait_for_message(MPASS, "Quarantine", WAIT, |m| {
+            header(m, "Message-ID").as_deref() == Some("<key-1@primaria.md>")
+        })
+        .unwrap();
+    assert!(servers.messages(MPASS, "INBOX").unwrap().is_empty());
+    daemon.stop();
+    let db = std::fs::read(servers.dir().join("intake.db")).unwrap();
+    assert!(!db.windows(key.len()).any(|w| w == key.as_bytes()));
+    assert!(!daemon.log().contains(key));
+}
