@@ -418,7 +418,7 @@ impl Store {
         if let Some(case_id) = row.case_id {
             insert_event(
                 &mut tx,
-                case_id,
+                Some(case_id),
                 None,
                 now,
                 "outbox",
@@ -465,7 +465,7 @@ impl Store {
         if let Some(case_id) = row.case_id {
             insert_event(
                 &mut tx,
-                case_id,
+                Some(case_id),
                 None,
                 now,
                 "outbox",
@@ -527,7 +527,7 @@ fn language_from(code: Option<String>) -> Option<Language> {
 
 async fn insert_event(
     tx: &mut Transaction<'static, Sqlite>,
-    case_id: i64,
+    case_id: Option<i64>,
     message: Option<i64>,
     now: DateTime<Utc>,
     actor: &str,
@@ -780,18 +780,18 @@ impl Tx {
                 .execute(&mut *self.tx)
                 .await?;
             }
-            for e in &d.events {
-                insert_event(
-                    &mut self.tx,
-                    case_id,
-                    Some(message),
-                    r.now,
-                    "system",
-                    &e.kind,
-                    &e.detail,
-                )
-                .await?;
-            }
+        }
+        for e in &d.events {
+            insert_event(
+                &mut self.tx,
+                case_id,
+                Some(message),
+                r.now,
+                "system",
+                &e.kind,
+                &e.detail,
+            )
+            .await?;
         }
 
         let mut queued = 0;

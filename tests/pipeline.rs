@@ -527,3 +527,79 @@ fn check_reports_every_error_with_file_and_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn failed_sends_wait_for_their_retry() {
+    let env = Env::new();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = env.dir.path().display().to_string();
+    let text = env.config_text().replace(
+        &format!("kind = \"file\"\ndir = \"{d}/outbox\""),
+        &format!("kind = \"smtp\"\nhost = \"127.0.0.1\"\nport = {closed}\ntls = \"plain\"\nallow_plaintext = true\ntimeout_secs = 2"),
+    );
+    assert!(text.contains("kind = \"smtp\""));
+    std::fs::write(env.config_path(), text).unwrap();
+    env.deliver(
+        "office",
+        "1700000004.1.host",
+        &request("s1@primaria.md", "ana@primaria.md", "Solicitare", ""),
+    );
+    let i = env.instance().await;
+    i.run_once().await.unwrap();
+
+    let outbox = |env: &Env| {
+        let detail: serde_json::Value = serde_json::from_slice(
+            &env.cli(&["cases", "show", "AGE-2026-00001", "--json"])
+                .stdout,
+        )
+        .unwrap();
+        detail["outbox"][0].clone()
+    };
+    let row = outbox(&env);
+    assert_eq!(row["attempts"], 1, "{row}");
+    assert!(
+        row["sent_at"].is_null() && row["failed_at"].is_null(),
+        "{row}"
+    );
+    assert!(row["last_error"].is_string(), "{row}");
+    // Not due yet: a second pass leaves it alone.
+    i.run_once().await.unwrap();
+    assert_eq!(outbox(&env)["attempts"], 1);
+}
+
+#[tokio::test]
+async fn suppressed_replies_of_caseless_mail_are_recorded() {
+    let env = Env::new();
+    env.deliver(
+        "office",
+        "1700000005.1.host",
+        &request(
+            "b1@mx.md",
+            "MAILER-DAEMON@mx.md",
+            "Undelivered Mail Returned to Sender",
+            "Return-Path: <>\r\n",
+        ),
+    );
+    env.instance().await.run_once().await.unwrap();
+    assert!(env.outbox().is_empty());
+    assert!(env.cases_json().as_array().unwrap().is_empty());
+    let store =
+        egov_intake::store::Store::open(&format!("sqlite://{}", env.path("intake.db").display()))
+            .await
+            .unwrap();
+    drop(store);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.path("intake.db").display()))
+        .await
+        .unwrap();
+    let reason: String = sqlx::query_scalar(
+        "SELECT json_extract(detail, '$.reason') FROM case_event WHERE kind = 'reply_suppressed' AND case_id IS NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(reason.contains("bounce"), "{reason}");
+}

@@ -86,10 +86,11 @@ CREATE TABLE attachment (
 );
 CREATE INDEX attachment_by_message ON attachment(message_id);
 
--- Append-only audit trail of a case.
+-- Append-only audit trail. Events of mail that opened no case (robots,
+-- quarantined mail) carry only the message.
 CREATE TABLE case_event (
     id          INTEGER PRIMARY KEY,
-    case_id     INTEGER NOT NULL REFERENCES "case"(id),
+    case_id     INTEGER REFERENCES "case"(id),
     message_id  INTEGER REFERENCES message(id),
     at          TEXT NOT NULL,
     actor       TEXT NOT NULL,
@@ -97,6 +98,7 @@ CREATE TABLE case_event (
     detail      TEXT NOT NULL             -- JSON
 );
 CREATE INDEX case_event_by_case ON case_event(case_id, id);
+CREATE INDEX case_event_by_message ON case_event(message_id);
 
 CREATE TABLE deadline (
     id          INTEGER PRIMARY KEY,

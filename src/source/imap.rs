@@ -53,6 +53,10 @@ pub async fn run(
 ) {
     let mut backoff = Backoff::reconnect();
     let mut session: Option<(ImapSession, Caps)> = None;
+    // The first sync on a new connection looks at the whole folder, to pick
+    // up mail committed but not acknowledged before a crash or a lost
+    // connection; later ones only at what is newer than the last UID.
+    let mut full = true;
     loop {
         if cancel.is_cancelled() {
             if let Some((mut s, _)) = session.take() {
@@ -65,6 +69,7 @@ pub async fn run(
             None => match connect(&cfg).await {
                 Ok(s) => {
                     tracing::info!(mailbox = %mailbox.name, host = %cfg.host, idle = s.1.idle, "connected");
+                    full = true;
                     s
                 }
                 Err(e) => {
@@ -77,9 +82,10 @@ pub async fn run(
                 }
             },
         };
-        match serve(&pipeline, &mailbox, &cfg, s, caps, &cancel).await {
+        match serve(&pipeline, &mailbox, &cfg, s, caps, full, &cancel).await {
             Ok(s) => {
                 backoff.reset();
+                full = false;
                 session = Some((s, caps));
             }
             Err(e) => {
@@ -100,9 +106,10 @@ async fn serve(
     cfg: &ImapConfig,
     mut s: ImapSession,
     caps: Caps,
+    full: bool,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ImapSession> {
-    sync(pipeline, mailbox, cfg, &mut s, caps).await?;
+    sync(pipeline, mailbox, cfg, &mut s, caps, full).await?;
     if cancel.is_cancelled() {
         return Ok(s);
     }
@@ -121,7 +128,7 @@ pub async fn drain(
     cfg: &ImapConfig,
 ) -> anyhow::Result<usize> {
     let (mut s, caps) = connect(cfg).await?;
-    let n = sync(pipeline, mailbox, cfg, &mut s, caps).await?;
+    let n = sync(pipeline, mailbox, cfg, &mut s, caps, true).await?;
     let _ = timeout(cfg.command_timeout, s.logout()).await;
     Ok(n)
 }
@@ -217,17 +224,21 @@ async fn tls(
     .await
 }
 
-/// Processes every waiting mail in `cfg.folder`, oldest first.
+/// Processes waiting mail in `cfg.folder`, oldest first: with `full`,
+/// everything in it (processed mail was moved out, so what is left is
+/// work), else what is newer than the stored (UIDVALIDITY, last UID).
 async fn sync(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
     cfg: &ImapConfig,
     s: &mut ImapSession,
     caps: Caps,
+    full: bool,
 ) -> anyhow::Result<usize> {
     let selected = cmd(cfg, "SELECT", s.select(&cfg.folder)).await?;
     let uidvalidity = selected.uid_validity.unwrap_or(0);
-    let last = match pipeline.store.sync_state(&mailbox.name).await? {
+    let stored = pipeline.store.sync_state(&mailbox.name).await?;
+    let last = match stored {
         Some((v, last)) if v == uidvalidity => last,
         Some((v, _)) => {
             tracing::warn!(mailbox = %mailbox.name, old = v, new = uidvalidity, "UIDVALIDITY changed: starting over");
@@ -235,11 +246,17 @@ async fn sync(
         }
         None => 0,
     };
-    // Everything still in the folder is work: processed mail was moved out.
-    // The (UIDVALIDITY, UID) state only orders it and spots the new.
-    let mut uids: Vec<u32> = cmd(cfg, "UID SEARCH", s.uid_search("ALL"))
+    let full = full || last == 0;
+    let query = if full {
+        "ALL".to_string()
+    } else {
+        format!("UID {}:*", last + 1)
+    };
+    let mut uids: Vec<u32> = cmd(cfg, "UID SEARCH", s.uid_search(&query))
         .await?
         .into_iter()
+        // "N:*" always matches the highest UID, even one below N.
+        .filter(|uid| full || *uid > last)
         .collect();
     uids.sort_unstable();
     let mut done = 0;
@@ -256,7 +273,7 @@ async fn sync(
         high = high.max(uid);
         done += 1;
     }
-    if high != last || pipeline.store.sync_state(&mailbox.name).await?.is_none() {
+    if stored != Some((uidvalidity, high)) {
         pipeline
             .store
             .set_sync_state(&mailbox.name, uidvalidity, high)
