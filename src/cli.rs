@@ -224,7 +224,7 @@ async fn ingest(
         };
         let pipeline = Pipeline::new(store, std::sync::Arc::new(config), rules);
         for file in files {
-            let raw = read_mail(file)?;
+            let raw = std::sync::Arc::new(read_mail(file)?);
             let size = raw.len();
             let report = pipeline
                 .run(
@@ -241,7 +241,7 @@ async fn ingest(
     } else {
         let instance = Instance::open(config).await?;
         for file in files {
-            let raw = read_mail(file)?;
+            let raw = std::sync::Arc::new(read_mail(file)?);
             let size = raw.len();
             let report = instance
                 .pipeline

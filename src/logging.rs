@@ -1,6 +1,8 @@
 //! Logging with tracing, to stderr: readable lines by default, JSON lines
 //! with `--log-json` or `log.format = "json"`. `RUST_LOG` overrides the level.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;

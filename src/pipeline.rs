@@ -121,7 +121,7 @@ impl Pipeline {
         &self,
         mailbox: &MailboxConfig,
         source_key: &str,
-        raw: Vec<u8>,
+        raw: Arc<Vec<u8>>,
         size: usize,
     ) -> anyhow::Result<Report> {
         let report = self
@@ -137,7 +137,7 @@ impl Pipeline {
         &self,
         mailbox: &MailboxConfig,
         source_key: &str,
-        raw: Vec<u8>,
+        raw: Arc<Vec<u8>>,
         size: usize,
         now: DateTime<Utc>,
         commit: bool,
@@ -146,7 +146,6 @@ impl Pipeline {
             return Ok(already(mailbox, source_key, disposition));
         }
 
-        let raw = Arc::new(raw);
         let analysis = self.analyse(mailbox, raw.clone(), size).await;
         let spool_path = analysis
             .rejection
@@ -277,6 +276,30 @@ impl Pipeline {
                 }
             }
         }
+    }
+
+    /// Sets aside a mail the pipeline keeps failing on although the
+    /// database answers: a spool copy, so the mailbox can move on. Returns
+    /// where the copy is.
+    pub async fn set_aside(
+        &self,
+        mailbox: &MailboxConfig,
+        raw: &[u8],
+        error: &anyhow::Error,
+    ) -> anyhow::Result<PathBuf> {
+        let path = self
+            .config
+            .spool_dir
+            .join(&mailbox.name)
+            .join(format!("failed-{}.eml", crate::util::sha256_hex(raw)));
+        write_spool(&path, raw).await?;
+        tracing::error!(
+            mailbox = %mailbox.name,
+            spool = %path.display(),
+            error = %format!("{error:#}"),
+            "mail set aside after repeated failures; moved to quarantine"
+        );
+        Ok(path)
     }
 
     fn spool_path(&self, mailbox: &MailboxConfig, hash: &str) -> PathBuf {

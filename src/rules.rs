@@ -292,34 +292,23 @@ mod tests {
         }
     }
 
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
     #[test]
     fn check_reports_missing_templates_bad_syntax_and_unknown_variables() {
         let dir = tempfile::tempdir().unwrap();
-        let copy = |from: &Path, to: &Path| {
-            for entry in std::fs::read_dir(from).unwrap() {
-                let entry = entry.unwrap();
-                let target = to.join(entry.file_name());
-                if entry.file_type().unwrap().is_dir() {
-                    std::fs::create_dir_all(&target).unwrap();
-                    for f in std::fs::read_dir(entry.path()).unwrap() {
-                        let f = f.unwrap();
-                        if f.file_type().unwrap().is_dir() {
-                            let t2 = target.join(f.file_name());
-                            std::fs::create_dir_all(&t2).unwrap();
-                            for g in std::fs::read_dir(f.path()).unwrap() {
-                                let g = g.unwrap();
-                                std::fs::copy(g.path(), t2.join(g.file_name())).unwrap();
-                            }
-                        } else {
-                            std::fs::copy(f.path(), target.join(f.file_name())).unwrap();
-                        }
-                    }
-                } else {
-                    std::fs::copy(entry.path(), target).unwrap();
-                }
-            }
-        };
-        copy(&shipped(), dir.path());
+        copy_tree(&shipped(), dir.path());
         let t = dir.path().join("templates");
         std::fs::remove_file(t.join("ru/followup.txt")).unwrap();
         std::fs::write(t.join("en/received.txt"), "Hello\n{{ case_numbr }}\n").unwrap();

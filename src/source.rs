@@ -6,6 +6,7 @@
 pub mod imap;
 pub mod maildir;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,61 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{MailboxConfig, SourceConfig};
+use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
+
+/// Tries on one mail, while the database answers, before it is set aside so
+/// that one poison mail cannot stall a mailbox.
+pub const POISON_ATTEMPTS: u32 = 5;
+
+/// Consecutive failures per mail, kept by a mailbox task across passes.
+#[derive(Debug, Default)]
+pub struct Failures {
+    counts: HashMap<String, u32>,
+}
+
+impl Failures {
+    /// Counts a failure of `key`; true once it has failed often enough.
+    fn record(&mut self, key: &str) -> bool {
+        let n = self.counts.entry(key.to_string()).or_default();
+        *n += 1;
+        *n >= POISON_ATTEMPTS
+    }
+
+    fn clear(&mut self, key: &str) {
+        self.counts.remove(key);
+    }
+}
+
+/// Hands one mail to the pipeline and says where it goes on the server.
+/// An error leaves the mail untouched for the next pass — unless the same
+/// mail keeps failing while the database is fine: then it is spooled and
+/// goes to quarantine.
+pub async fn intake(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    key: &str,
+    raw: Vec<u8>,
+    size: usize,
+    failures: &mut Failures,
+) -> anyhow::Result<Disposition> {
+    let raw = Arc::new(raw);
+    match pipeline.process(mailbox, key, raw.clone(), size).await {
+        Ok(report) => {
+            failures.clear(key);
+            Ok(report.disposition)
+        }
+        Err(e) => {
+            if failures.record(key) && pipeline.store.healthy().await {
+                pipeline.set_aside(mailbox, &raw, &e).await?;
+                failures.clear(key);
+                Ok(Disposition::Quarantine("processing_failed".into()))
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
 
 /// Jittered exponential backoff for reconnects: 1 s, 2 s, 4 s … capped at 60 s,
 /// each ±25 %, so many instances do not hammer a recovering server together.
@@ -63,9 +118,13 @@ pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cancel: Cancel
 
 /// Processes everything waiting in one mailbox, then returns (`run --once`).
 pub async fn drain(pipeline: &Pipeline, mailbox: &MailboxConfig) -> anyhow::Result<usize> {
+    let mut failures = Failures::default();
+    let never = CancellationToken::new();
     match &mailbox.source {
-        SourceConfig::Imap(cfg) => imap::drain(pipeline, mailbox, cfg).await,
-        SourceConfig::Maildir(cfg) => maildir::drain(pipeline, mailbox, cfg).await,
+        SourceConfig::Imap(cfg) => imap::drain(pipeline, mailbox, cfg, &mut failures).await,
+        SourceConfig::Maildir(cfg) => {
+            maildir::drain(pipeline, mailbox, cfg, &mut failures, &never).await
+        }
     }
 }
 

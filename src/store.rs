@@ -204,6 +204,11 @@ impl Store {
         Ok(Tx { tx })
     }
 
+    /// True when the database answers a trivial query.
+    pub async fn healthy(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
     /// How this delivery was handled, if it was recorded before.
     pub async fn delivery(
         &self,

@@ -213,7 +213,12 @@ async fn crash_after_commit_before_ack_duplicates_nothing() {
     // Commit without acknowledging: what a crash between the two leaves.
     let mb = i.config.mailboxes[0].clone();
     i.pipeline
-        .process(&mb, "maildir:1700000000.2.host", raw.clone(), raw.len())
+        .process(
+            &mb,
+            "maildir:1700000000.2.host",
+            std::sync::Arc::new(raw.clone()),
+            raw.len(),
+        )
         .await
         .unwrap();
     assert_eq!(env.files("mail/office/new").len(), 1);
@@ -602,4 +607,68 @@ async fn suppressed_replies_of_caseless_mail_are_recorded() {
     .await
     .unwrap();
     assert!(reason.contains("bounce"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_mail_that_keeps_failing_is_set_aside_and_the_mailbox_moves_on() {
+    let env = Env::new();
+    // Rules whose Romanian reply cannot be rendered: every Romanian mail fails.
+    let rules = env.path("rules");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    std::fs::write(
+        rules.join("templates/ro/received.txt"),
+        "{{ case_number | no_such_filter }}\n",
+    )
+    .unwrap();
+    let text = env.config_text().replace(
+        &format!(
+            "dir = \"{}\"",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules")
+                .display()
+        ),
+        &format!("dir = \"{}\"", rules.display()),
+    );
+    std::fs::write(env.config_path(), text).unwrap();
+    let raw = request("p1@primaria.md", "ana@primaria.md", "Solicitare", "");
+    env.deliver("office", "1700000006.1.host", &raw);
+
+    let i = env.instance().await;
+    let mb = i.config.mailboxes[0].clone();
+    let egov_intake::config::SourceConfig::Maildir(cfg) = &mb.source else {
+        unreachable!()
+    };
+    let mut failures = egov_intake::source::Failures::default();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    for _ in 1..egov_intake::source::POISON_ATTEMPTS {
+        let e = egov_intake::source::maildir::drain(&i.pipeline, &mb, cfg, &mut failures, &cancel)
+            .await;
+        assert!(e.is_err());
+        assert_eq!(
+            env.files("mail/office/new").len(),
+            1,
+            "left in place while it may be transient"
+        );
+    }
+    egov_intake::source::maildir::drain(&i.pipeline, &mb, cfg, &mut failures, &cancel)
+        .await
+        .unwrap();
+    assert!(env.files("mail/office/new").is_empty());
+    assert_eq!(env.files("mail/office/.Quarantine/cur").len(), 1);
+    let spooled = env.files("spool/office");
+    assert_eq!(spooled.len(), 1);
+    assert_eq!(std::fs::read(&spooled[0]).unwrap(), raw);
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -21,7 +21,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
-use super::Backoff;
+use super::{Backoff, Failures};
 use crate::config::{ImapConfig, MailboxConfig, Secret, TlsMode};
 use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
@@ -57,6 +57,7 @@ pub async fn run(
     // up mail committed but not acknowledged before a crash or a lost
     // connection; later ones only at what is newer than the last UID.
     let mut full = true;
+    let mut failures = Failures::default();
     loop {
         if cancel.is_cancelled() {
             if let Some((mut s, _)) = session.take() {
@@ -82,7 +83,18 @@ pub async fn run(
                 }
             },
         };
-        match serve(&pipeline, &mailbox, &cfg, s, caps, full, &cancel).await {
+        match serve(
+            &pipeline,
+            &mailbox,
+            &cfg,
+            s,
+            caps,
+            full,
+            &mut failures,
+            &cancel,
+        )
+        .await
+        {
             Ok(s) => {
                 backoff.reset();
                 full = false;
@@ -107,9 +119,20 @@ async fn serve(
     mut s: ImapSession,
     caps: Caps,
     full: bool,
+    failures: &mut Failures,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ImapSession> {
-    sync(pipeline, mailbox, cfg, &mut s, caps, full).await?;
+    sync(
+        pipeline,
+        mailbox,
+        cfg,
+        &mut s,
+        caps,
+        full,
+        failures,
+        Some(cancel),
+    )
+    .await?;
     if cancel.is_cancelled() {
         return Ok(s);
     }
@@ -126,9 +149,10 @@ pub async fn drain(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
     cfg: &ImapConfig,
+    failures: &mut Failures,
 ) -> anyhow::Result<usize> {
     let (mut s, caps) = connect(cfg).await?;
-    let n = sync(pipeline, mailbox, cfg, &mut s, caps, true).await?;
+    let n = sync(pipeline, mailbox, cfg, &mut s, caps, true, failures, None).await?;
     let _ = timeout(cfg.command_timeout, s.logout()).await;
     Ok(n)
 }
@@ -234,6 +258,8 @@ async fn sync(
     s: &mut ImapSession,
     caps: Caps,
     full: bool,
+    failures: &mut Failures,
+    cancel: Option<&CancellationToken>,
 ) -> anyhow::Result<usize> {
     let selected = cmd(cfg, "SELECT", s.select(&cfg.folder)).await?;
     let uidvalidity = selected.uid_validity.unwrap_or(0);
@@ -262,14 +288,17 @@ async fn sync(
     let mut done = 0;
     let mut high = last;
     for uid in uids {
+        if cancel.is_some_and(CancellationToken::is_cancelled) {
+            break;
+        }
         let key = format!("imap:{uidvalidity}:{uid}");
         let (raw, size) = fetch(cfg, s, uid, pipeline.config.limits.max_message_bytes).await?;
         let Some(raw) = raw else {
             // Expunged by somebody else meanwhile.
             continue;
         };
-        let report = pipeline.process(mailbox, &key, raw, size).await?;
-        acknowledge(cfg, s, caps, uid, &report.disposition).await?;
+        let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
+        acknowledge(cfg, s, caps, uid, &disposition).await?;
         high = high.max(uid);
         done += 1;
     }

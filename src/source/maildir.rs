@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use notify::Watcher as _;
 use tokio_util::sync::CancellationToken;
 
-use super::Backoff;
+use super::{Backoff, Failures};
 use crate::config::{MailboxConfig, MaildirConfig};
 use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
@@ -34,8 +34,9 @@ pub async fn run(
         }
     };
     let mut backoff = Backoff::reconnect();
+    let mut failures = Failures::default();
     loop {
-        let wait = match drain(&pipeline, &mailbox, &cfg).await {
+        let wait = match drain(&pipeline, &mailbox, &cfg, &mut failures, &cancel).await {
             Ok(_) => {
                 backoff.reset();
                 cfg.poll_interval
@@ -77,11 +78,14 @@ pub fn ensure_maildir(path: &Path) -> anyhow::Result<()> {
 }
 
 /// One pass over `new/`, oldest first. Stops at the first transient error,
-/// leaving that mail where it is for the next pass.
+/// leaving that mail where it is for the next pass, and between two mails
+/// when cancelled.
 pub async fn drain(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
     cfg: &MaildirConfig,
+    failures: &mut Failures,
+    cancel: &CancellationToken,
 ) -> anyhow::Result<usize> {
     ensure_maildir(&cfg.path)?;
     let mut names: Vec<String> = std::fs::read_dir(cfg.path.join("new"))
@@ -95,6 +99,9 @@ pub async fn drain(
     names.sort();
     let mut done = 0;
     for name in names {
+        if cancel.is_cancelled() {
+            break;
+        }
         let path = cfg.path.join("new").join(&name);
         let raw = match tokio::fs::read(&path).await {
             Ok(raw) => raw,
@@ -105,8 +112,8 @@ pub async fn drain(
         let unique = name.split(':').next().unwrap_or(&name);
         let key = format!("maildir:{unique}");
         let size = raw.len();
-        let report = pipeline.process(mailbox, &key, raw, size).await?;
-        acknowledge(&cfg.path, &name, unique, &report.disposition)?;
+        let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
+        acknowledge(&cfg.path, &name, unique, &disposition)?;
         done += 1;
     }
     Ok(done)
