@@ -37,6 +37,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapStream for T {}
 
 type ImapSession = Session<Box<dyn ImapStream>>;
 
+/// The mailbox a task watches, and what its mail goes through.
+#[derive(Clone, Copy)]
+struct Watch<'a> {
+    pipeline: &'a Pipeline,
+    mailbox: &'a MailboxConfig,
+    cfg: &'a ImapConfig,
+}
+
 /// What the server can do, read once per connection.
 #[derive(Debug, Clone, Copy, Default)]
 struct Caps {
@@ -58,6 +66,11 @@ pub async fn run(
     // connection; later ones only at what is newer than the last UID.
     let mut full = true;
     let mut failures = Failures::default();
+    let w = Watch {
+        pipeline: &pipeline,
+        mailbox: &mailbox,
+        cfg: &cfg,
+    };
     loop {
         if cancel.is_cancelled() {
             if let Some((mut s, _)) = session.take() {
@@ -83,18 +96,7 @@ pub async fn run(
                 }
             },
         };
-        match serve(
-            &pipeline,
-            &mailbox,
-            &cfg,
-            s,
-            caps,
-            full,
-            &mut failures,
-            &cancel,
-        )
-        .await
-        {
+        match serve(w, s, caps, full, &mut failures, &cancel).await {
             Ok(s) => {
                 backoff.reset();
                 full = false;
@@ -113,33 +115,21 @@ pub async fn run(
 
 /// One round on a live session: sync, then wait for news (IDLE or poll).
 async fn serve(
-    pipeline: &Pipeline,
-    mailbox: &MailboxConfig,
-    cfg: &ImapConfig,
+    w: Watch<'_>,
     mut s: ImapSession,
     caps: Caps,
     full: bool,
     failures: &mut Failures,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ImapSession> {
-    sync(
-        pipeline,
-        mailbox,
-        cfg,
-        &mut s,
-        caps,
-        full,
-        failures,
-        Some(cancel),
-    )
-    .await?;
+    sync(w, &mut s, caps, full, failures, Some(cancel)).await?;
     if cancel.is_cancelled() {
         return Ok(s);
     }
-    if caps.idle && cfg.idle {
-        idle(s, cfg, cancel).await
+    if caps.idle && w.cfg.idle {
+        idle(s, w.cfg, cancel).await
     } else {
-        super::pause(cancel, cfg.poll_interval).await;
+        super::pause(cancel, w.cfg.poll_interval).await;
         Ok(s)
     }
 }
@@ -152,7 +142,12 @@ pub async fn drain(
     failures: &mut Failures,
 ) -> anyhow::Result<usize> {
     let (mut s, caps) = connect(cfg).await?;
-    let n = sync(pipeline, mailbox, cfg, &mut s, caps, true, failures, None).await?;
+    let w = Watch {
+        pipeline,
+        mailbox,
+        cfg,
+    };
+    let n = sync(w, &mut s, caps, true, failures, None).await?;
     let _ = timeout(cfg.command_timeout, s.logout()).await;
     Ok(n)
 }
@@ -252,15 +247,18 @@ async fn tls(
 /// everything in it (processed mail was moved out, so what is left is
 /// work), else what is newer than the stored (UIDVALIDITY, last UID).
 async fn sync(
-    pipeline: &Pipeline,
-    mailbox: &MailboxConfig,
-    cfg: &ImapConfig,
+    w: Watch<'_>,
     s: &mut ImapSession,
     caps: Caps,
     full: bool,
     failures: &mut Failures,
     cancel: Option<&CancellationToken>,
 ) -> anyhow::Result<usize> {
+    let Watch {
+        pipeline,
+        mailbox,
+        cfg,
+    } = w;
     let selected = cmd(cfg, "SELECT", s.select(&cfg.folder)).await?;
     let uidvalidity = selected.uid_validity.unwrap_or(0);
     let stored = pipeline.store.sync_state(&mailbox.name).await?;
