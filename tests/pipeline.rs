@@ -672,3 +672,44 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_daemon_answers_mail_dropped_into_the_maildir_while_it_runs() {
+    let env = Env::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(["run", "--config"])
+        .arg(env.config_path())
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Deliver the Maildir way: write into tmp/, then rename into new/.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let tmp = env.path("mail/office/tmp/1700000007.1.host");
+    std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+    std::fs::write(
+        &tmp,
+        request("w1@primaria.md", "ana@primaria.md", "Solicitare", ""),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, env.path("mail/office/new/1700000007.1.host")).unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.files("outbox").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no reply written");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(env.files("mail/office/cur").len(), 1);
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a log file");
+}
