@@ -412,6 +412,11 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
     })
 }
 
+/// A moment as AGE's staff and beneficiaries read it: Chișinău time.
+fn local_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()
+}
+
 /// The procedure step a new case starts in, by the mailbox it reached.
 fn initial_stage(role: crate::config::Role) -> &'static str {
     match role {
@@ -474,16 +479,7 @@ fn reply(
     );
     vars.insert("service", Value::from(input.understanding.service.as_str()));
     vars.insert("stage", Value::from(initial_stage(input.mailbox.role)));
-    vars.insert(
-        "received_at",
-        Value::from(
-            input
-                .now
-                .with_timezone(&TZ)
-                .format("%d.%m.%Y %H:%M")
-                .to_string(),
-        ),
-    );
+    vars.insert("received_at", Value::from(local_time(input.now)));
     vars.insert(
         "attachments",
         Value::from_serialize(
@@ -573,16 +569,7 @@ fn staff_alert(
         "spool_path",
         Value::from(input.spool_path.unwrap_or_default()),
     );
-    vars.insert(
-        "received_at",
-        Value::from(
-            input
-                .now
-                .with_timezone(&TZ)
-                .format("%d.%m.%Y %H:%M")
-                .to_string(),
-        ),
-    );
+    vars.insert("received_at", Value::from(local_time(input.now)));
     let body = settings.rules.render(None, "quarantined", &vars)?;
     Ok(Outgoing {
         key: format!("alert:quarantine:{}:{to}", mail.content_hash),

@@ -215,12 +215,7 @@ impl Store {
         mailbox: &str,
         source_key: &str,
     ) -> anyhow::Result<Option<Disposition>> {
-        let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
-            .bind(mailbox)
-            .bind(source_key)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| disposition_from(r.get(0), r.get(1))))
+        delivery(&self.pool, mailbox, source_key).await
     }
 
     /// (UIDVALIDITY, last UID) of an IMAP mailbox.
@@ -513,6 +508,25 @@ fn json_column(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
+async fn delivery<'e, E>(
+    db: E,
+    mailbox: &str,
+    source_key: &str,
+) -> anyhow::Result<Option<Disposition>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id
+         WHERE d.mailbox = ? AND d.source_key = ?",
+    )
+    .bind(mailbox)
+    .bind(source_key)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| disposition_from(r.get(0), r.get(1))))
+}
+
 fn disposition_from(kind: String, reason: Option<String>) -> Disposition {
     if kind == "quarantine" {
         Disposition::Quarantine(reason.unwrap_or_default())
@@ -580,12 +594,7 @@ impl Tx {
         mailbox: &str,
         source_key: &str,
     ) -> anyhow::Result<Option<Disposition>> {
-        let row = sqlx::query("SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key = ?")
-            .bind(mailbox)
-            .bind(source_key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(row.map(|r| disposition_from(r.get(0), r.get(1))))
+        delivery(&mut *self.tx, mailbox, source_key).await
     }
 
     /// What the database knows that bears on `mail`.
