@@ -25,6 +25,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(servers: &MailServers, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_with(servers, env, 1500)
+    }
+
+    fn start_with(servers: &MailServers, env: &[(&str, &str)], idle_timeout_secs: u64) -> Daemon {
         let dir = servers.dir();
         let config = dir.join("intake.toml");
         std::fs::write(
@@ -57,6 +61,7 @@ ca_file = "{ca}"
 username = "{OFFICE}"
 password_file = "{d}/imap-password"
 command_timeout_secs = 10
+idle_timeout_secs = {idle_timeout_secs}
 
 [[mailbox]]
 name = "mpass"
@@ -433,4 +438,23 @@ fn quarantined_mail_alerts_staff() {
     let db = std::fs::read(servers.dir().join("intake.db")).unwrap();
     assert!(!db.windows(key.len()).any(|w| w == key.as_bytes()));
     assert!(!daemon.log().contains(key));
+}
+
+#[test]
+fn idle_is_reissued_when_it_times_out() {
+    let servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start_with(&servers, &[], 1);
+    daemon.wait_for_log("egov-intake running");
+    daemon.wait_for_log("IDLE timed out; re-issuing");
+    std::thread::sleep(Duration::from_millis(1500));
+    let ana = "ana@primaria.md";
+    servers
+        .send_smtp(
+            ana,
+            &[OFFICE],
+            &request(ana, OFFICE, "reidle-1@primaria.md", "Solicitare", ""),
+        )
+        .unwrap();
+    wait_for_reply(&servers, ana, "reidle-1@primaria.md");
+    daemon.stop();
 }

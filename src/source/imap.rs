@@ -26,10 +26,10 @@ use crate::config::{ImapConfig, MailboxConfig, Secret, TlsMode};
 use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
 
-/// Slack on top of the IDLE inactivity timeout before the outer cap fires:
-/// `wait_with_timeout` restarts its clock on every server keep-alive, so
-/// only an outer timeout bounds one IDLE for certain.
-const IDLE_OUTER_SLACK: Duration = Duration::from_secs(30);
+/// Longest a single IDLE may last (RFC 2177: servers may drop an IDLE
+/// after 30 minutes, and NAT boxes forget quiet connections sooner). The
+/// configured `idle_timeout_secs` may only be shorter.
+pub const IDLE_TIMEOUT_MAX: Duration = Duration::from_secs(25 * 60);
 
 /// Anything an IMAP session can run over: TLS, or plain TCP on loopback.
 pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -417,9 +417,12 @@ async fn idle(
     let mut handle = s.idle();
     cmd(cfg, "IDLE", handle.init()).await?;
     let outcome = {
-        let (wait, _stop) = handle.wait_with_timeout(cfg.idle_timeout);
+        // `wait_with_timeout` is an inactivity timeout that restarts on every
+        // server keep-alive; the outer timeout is what bounds the IDLE.
+        let cap = cfg.idle_timeout.min(IDLE_TIMEOUT_MAX);
+        let (wait, _stop) = handle.wait_with_timeout(cap);
         tokio::select! {
-            r = timeout(cfg.idle_timeout + IDLE_OUTER_SLACK, wait) => match r {
+            r = timeout(cap, wait) => match r {
                 Ok(Ok(resp)) => Some(resp),
                 Ok(Err(e)) => return Err(e).context("IMAP IDLE"),
                 Err(_) => Some(IdleResponse::Timeout),
