@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// The whole, validated configuration.
@@ -31,6 +31,7 @@ pub struct Config {
     pub limits: Limits,
     pub reply: ReplyConfig,
     pub log: LogConfig,
+    pub private_keys: PrivateKeyAction,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -62,7 +63,7 @@ pub struct MailboxConfig {
 
 #[derive(Debug, Clone)]
 pub enum SourceConfig {
-    Imap(ImapConfig),
+    Imap(Box<ImapConfig>),
     Maildir(MaildirConfig),
 }
 
@@ -88,6 +89,9 @@ pub struct ImapConfig {
     pub folder: String,
     pub processed_folder: String,
     pub quarantine_folder: String,
+    /// Restricted folder for mail that held a private key; `/` separates
+    /// levels and becomes the server's own hierarchy delimiter.
+    pub private_key_folder: String,
     /// Use IDLE when the server offers it; otherwise poll.
     pub idle: bool,
     /// How long one IDLE may last before it is re-issued (at most 25 min:
@@ -158,6 +162,17 @@ pub struct ReplyConfig {
     pub message_id_domain: String,
     /// Display name on replies, e.g. "Agenția de Guvernare Electronică".
     pub from_name: String,
+}
+
+/// What happens on the server to a mail that held a private key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PrivateKeyAction {
+    /// Move it to the restricted private-key quarantine folder.
+    #[default]
+    Quarantine,
+    /// Delete it from the server.
+    Expunge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -388,6 +403,15 @@ struct RawConfig {
     reply: RawReply,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    private_keys: RawPrivateKeys,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPrivateKeys {
+    #[serde(default)]
+    action: PrivateKeyAction,
 }
 
 #[derive(Deserialize)]
@@ -466,6 +490,7 @@ struct RawSource {
     folder: Option<String>,
     processed_folder: Option<String>,
     quarantine_folder: Option<String>,
+    private_key_folder: Option<String>,
     idle: Option<bool>,
     idle_timeout_secs: Option<Spanned<u64>>,
     // both
@@ -684,7 +709,7 @@ impl RawSource {
                     ));
                 }
                 let tls = self.tls.map_or(TlsMode::Implicit, Spanned::into_inner);
-                Some(SourceConfig::Imap(ImapConfig {
+                Some(SourceConfig::Imap(Box::new(ImapConfig {
                     port: self
                         .port
                         .unwrap_or(if tls == TlsMode::Implicit { 993 } else { 143 }),
@@ -696,6 +721,9 @@ impl RawSource {
                     folder,
                     processed_folder,
                     quarantine_folder,
+                    private_key_folder: self
+                        .private_key_folder
+                        .unwrap_or_else(|| "Quarantine/PrivateKeys".into()),
                     idle: self.idle.unwrap_or(true),
                     idle_timeout: Duration::from_secs(idle_secs.clamp(1, 25 * 60)),
                     poll_interval: Duration::from_secs(
@@ -704,7 +732,7 @@ impl RawSource {
                     command_timeout: Duration::from_secs(
                         self.command_timeout_secs.unwrap_or(60).max(1),
                     ),
-                }))
+                })))
             }
             other => {
                 errors.push(loc.at(
@@ -1093,6 +1121,7 @@ impl RawConfig {
                 format: self.log.format,
                 level: self.log.level,
             },
+            private_keys: self.private_keys.action,
         }
     }
 }

@@ -14,7 +14,7 @@ use minijinja::Value;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::config::{Limits, MailboxConfig, ReplyConfig};
+use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
 use crate::inspect::Inspection;
 use crate::parse::{Mail, clean_line};
 use crate::rules::{Language, Rules};
@@ -46,6 +46,9 @@ pub struct History {
     /// Automatic replies to the same recipient recently queued.
     pub replies_last_10min: u32,
     pub replies_last_day: u32,
+    /// Certificates of this mail already recorded on cases:
+    /// (certificate SHA-256, case id, case number).
+    pub registered_certificates: Vec<(String, i64, String)>,
 }
 
 /// How the mail relates to existing cases.
@@ -79,6 +82,8 @@ impl Rejection {
 pub enum Disposition {
     Processed,
     Quarantine(String),
+    /// Held a private key: the restricted folder, or expunged (config).
+    PrivateKey,
 }
 
 /// The case this mail lands in.
@@ -156,8 +161,6 @@ pub struct Decision {
     pub events: Vec<Event>,
     pub outgoing: Vec<Outgoing>,
     pub disposition: Disposition,
-    /// False when the mail held a private key: then not a byte of it is kept.
-    pub store_raw: bool,
     /// Why no automatic reply went out, if none did.
     pub suppressed: Option<String>,
     pub problems: Vec<String>,
@@ -174,6 +177,7 @@ pub struct Settings<'a> {
     pub staff_from: String,
     /// All addresses of our own mailboxes (lowercase).
     pub our_addresses: Vec<String>,
+    pub private_key_action: PrivateKeyAction,
 }
 
 pub struct Input<'a> {
@@ -260,8 +264,8 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
     let mail = input.mail;
     let mut events = Vec::new();
     let mut outgoing = Vec::new();
-    let mut problems: Vec<String> = Vec::new();
 
+    let inspection = input.inspection;
     events.push(Event {
         kind: "mail_received".into(),
         detail: json!({
@@ -270,34 +274,78 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             "from": mail.from.as_ref().map(|f| &f.address),
             "subject": mail.subject,
             "flags": mail.flags,
-            "attachments": input.inspection.attachments.iter().map(|a| json!({
-                "name": a.name, "kind": a.kind, "size": a.size,
+            "attachments": inspection.attachments.iter().map(|a| json!({
+                "name": a.name, "kind": a.kind(), "size": a.size,
             })).collect::<Vec<_>>(),
         }),
     });
+    let mut problems = inspection.problems();
 
-    if input.inspection.private_key_found {
-        problems.push("private_key".into());
+    if inspection.private_key_found {
         events.push(Event {
             kind: "private_key_received".into(),
             detail: json!({
-                "files": input.inspection.attachments.iter()
-                    .filter(|a| a.contains_private_key)
-                    .map(|a| json!({"name": a.name, "kind": a.kind, "location": a.location}))
-                    .collect::<Vec<_>>(),
-                "in_body": input.inspection.private_key_in_body,
+                "keys": inspection.keys().iter().map(|(file, k)| json!({
+                    "file": file, "format": k.format, "key_type": k.key_type,
+                    "encrypted": k.encrypted, "fingerprint": k.fingerprint,
+                })).collect::<Vec<_>>(),
             }),
         });
+    }
+    for a in &inspection.attachments {
+        let file = a.name.clone().unwrap_or_else(|| a.location.clone());
+        if let Some(c) = &a.report.certificate {
+            events.push(Event {
+                kind: "certificate_received".into(),
+                detail: json!({
+                    "file": file, "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
+                    "not_after": c.not_after, "sha256": c.sha256, "problems": a.report.problems,
+                }),
+            });
+        }
+        for sig in &a.report.signatures {
+            events.push(Event {
+                kind: "document_signed".into(),
+                detail: json!({
+                    "file": file, "signer": sig.signer, "signing_time": sig.signing_time,
+                    "verified": sig.verified, "format": sig.format,
+                }),
+            });
+        }
     }
     if let Some(idno) = &input.understanding.idno
         && !idno.valid
     {
         problems.push("idno_invalid".into());
     }
+    // The same certificate on another case: another system, or the other
+    // environment, which must have a certificate of its own.
+    let this_case = match input.threading {
+        Threading::Existing { case, .. } => Some(case.id),
+        _ => None,
+    };
+    if input
+        .history
+        .registered_certificates
+        .iter()
+        .any(|(_, case_id, _)| Some(*case_id) != this_case)
+    {
+        problems.push("cert_already_registered".into());
+    }
+    // The procedure wants requests and agreements signed.
+    if input.mailbox.role == crate::config::Role::Office
+        && !inspection.has(crate::inspect::Kind::SignedDocument)
+    {
+        if inspection.has(crate::inspect::Kind::Document) {
+            problems.push("unsigned_document".into());
+        } else if matches!(input.threading, Threading::New) {
+            problems.push("unsigned_request".into());
+        }
+    }
 
-    let disposition = match (input.rejection, input.inspection.private_key_found) {
+    let disposition = match (input.rejection, inspection.private_key_found) {
         (Some(r), _) => Disposition::Quarantine(r.code().into()),
-        (None, true) => Disposition::Quarantine("private_key".into()),
+        (None, true) => Disposition::PrivateKey,
         (None, false) => Disposition::Processed,
     };
 
@@ -319,7 +367,6 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 events,
                 outgoing,
                 disposition,
-                store_raw: false,
                 suppressed: Some("duplicate delivery of a mail already recorded".into()),
                 problems,
             });
@@ -361,14 +408,42 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }
     };
 
-    if let Disposition::Quarantine(reason) = &disposition {
-        events.push(Event {
-            kind: "quarantined".into(),
-            detail: json!({"reason": reason, "spool": input.spool_path}),
-        });
-        for (i, to) in settings.staff.iter().enumerate() {
-            outgoing.push(staff_alert(input, settings, reason, to, i)?);
+    match &disposition {
+        Disposition::Quarantine(reason) => {
+            events.push(Event {
+                kind: "quarantined".into(),
+                detail: json!({"reason": reason, "spool": input.spool_path}),
+            });
+            for (i, to) in settings.staff.iter().enumerate() {
+                outgoing.push(staff_alert(
+                    input,
+                    settings,
+                    &case,
+                    "quarantined",
+                    reason,
+                    to,
+                    i,
+                )?);
+            }
         }
+        Disposition::PrivateKey => {
+            events.push(Event {
+                kind: "incident".into(),
+                detail: json!({"what": "private_key", "action": settings.private_key_action}),
+            });
+            for (i, to) in settings.staff.iter().enumerate() {
+                outgoing.push(staff_alert(
+                    input,
+                    settings,
+                    &case,
+                    "private_key",
+                    "private_key",
+                    to,
+                    i,
+                )?);
+            }
+        }
+        Disposition::Processed => {}
     }
 
     // The automatic answer to the sender.
@@ -406,7 +481,6 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         events,
         outgoing,
         disposition,
-        store_raw: !input.inspection.private_key_found,
         suppressed,
         problems,
     })
@@ -487,8 +561,8 @@ fn reply(
                 .inspection
                 .attachments
                 .iter()
-                .filter(|a| a.kind != crate::inspect::Kind::Message)
-                .map(|a| json!({"name": a.name.clone().unwrap_or_else(|| a.location.clone()), "kind": a.kind.as_str()}))
+                .filter(|a| a.kind() != crate::inspect::Kind::Message)
+                .map(|a| json!({"name": a.name.clone().unwrap_or_else(|| a.location.clone()), "kind": a.kind().as_str()}))
                 .collect::<Vec<_>>(),
         ),
     );
@@ -508,6 +582,11 @@ fn reply(
         if i > 0 {
             body.push_str("\n----------------------------------------\n\n");
         }
+        let explanations: Vec<String> = problems
+            .iter()
+            .map(|p| settings.rules.explain(p, *lang))
+            .collect();
+        vars.insert("explanations", Value::from_serialize(&explanations));
         body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
     }
 
@@ -543,22 +622,22 @@ fn reply(
 fn staff_alert(
     input: &Input<'_>,
     settings: &Settings<'_>,
+    case: &CaseAction,
+    template: &str,
     reason: &str,
     to: &str,
     index: usize,
 ) -> anyhow::Result<Outgoing> {
     let mail = input.mail;
+    let sender = mail
+        .from
+        .as_ref()
+        .map(|f| f.address.clone())
+        .unwrap_or_default();
     let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
+    vars.insert("case_number", Value::from(case.number().unwrap_or("-")));
     vars.insert("mailbox", Value::from(input.mailbox.name.clone()));
-    vars.insert(
-        "sender_address",
-        Value::from(
-            mail.from
-                .as_ref()
-                .map(|f| f.address.clone())
-                .unwrap_or_default(),
-        ),
-    );
+    vars.insert("sender_address", Value::from(sender.clone()));
     vars.insert("subject", Value::from(mail.subject.clone()));
     vars.insert(
         "message_id",
@@ -570,17 +649,42 @@ fn staff_alert(
         Value::from(input.spool_path.unwrap_or_default()),
     );
     vars.insert("received_at", Value::from(local_time(input.now)));
-    let body = settings.rules.render(None, "quarantined", &vars)?;
+    vars.insert(
+        "keys",
+        Value::from_serialize(
+            input
+                .inspection
+                .keys()
+                .iter()
+                .map(|(file, k)| json!({"file": file, "description": k.describe()}))
+                .collect::<Vec<_>>(),
+        ),
+    );
+    vars.insert(
+        "action",
+        Value::from(match settings.private_key_action {
+            PrivateKeyAction::Quarantine => "a fost mutat în dosarul restricționat de carantină",
+            PrivateKeyAction::Expunge => "a fost șters de pe server",
+        }),
+    );
+    let body = settings.rules.render(None, template, &vars)?;
+    let subject = match template {
+        "private_key" => format!(
+            "[egov-intake] PRIVATE KEY received from {sender} ({})",
+            case.number().unwrap_or("no case")
+        ),
+        _ => format!(
+            "[egov-intake] Quarantined ({reason}): {}",
+            clean_line(&mail.subject)
+        ),
+    };
     Ok(Outgoing {
-        key: format!("alert:quarantine:{}:{to}", mail.content_hash),
+        key: format!("alert:{template}:{}:{to}", mail.content_hash),
         kind: OutgoingKind::Alert,
         from_name: "egov-intake".into(),
         from_address: settings.staff_from.clone(),
         to: to.to_string(),
-        subject: format!(
-            "[egov-intake] Quarantined ({reason}): {}",
-            clean_line(&mail.subject)
-        ),
+        subject,
         message_id: format!(
             "<alert.{}.{index}@{}>",
             &mail.content_hash[..24],

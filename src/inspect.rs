@@ -1,15 +1,30 @@
-//! Inspect stage: judge every part of a mail — and the body text, where
-//! people paste PEM blocks — by its content, never by its name or
-//! Content-Type, and say what it is.
+//! Inspect stage: judge every part of a mail — each attachment, every
+//! forwarded mail, every entry of zip archives (recursively), and the body
+//! text, where people paste PEM blocks — by its **content**, never by its
+//! name or Content-Type, and say what it is.
 //!
-//! The one verdict that changes what the daemon may do is a private key: a
-//! mail holding one is never stored verbatim (DESIGN §4.3).
+//! The verdict that changes what the daemon may do is a private key: a mail
+//! holding one is quarantined, its stored copy redacted (DESIGN §4.3).
+//! Certificates are checked against the policy in `rules/certificates.toml`;
+//! signed documents report who signed and whether it verifies.
 
+pub mod archive;
+pub mod ber;
+pub mod certificate;
+pub mod private_key;
+pub mod signature;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::parse::{Mail, Part};
+use certificate::CertificateFacts;
+use private_key::KeyFacts;
+use signature::Signature;
 
-/// What a part is, judged from its bytes.
+/// What a file is, judged from its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
@@ -40,7 +55,69 @@ impl Kind {
     }
 }
 
-/// The verdict on one part.
+/// One thing found in a file: a key, a certificate, a signature, an entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// Where: the file, then `/entry` inside archives, `#2` for the second PEM block.
+    pub location: String,
+    pub details: serde_json::Value,
+}
+
+/// The verdict on one file (`egov-intake inspect` prints one per file).
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub kind: Kind,
+    pub contains_private_key: bool,
+    pub findings: Vec<Finding>,
+    /// Problem codes, explained to the sender from rules/problems.toml.
+    pub problems: Vec<String>,
+    /// The first (end-entity) certificate, when the file is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateFacts>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<Signature>,
+    /// Keys found (never the key: only what [`KeyFacts`] says).
+    #[serde(skip)]
+    pub keys: Vec<(String, KeyFacts)>,
+    /// DER of every certificate found, for chain building.
+    #[serde(skip)]
+    pub certificate_ders: Vec<Vec<u8>>,
+}
+
+impl FileReport {
+    fn new() -> FileReport {
+        FileReport {
+            kind: Kind::Other,
+            contains_private_key: false,
+            findings: Vec::new(),
+            problems: Vec::new(),
+            certificate: None,
+            signatures: Vec::new(),
+            keys: Vec::new(),
+            certificate_ders: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, code: &str) {
+        if !self.problems.iter().any(|p| p == code) {
+            self.problems.push(code.to_string());
+        }
+    }
+
+    fn key(&mut self, location: String, kind: Kind, facts: KeyFacts) {
+        self.contains_private_key = true;
+        self.problem("private_key");
+        self.findings.push(Finding {
+            kind,
+            location: location.clone(),
+            details: serde_json::to_value(&facts).unwrap_or_default(),
+        });
+        self.keys.push((location, facts));
+    }
+}
+
+/// One part of a mail with its verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attachment {
     pub location: String,
@@ -48,316 +125,553 @@ pub struct Attachment {
     pub content_type: String,
     pub size: usize,
     pub sha256: String,
-    pub kind: Kind,
-    pub contains_private_key: bool,
+    #[serde(flatten)]
+    pub report: FileReport,
+}
+
+impl Attachment {
+    pub fn kind(&self) -> Kind {
+        self.report.kind
+    }
 }
 
 /// The verdict on a whole mail.
 #[derive(Debug, Clone, Serialize)]
 pub struct Inspection {
     pub attachments: Vec<Attachment>,
-    /// Key material was pasted into the body text.
-    pub private_key_in_body: bool,
+    /// What was found in the body text itself.
+    pub body: FileReport,
     pub private_key_found: bool,
 }
 
 impl Inspection {
     pub fn has(&self, kind: Kind) -> bool {
-        self.attachments.iter().any(|a| a.kind == kind)
+        self.attachments.iter().any(|a| a.kind() == kind)
+    }
+
+    /// Every key found, with where (file name or "body") — for alerts.
+    pub fn keys(&self) -> Vec<(String, &KeyFacts)> {
+        let mut v: Vec<(String, &KeyFacts)> = Vec::new();
+        for a in &self.attachments {
+            let file = a.name.clone().unwrap_or_else(|| a.location.clone());
+            for (loc, k) in &a.report.keys {
+                let at = if loc == &a.location {
+                    file.clone()
+                } else {
+                    format!("{file} ({loc})")
+                };
+                v.push((at, k));
+            }
+        }
+        v.extend(self.body.keys.iter().map(|(_, k)| ("body".to_string(), k)));
+        v
+    }
+
+    /// Every problem code of the mail's parts, in order, once.
+    pub fn problems(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for p in self
+            .attachments
+            .iter()
+            .flat_map(|a| &a.report.problems)
+            .chain(&self.body.problems)
+        {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+        v
+    }
+}
+
+/// What inspection depends on besides the bytes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub policy: certificate::Policy,
+    /// Trust anchors (DER); none configured means no chain check.
+    pub anchors: Vec<Vec<u8>>,
+    pub archive: archive::Limits,
+    pub now: DateTime<Utc>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            policy: certificate::Policy::default(),
+            anchors: Vec::new(),
+            archive: archive::Limits::default(),
+            now: Utc::now(),
+        }
     }
 }
 
 /// Inspects every part of `mail` and its body text.
-pub fn inspect(mail: &Mail) -> Inspection {
-    let attachments: Vec<Attachment> = mail.parts.iter().map(inspect_part).collect();
-    let private_key_in_body = pem_labels(mail.text.as_bytes()).any(|l| is_private_label(&l));
+pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
+    let mut attachments: Vec<Attachment> = mail
+        .parts
+        .iter()
+        .map(|p| inspect_part(p, settings))
+        .collect();
+
+    // A detached signature (x.pdf.p7s) verifies over its sibling (x.pdf).
+    let named: Vec<(Option<String>, Vec<u8>)> = mail
+        .parts
+        .iter()
+        .map(|p| (p.name.clone(), p.data.clone()))
+        .collect();
+    for (i, a) in attachments.iter_mut().enumerate() {
+        let Some(name) = a.name.clone() else { continue };
+        let Some(base) = name
+            .strip_suffix(".p7s")
+            .or_else(|| name.strip_suffix(".P7S"))
+        else {
+            continue;
+        };
+        if let Some((_, content)) = named.iter().find(|(n, _)| n.as_deref() == Some(base))
+            && let Some(sig) = signature::cms_signature(&mail.parts[i].data, Some(content))
+        {
+            a.report.signatures = vec![sig];
+            a.report.kind = Kind::SignedDocument;
+        }
+    }
+
+    // Chains: intermediates may be anywhere in the mail.
+    if !settings.anchors.is_empty() {
+        let all: Vec<Vec<u8>> = attachments
+            .iter()
+            .flat_map(|a| a.report.certificate_ders.clone())
+            .collect();
+        for a in &mut attachments {
+            if let Some(first) = a.report.certificate_ders.first().cloned()
+                && a.report.kind == Kind::Certificate
+                && !certificate::chains_to(&first, &all, &settings.anchors, settings.now)
+            {
+                a.report.problem("cert_untrusted");
+            }
+        }
+    }
+
+    let mut body = FileReport::new();
+    examine_text("body", mail.text.as_bytes(), settings, &mut body);
+    if body.contains_private_key {
+        body.kind = Kind::PrivateKey;
+    }
     let private_key_found =
-        private_key_in_body || attachments.iter().any(|a| a.contains_private_key);
+        body.contains_private_key || attachments.iter().any(|a| a.report.contains_private_key);
     Inspection {
         attachments,
-        private_key_in_body,
+        body,
         private_key_found,
     }
 }
 
-fn inspect_part(part: &Part) -> Attachment {
-    let (kind, contains_private_key) = classify(&part.data, &part.content_type);
+fn inspect_part(part: &Part, settings: &Settings) -> Attachment {
+    let location = part
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("part {}", part.location));
+    let report = if part.content_type == "message/rfc822" || part.content_type == "message/global" {
+        // The parser flattened its parts already; each is inspected on its own.
+        FileReport {
+            kind: Kind::Message,
+            ..FileReport::new()
+        }
+    } else {
+        inspect_file(&location, &part.data, settings)
+    };
     Attachment {
         location: part.location.clone(),
         name: part.name.clone(),
         content_type: part.content_type.clone(),
         size: part.data.len(),
         sha256: crate::util::sha256_hex(&part.data),
-        kind,
-        contains_private_key,
+        report,
     }
 }
 
-/// Classifies bytes; the second value says whether key material is inside.
-pub fn classify(data: &[u8], content_type: &str) -> (Kind, bool) {
-    if content_type == "message/rfc822" || content_type == "message/global" {
-        // The parser flattened its parts already; they are inspected one by one.
-        return (Kind::Message, false);
-    }
-    let labels: Vec<String> = pem_labels(data).collect();
-    if labels.iter().any(|l| is_private_label(l)) {
-        return (Kind::PrivateKey, true);
-    }
-    if labels
-        .iter()
-        .any(|l| l == "CERTIFICATE" || l == "X509 CERTIFICATE")
+/// Inspects one file's bytes.
+pub fn inspect_file(location: &str, data: &[u8], settings: &Settings) -> FileReport {
+    let mut report = FileReport::new();
+    let mut budget = archive::Budget::new(&settings.archive);
+    report.kind = examine(location, data, settings, 0, &mut budget, &mut report);
+    if report.contains_private_key
+        && !matches!(report.kind, Kind::Pkcs12 | Kind::Archive | Kind::Message)
     {
-        return (Kind::Certificate, false);
+        // A PEM bundle with a certificate and a key is a key.
+        report.kind = Kind::PrivateKey;
     }
-    if labels
-        .iter()
-        .any(|l| l == "PUBLIC KEY" || l == "RSA PUBLIC KEY")
-    {
-        return (Kind::PublicKey, false);
-    }
-    if labels.iter().any(|l| l == "PKCS7" || l == "CMS") {
-        return (Kind::SignedDocument, false);
-    }
-    if data.starts_with(b"PuTTY-User-Key-File-")
-        || data.starts_with(b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY")
-    {
-        return (Kind::PrivateKey, true);
+    report
+}
+
+/// Looks at `data`, adds findings to `report`, returns what `data` itself is.
+fn examine(
+    location: &str,
+    data: &[u8],
+    settings: &Settings,
+    depth: usize,
+    budget: &mut archive::Budget,
+    report: &mut FileReport,
+) -> Kind {
+    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+        if let Some(sigs) = signature::asice_signatures(data) {
+            for s in &sigs {
+                signed(location, s, report);
+            }
+            report.signatures.extend(sigs);
+            return Kind::SignedDocument;
+        }
+        if depth >= settings.archive.max_depth {
+            report.problem("archive_too_deep");
+            return Kind::Archive;
+        }
+        let (entries, problems) = archive::entries(data, &settings.archive, budget);
+        for p in problems {
+            report.problem(p);
+        }
+        if archive::is_office_document(&entries) {
+            return Kind::Document;
+        }
+        for entry in entries {
+            let at = format!("{location}/{}", entry.name);
+            let kind = examine(&at, &entry.data, settings, depth + 1, budget, report);
+            if !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
+                report.findings.push(Finding {
+                    kind,
+                    location: at,
+                    details: serde_json::json!({"size": entry.data.len()}),
+                });
+            }
+        }
+        return Kind::Archive;
     }
     if data.starts_with(b"%PDF-") {
-        let signed = find(data, b"/ByteRange").is_some() && find(data, b"/Sig").is_some();
-        return (
-            if signed {
-                Kind::SignedDocument
-            } else {
-                Kind::Document
-            },
-            false,
-        );
+        let sigs = signature::pdf_signatures(data);
+        if sigs.is_empty() {
+            return Kind::Document;
+        }
+        for s in &sigs {
+            signed(location, s, report);
+        }
+        report.signatures.extend(sigs);
+        return Kind::SignedDocument;
     }
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        return (Kind::Archive, false);
+    if let Some(kind) = examine_text(location, data, settings, report) {
+        return kind;
     }
-    if let Some(kind) = der::classify(data) {
-        return (kind, matches!(kind, Kind::PrivateKey | Kind::Pkcs12));
-    }
-    if data.starts_with(b"\xd0\xcf\x11\xe0") || data.starts_with(b"{\\rtf") {
-        return (Kind::Document, false);
-    }
-    (Kind::Other, false)
-}
-
-fn is_private_label(label: &str) -> bool {
-    label.ends_with("PRIVATE KEY")
-}
-
-/// Labels of the PEM blocks (`-----BEGIN <label>-----`) in `data`.
-fn pem_labels(data: &[u8]) -> impl Iterator<Item = String> + '_ {
-    const BEGIN: &[u8] = b"-----BEGIN ";
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        let at = find(rest, BEGIN)?;
-        let after = &rest[at + BEGIN.len()..];
-        let end = find(after, b"-----").unwrap_or(after.len());
-        let label = String::from_utf8_lossy(&after[..end.min(64)])
-            .trim()
-            .to_ascii_uppercase();
-        rest = &after[end.min(after.len())..];
-        Some(label)
+    examine_der(location, data, settings, report).unwrap_or_else(|| {
+        if data.starts_with(b"\xd0\xcf\x11\xe0") || data.starts_with(b"{\\rtf") {
+            Kind::Document
+        } else {
+            Kind::Other
+        }
     })
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+fn signed(location: &str, s: &Signature, report: &mut FileReport) {
+    for p in &s.problems {
+        report.problem(&format!("signature_{p}"));
+    }
+    if s.verified == Some(false) {
+        report.problem("signature_invalid");
+    }
+    report.findings.push(Finding {
+        kind: Kind::SignedDocument,
+        location: location.to_string(),
+        details: serde_json::to_value(s).unwrap_or_default(),
+    });
 }
 
-/// Just enough DER to tell the common binary containers apart.
-mod der {
-    use super::Kind;
+/// Binary DER: certificate, PKCS#12, private key, public key, CMS.
+fn examine_der(
+    location: &str,
+    data: &[u8],
+    settings: &Settings,
+    report: &mut FileReport,
+) -> Option<Kind> {
+    if data.first() != Some(&ber::SEQUENCE) {
+        return None;
+    }
+    if let Some(k) = private_key::pkcs12(data) {
+        report.key(location.to_string(), Kind::Pkcs12, k);
+        return Some(Kind::Pkcs12);
+    }
+    if let Some(k) = private_key::from_der(data) {
+        report.key(location.to_string(), Kind::PrivateKey, k);
+        return Some(Kind::PrivateKey);
+    }
+    if let Some(f) = certificate::facts(data) {
+        add_certificate(location, data, f, settings, report);
+        return Some(Kind::Certificate);
+    }
+    if let Some(s) = signature::cms_signature(data, None) {
+        signed(location, &s, report);
+        report.signatures.push(s);
+        return Some(Kind::SignedDocument);
+    }
+    if is_spki(data) {
+        report.findings.push(Finding {
+            kind: Kind::PublicKey,
+            location: location.to_string(),
+            details: serde_json::json!({"fingerprint": private_key::spki_fingerprint(data)}),
+        });
+        return Some(Kind::PublicKey);
+    }
+    None
+}
 
-    /// One TLV: tag, content, and the rest after it.
-    fn tlv(data: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-        let (&tag, rest) = data.split_first()?;
-        let (&first, rest) = rest.split_first()?;
-        let (len, rest) = if first < 0x80 {
-            (first as usize, rest)
-        } else if first == 0x80 {
-            // BER indefinite length (PKCS#12 files exported by some browsers):
-            // the content runs to the end; good enough to look at its start.
-            (rest.len(), rest)
+fn is_spki(data: &[u8]) -> bool {
+    ber::read_whole(data)
+        .filter(|t| t.tag == ber::SEQUENCE)
+        .map(|t| ber::children(t.content).map(|c| c.tag).collect::<Vec<_>>())
+        .is_some_and(|tags| tags == [ber::SEQUENCE, ber::BIT_STRING])
+}
+
+fn add_certificate(
+    location: &str,
+    der: &[u8],
+    facts: CertificateFacts,
+    settings: &Settings,
+    report: &mut FileReport,
+) {
+    let problems = certificate::check(&facts, &settings.policy, settings.now);
+    for p in &problems {
+        report.problem(p);
+    }
+    report.findings.push(Finding {
+        kind: Kind::Certificate,
+        location: location.to_string(),
+        details: serde_json::json!({"certificate": facts, "problems": problems}),
+    });
+    if report.certificate.is_none() {
+        report.certificate = Some(facts);
+    }
+    report.certificate_ders.push(der.to_vec());
+}
+
+/// Text: PEM blocks, OpenSSH/PuTTY/ssh.com keys, JWKs. Returns what the text
+/// is when it held any of them.
+fn examine_text(
+    location: &str,
+    data: &[u8],
+    settings: &Settings,
+    report: &mut FileReport,
+) -> Option<Kind> {
+    let text = text_of(data)?;
+    let mut kind = None;
+    let blocks = pem_blocks(&text);
+    let many = blocks.len() > 1;
+    for (i, block) in blocks.iter().enumerate() {
+        let at = if many {
+            format!("{location}#{}", i + 1)
         } else {
-            let n = (first & 0x7f) as usize;
-            if n > 4 || rest.len() < n {
-                return None;
-            }
-            let len = rest[..n]
-                .iter()
-                .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-            (len, &rest[n..])
+            location.to_string()
         };
-        if len > rest.len() {
-            return None;
-        }
-        Some((tag, &rest[..len], &rest[len..]))
-    }
-
-    const OID_PKCS7_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
-    const OID_PKCS7_SIGNED: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
-
-    pub fn classify(data: &[u8]) -> Option<Kind> {
-        let (tag, body, _) = tlv(data)?;
-        if tag != 0x30 {
-            return None;
-        }
-        let (t1, c1, rest1) = tlv(body)?;
-        match t1 {
-            // Certificate: SEQUENCE { tbsCertificate SEQUENCE { [0] version ... } ... }
-            0x30 => {
-                let (t, _, _) = tlv(c1)?;
-                let (t2, _, _) = tlv(rest1)?;
-                if (t == 0xa0 || t == 0x02) && t2 == 0x30 {
-                    return Some(Kind::Certificate);
-                }
-                // EncryptedPrivateKeyInfo: SEQUENCE { AlgorithmIdentifier, OCTET STRING }
-                if t2 == 0x04 {
-                    return Some(Kind::PrivateKey);
-                }
-                // SubjectPublicKeyInfo: SEQUENCE { AlgorithmIdentifier, BIT STRING }
-                if t2 == 0x03 {
-                    return Some(Kind::PublicKey);
-                }
-                None
+        let der = STANDARD.decode(block.base64.as_bytes()).unwrap_or_default();
+        let label = block.label.as_str();
+        let k = if label.ends_with("PRIVATE KEY") {
+            report.key(
+                at,
+                Kind::PrivateKey,
+                private_key::from_pem(label, block.legacy_encrypted, &der, &block.text),
+            );
+            Kind::PrivateKey
+        } else if label == "CERTIFICATE"
+            || label == "X509 CERTIFICATE"
+            || label == "TRUSTED CERTIFICATE"
+        {
+            match certificate::facts(&der) {
+                Some(f) => add_certificate(&at, &der, f, settings, report),
+                None => report.problem("cert_unreadable"),
             }
-            // SignedData ContentInfo: SEQUENCE { OID signedData, [0] ... }
-            0x06 if c1 == OID_PKCS7_SIGNED => Some(Kind::SignedDocument),
-            0x02 => {
-                let version = c1;
-                let (t2, c2, rest2) = tlv(rest1)?;
-                // PFX: SEQUENCE { INTEGER 3, ContentInfo { OID data, ... } }
-                if version == [3] && t2 == 0x30 {
-                    let (t3, c3, _) = tlv(c2)?;
-                    if t3 == 0x06 && (c3 == OID_PKCS7_DATA || c3 == OID_PKCS7_SIGNED) {
-                        return Some(Kind::Pkcs12);
-                    }
-                }
-                // PKCS#8: SEQUENCE { INTEGER 0|1, AlgorithmIdentifier, OCTET STRING }
-                if (version == [0] || version == [1]) && t2 == 0x30 {
-                    let (t3, _, _) = tlv(rest2)?;
-                    if t3 == 0x04 {
-                        return Some(Kind::PrivateKey);
-                    }
-                }
-                // PKCS#1 RSA: SEQUENCE { INTEGER 0, INTEGER n, INTEGER e, ... }
-                if version == [0] && t2 == 0x02 && c2.len() >= 64 {
-                    return Some(Kind::PrivateKey);
-                }
-                // SEC1 EC: SEQUENCE { INTEGER 1, OCTET STRING key, ... }
-                if version == [1] && t2 == 0x04 {
-                    return Some(Kind::PrivateKey);
-                }
-                None
+            Kind::Certificate
+        } else if label == "PKCS12" {
+            if let Some(k) = private_key::pkcs12(&der) {
+                report.key(at, Kind::Pkcs12, k);
             }
-            _ => None,
+            Kind::Pkcs12
+        } else if label == "PKCS7" || label == "CMS" {
+            if let Some(s) = signature::cms_signature(&der, None) {
+                signed(&at, &s, report);
+                report.signatures.push(s);
+            }
+            Kind::SignedDocument
+        } else if label.ends_with("PUBLIC KEY") {
+            report.findings.push(Finding {
+                kind: Kind::PublicKey,
+                location: at,
+                details: serde_json::json!({"label": label}),
+            });
+            Kind::PublicKey
+        } else {
+            continue;
+        };
+        // The strongest verdict wins: key over certificate over the rest.
+        kind = Some(match (kind, k) {
+            (Some(Kind::PrivateKey), _) | (_, Kind::PrivateKey) => Kind::PrivateKey,
+            (Some(Kind::Pkcs12), _) | (_, Kind::Pkcs12) => Kind::Pkcs12,
+            (Some(Kind::Certificate), _) | (_, Kind::Certificate) => Kind::Certificate,
+            (_, other) => other,
+        });
+    }
+    for k in private_key::from_text(&text) {
+        report.key(location.to_string(), Kind::PrivateKey, k);
+        kind = Some(Kind::PrivateKey);
+    }
+    if kind.is_none() && (private_key::is_public_jwk(&text) || is_ssh_public_key(&text)) {
+        report.findings.push(Finding {
+            kind: Kind::PublicKey,
+            location: location.to_string(),
+            details: serde_json::json!({}),
+        });
+        kind = Some(Kind::PublicKey);
+    }
+    kind
+}
+
+fn is_ssh_public_key(text: &str) -> bool {
+    let t = text.trim();
+    !t.contains('\n') && ssh_key::PublicKey::from_openssh(t).is_ok()
+}
+
+/// The bytes as text, when they plausibly are: UTF-8, UTF-16 with a BOM, or
+/// any ASCII-compatible single-byte text (PEM is ASCII in all of them).
+fn text_of(data: &[u8]) -> Option<String> {
+    if let Some(rest) = data.strip_prefix(&[0xff, 0xfe]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).ok();
+    }
+    if let Some(rest) = data.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16(&units).ok();
+    }
+    let sample = &data[..data.len().min(4096)];
+    let controls = sample
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(**b, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
+    if controls > 0 {
+        return None;
+    }
+    Some(String::from_utf8_lossy(data).into_owned())
+}
+
+/// One `-----BEGIN X-----` … `-----END X-----` block.
+struct PemBlock {
+    label: String,
+    base64: String,
+    legacy_encrypted: bool,
+    /// The whole block, armour included.
+    text: String,
+}
+
+/// Every PEM block in a text, tolerant of `>` quoting and CRLF.
+fn pem_blocks(text: &str) -> Vec<PemBlock> {
+    let mut blocks = Vec::new();
+    let mut current: Option<PemBlock> = None;
+    for raw_line in text.lines() {
+        let line = raw_line.trim().trim_start_matches('>').trim();
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
+            current = Some(PemBlock {
+                label: label.trim().to_ascii_uppercase(),
+                base64: String::new(),
+                legacy_encrypted: false,
+                text: format!("{line}\n"),
+            });
+            continue;
+        }
+        let Some(block) = current.as_mut() else {
+            continue;
+        };
+        block.text.push_str(line);
+        block.text.push('\n');
+        if line.starts_with("-----END ") {
+            if let Some(done) = current.take() {
+                blocks.push(done);
+            }
+        } else if line.starts_with("Proc-Type:") {
+            block.legacy_encrypted |= line.contains("ENCRYPTED");
+        } else if !line.contains(':') {
+            block.base64.push_str(line);
+        }
+        if blocks.len() >= 64 {
+            break;
         }
     }
+    blocks
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn kind_of(data: &[u8]) -> (Kind, bool) {
+        let r = inspect_file("f", data, &Settings::default());
+        (r.kind, r.contains_private_key)
+    }
+
     #[test]
     fn classify_by_content_not_by_label() {
         let pem_key = b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
         let pem_rsa = b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
-        let ssh = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n";
-        let cert = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-        let mixed = [&cert[..], &pem_key[..]].concat();
+        let legacy = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
         let ppk = b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n";
-        // DER certificate skeleton: SEQ { SEQ { [0] {INT 2} ... } SEQ {...} BIT STRING }
-        let der_cert = [
-            0x30, 0x0c, 0x30, 0x05, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x30, 0x00, 0x03, 0x01, 0x00,
-        ];
-        // PKCS#12 skeleton: SEQ { INT 3, SEQ { OID data } }
+        let sshcom = b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nAAAA\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n";
+        let jwk = br#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}"#;
+        // PKCS#12 skeleton: SEQ { INT 3, SEQ { OID data } }, DER and BER.
         let mut pfx = vec![0x30, 0x10, 0x02, 0x01, 0x03, 0x30, 0x0b, 0x06, 0x09];
-        pfx.extend_from_slice(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01]);
-        // The same with BER indefinite lengths.
+        pfx.extend_from_slice(ber::oid::PKCS7_DATA);
         let mut pfx_ber = vec![0x30, 0x80, 0x02, 0x01, 0x03, 0x30, 0x80, 0x06, 0x09];
-        pfx_ber.extend_from_slice(&[
-            0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0, 0, 0, 0,
-        ]);
-        // PKCS#8: SEQ { INT 0, SEQ {}, OCTET STRING {} }
-        let pkcs8 = [0x30, 0x07, 0x02, 0x01, 0x00, 0x30, 0x00, 0x04, 0x00];
-        for (data, ct, want, key) in [
+        pfx_ber.extend_from_slice(ber::oid::PKCS7_DATA);
+        pfx_ber.extend_from_slice(&[0, 0, 0, 0]);
+        // PKCS#8: SEQ { INT 0, SEQ { OID rsaEncryption }, OCTET STRING {} }
+        let mut pkcs8 = vec![0x30, 0x12, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09];
+        pkcs8.extend_from_slice(ber::oid::RSA_ENCRYPTION);
+        pkcs8.extend_from_slice(&[0x04, 0x00]);
+        for (data, want) in [
+            (&pem_key[..], (Kind::PrivateKey, true)),
+            (&pem_rsa[..], (Kind::PrivateKey, true)),
+            (&legacy[..], (Kind::PrivateKey, true)),
+            (&ppk[..], (Kind::PrivateKey, true)),
+            (&sshcom[..], (Kind::PrivateKey, true)),
+            (&jwk[..], (Kind::PrivateKey, true)),
+            (&pfx[..], (Kind::Pkcs12, true)),
+            (&pfx_ber[..], (Kind::Pkcs12, true)),
+            (&pkcs8[..], (Kind::PrivateKey, true)),
+            (b"%PDF-1.7\nplain", (Kind::Document, false)),
+            (b"hello", (Kind::Other, false)),
+            (&[0x30, 0x82, 0xff, 0xff][..], (Kind::Other, false)),
             (
-                &pem_key[..],
-                "application/x-x509-ca-cert",
-                Kind::PrivateKey,
-                true,
-            ),
-            (&pem_rsa[..], "text/plain", Kind::PrivateKey, true),
-            (&ssh[..], "text/plain", Kind::PrivateKey, true),
-            (
-                &cert[..],
-                "application/octet-stream",
-                Kind::Certificate,
-                false,
-            ),
-            (&mixed[..], "application/x-pem-file", Kind::PrivateKey, true),
-            (&ppk[..], "text/plain", Kind::PrivateKey, true),
-            (
-                &der_cert[..],
-                "application/pkcs12",
-                Kind::Certificate,
-                false,
-            ),
-            (&pfx[..], "application/x-x509-ca-cert", Kind::Pkcs12, true),
-            (&pfx_ber[..], "application/octet-stream", Kind::Pkcs12, true),
-            (
-                &pkcs8[..],
-                "application/octet-stream",
-                Kind::PrivateKey,
-                true,
-            ),
-            (
-                b"%PDF-1.7\n/Type /Sig /ByteRange [0 1 2 3]",
-                "application/pdf",
-                Kind::SignedDocument,
-                false,
-            ),
-            (
-                b"%PDF-1.7\nplain",
-                "application/octet-stream",
-                Kind::Document,
-                false,
-            ),
-            (
-                b"PK\x03\x04rest",
-                "application/octet-stream",
-                Kind::Archive,
-                false,
-            ),
-            (b"hello", "text/plain", Kind::Other, false),
-            (
-                &[0x30, 0x82, 0xff, 0xff][..],
-                "application/octet-stream",
-                Kind::Other,
-                false,
+                br#"{"kty":"EC","crv":"P-256","x":"a","y":"b"}"#,
+                (Kind::PublicKey, false),
             ),
         ] {
-            assert_eq!(
-                classify(data, ct),
-                (want, key),
-                "{}",
-                String::from_utf8_lossy(data)
-            );
+            assert_eq!(kind_of(data), want, "{}", String::from_utf8_lossy(data));
         }
     }
 
     #[test]
-    fn key_pasted_in_body_is_found() {
-        let raw = b"From: a@b.md\r\nSubject: key\r\n\r\nHere:\r\n-----BEGIN EC PRIVATE KEY-----\r\nMHcC\r\n-----END EC PRIVATE KEY-----\r\n";
+    fn key_pasted_in_body_is_found_even_quoted() {
+        let raw = b"From: a@b.md\r\nSubject: key\r\n\r\nHere:\r\n> -----BEGIN EC PRIVATE KEY-----\r\n> MHcC\r\n> -----END EC PRIVATE KEY-----\r\n";
         let mail = crate::parse::parse(raw, 10);
-        let i = inspect(&mail);
-        assert!(i.private_key_in_body && i.private_key_found);
+        let i = inspect(&mail, &Settings::default());
+        assert!(i.body.contains_private_key && i.private_key_found);
+        assert_eq!(i.keys()[0].0, "body");
+    }
+
+    #[test]
+    fn utf16_text_is_read() {
+        let text = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
+        let mut data = vec![0xff, 0xfe];
+        data.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(kind_of(&data), (Kind::PrivateKey, true));
     }
 }

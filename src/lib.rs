@@ -15,9 +15,11 @@
 //! - [`source`]: mailbox watchers — [`source::imap`] (IDLE, reconnects) and
 //!   [`source::maildir`] (the embedded default).
 //! - [`parse`]: raw bytes → [`parse::Mail`], lenient and bounded.
-//! - [`inspect`]: what each part is, by content; private keys above all.
+//! - [`inspect`]: what each part is, by content — private keys in every
+//!   form, certificates against the policy, signed documents, archives.
 //! - [`understand`]: language, service, IDNO.
 //! - [`decide`]: case threading, replies, alerts, the loop guard — pure.
+//! - [`redact`]: the storable copy of a mail that held a private key.
 //! - [`store`]: the database (SQLite), one transaction per mail.
 //! - [`pipeline`]: runs the stages for one mail around the transaction.
 //! - [`outbox`]: sends queued mail with retries (SMTP or `.eml` files).
@@ -34,6 +36,7 @@ pub mod logging;
 pub mod outbox;
 pub mod parse;
 pub mod pipeline;
+pub mod redact;
 pub mod rules;
 pub mod source;
 pub mod store;

@@ -47,6 +47,25 @@ pub struct Mailbox {
     pub address: String,
 }
 
+/// How a part's body is encoded in the raw mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferEncoding {
+    Plain,
+    QuotedPrintable,
+    Base64,
+}
+
+/// Where a part's encoded body sits in the raw mail, so that a redacted copy
+/// can replace exactly it. For parts of a forwarded mail that was itself
+/// encoded, this is the span of the whole forwarded mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawSpan {
+    pub start: usize,
+    pub end: usize,
+    pub encoding: TransferEncoding,
+}
+
 /// One leaf part: an attachment, an inline file, or a part of a forwarded mail.
 #[derive(Debug, Clone, Serialize)]
 pub struct Part {
@@ -56,6 +75,8 @@ pub struct Part {
     pub content_type: String,
     #[serde(skip)]
     pub data: Vec<u8>,
+    #[serde(skip)]
+    pub span: Option<RawSpan>,
 }
 
 /// The loop-relevant headers, kept verbatim (lowercased names).
@@ -92,6 +113,9 @@ pub struct Mail {
     /// so the same mail delivered to two mailboxes hashes the same.
     pub content_hash: String,
     pub size: usize,
+    /// Spans of the body text parts (not in `parts`).
+    #[serde(skip)]
+    pub body_spans: Vec<RawSpan>,
 }
 
 impl Mail {
@@ -109,16 +133,25 @@ impl Mail {
 
 /// Parses on a dedicated thread with a large stack; the async caller awaits it.
 pub async fn parse_off_thread(raw: Arc<Vec<u8>>, max_depth: usize) -> anyhow::Result<Mail> {
+    on_parser_thread(move || parse(&raw, max_depth)).await
+}
+
+/// Runs `f` — parsing and the other pure, CPU-bound stages — on a dedicated
+/// thread with a large stack, away from the async workers; a panic in it
+/// becomes an error.
+pub async fn on_parser_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("parse".into())
         .stack_size(PARSER_STACK_BYTES)
         .spawn(move || {
-            let result = std::panic::catch_unwind(|| parse(&raw, max_depth));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
             let _ = tx.send(result);
         })?;
     match rx.await? {
-        Ok(mail) => Ok(mail),
+        Ok(v) => Ok(v),
         Err(_) => anyhow::bail!("the mail parser panicked"),
     }
 }
@@ -162,6 +195,7 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         flags: Vec::new(),
         content_hash,
         size: raw.len(),
+        body_spans: Vec::new(),
     };
     if too_many_containers {
         mail.flag(Flag::NestingLimit);
@@ -202,11 +236,14 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         mail.text = msg.body_text(0).map(Cow::into_owned).unwrap_or_default();
         let mut walker = Walker {
             max_depth,
+            root: raw,
             parts: Vec::new(),
+            body_spans: Vec::new(),
             flags: Vec::new(),
         };
-        walker.message(&msg, "", 0);
+        walker.message(&msg, "", 0, None);
         mail.parts = walker.parts;
+        mail.body_spans = walker.body_spans;
         for f in walker.flags {
             mail.flag(f);
         }
@@ -218,15 +255,53 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     mail
 }
 
-struct Walker {
+struct Walker<'r> {
     max_depth: usize,
+    /// The raw mail, to turn part offsets into spans of it.
+    root: &'r [u8],
     parts: Vec<Part>,
+    body_spans: Vec<RawSpan>,
     flags: Vec<Flag>,
 }
 
-impl Walker {
+impl Walker<'_> {
+    /// Where `msg`'s bytes start in the raw mail, when they are part of it
+    /// (not when the parser decoded them from an encoded attachment).
+    fn base_of(&self, msg: &Message<'_>) -> Option<usize> {
+        let root = self.root.as_ptr() as usize;
+        let own = msg.raw_message().as_ptr() as usize;
+        (own >= root && own + msg.raw_message().len() <= root + self.root.len()).then(|| own - root)
+    }
+
+    fn span(
+        &self,
+        part: &MessagePart<'_>,
+        base: Option<usize>,
+        enclosing: Option<RawSpan>,
+    ) -> Option<RawSpan> {
+        match base {
+            Some(b) => Some(RawSpan {
+                start: b + part.offset_body as usize,
+                end: b + part.offset_end as usize,
+                encoding: match part.encoding {
+                    mail_parser::Encoding::Base64 => TransferEncoding::Base64,
+                    mail_parser::Encoding::QuotedPrintable => TransferEncoding::QuotedPrintable,
+                    mail_parser::Encoding::None => TransferEncoding::Plain,
+                },
+            })
+            .filter(|s| s.start <= s.end && s.end <= self.root.len()),
+            None => enclosing,
+        }
+    }
+
     /// Collects the leaf parts of `msg` other than its own body text.
-    fn message(&mut self, msg: &Message<'_>, prefix: &str, depth: usize) {
+    fn message(
+        &mut self,
+        msg: &Message<'_>,
+        prefix: &str,
+        depth: usize,
+        enclosing: Option<RawSpan>,
+    ) {
         if depth > self.max_depth {
             self.flags.push(Flag::NestingLimit);
             return;
@@ -241,18 +316,16 @@ impl Walker {
             Vec::new()
         };
         let mut leaf_no = 0;
-        self.part(msg, 0, prefix, depth, &body_ids, &mut leaf_no);
+        let at = At {
+            prefix,
+            base: self.base_of(msg),
+            enclosing,
+            body_ids: &body_ids,
+        };
+        self.part(msg, 0, &at, depth, &mut leaf_no);
     }
 
-    fn part(
-        &mut self,
-        msg: &Message<'_>,
-        id: u32,
-        prefix: &str,
-        depth: usize,
-        body_ids: &[u32],
-        leaf_no: &mut usize,
-    ) {
+    fn part(&mut self, msg: &Message<'_>, id: u32, at: &At<'_>, depth: usize, leaf_no: &mut usize) {
         let Some(part) = msg.parts.get(id as usize) else {
             return;
         };
@@ -266,30 +339,44 @@ impl Walker {
                     return;
                 }
                 for child in children {
-                    self.part(msg, *child, prefix, depth + 1, body_ids, leaf_no);
+                    self.part(msg, *child, at, depth + 1, leaf_no);
                 }
             }
             PartType::Message(inner) => {
                 *leaf_no += 1;
-                let location = join(prefix, *leaf_no);
+                let location = join(at.prefix, *leaf_no);
+                let span = self.span(part, at.base, at.enclosing);
                 // Keep the forwarded mail itself too: inspect may look inside it.
-                self.parts.push(leaf(part, &location, inner.raw_message()));
-                self.message(inner, &location, depth + 1);
+                self.parts
+                    .push(leaf(part, &location, inner.raw_message(), span));
+                self.message(inner, &location, depth + 1, span);
             }
             PartType::Text(_)
             | PartType::Html(_)
             | PartType::Binary(_)
             | PartType::InlineBinary(_) => {
                 *leaf_no += 1;
-                let is_body = body_ids.contains(&id) && part.attachment_name().is_none();
+                let span = self.span(part, at.base, at.enclosing);
+                let is_body = at.body_ids.contains(&id) && part.attachment_name().is_none();
                 if is_body {
+                    self.body_spans.extend(span);
                     return;
                 }
-                let location = join(prefix, *leaf_no);
-                self.parts.push(leaf(part, &location, part.contents()));
+                let location = join(at.prefix, *leaf_no);
+                self.parts
+                    .push(leaf(part, &location, part.contents(), span));
             }
         }
     }
+}
+
+/// Where the walk is: the location prefix, the message's offset in the raw
+/// mail, the span of the encoded attachment it came from, its body parts.
+struct At<'a> {
+    prefix: &'a str,
+    base: Option<usize>,
+    enclosing: Option<RawSpan>,
+    body_ids: &'a [u32],
 }
 
 fn join(prefix: &str, n: usize) -> String {
@@ -300,7 +387,7 @@ fn join(prefix: &str, n: usize) -> String {
     }
 }
 
-fn leaf(part: &MessagePart<'_>, location: &str, data: &[u8]) -> Part {
+fn leaf(part: &MessagePart<'_>, location: &str, data: &[u8], span: Option<RawSpan>) -> Part {
     let content_type = part
         .content_type()
         .map(|ct| match ct.subtype() {
@@ -313,6 +400,7 @@ fn leaf(part: &MessagePart<'_>, location: &str, data: &[u8]) -> Part {
         name: part.attachment_name().map(clean_line),
         content_type,
         data: data.to_vec(),
+        span,
     }
 }
 

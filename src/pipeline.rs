@@ -86,6 +86,16 @@ struct Analysis {
     inspection: Inspection,
     understanding: Understanding,
     rejection: Option<Rejection>,
+    stored: Stored,
+}
+
+/// Which copy of the mail the database may keep.
+enum Stored {
+    Original,
+    /// Private keys replaced by notes, checked by a second inspection.
+    Redacted(Vec<u8>),
+    /// Redaction could not be trusted: no copy at all.
+    Nothing,
 }
 
 /// Bytes of the start of an oversized mail read for its headers.
@@ -146,7 +156,7 @@ impl Pipeline {
             return Ok(already(mailbox, source_key, disposition));
         }
 
-        let analysis = self.analyse(mailbox, raw.clone(), size).await;
+        let analysis = self.analyse(mailbox, raw.clone(), size, now).await;
         let spool_path = analysis
             .rejection
             .as_ref()
@@ -170,6 +180,7 @@ impl Pipeline {
                 .map(|m| m.address.to_lowercase())
                 .chain(std::iter::once(self.config.staff.from.to_lowercase()))
                 .collect(),
+            private_key_action: self.config.private_keys,
         };
 
         let mut tx = self.store.begin().await?;
@@ -178,7 +189,13 @@ impl Pipeline {
             tx.rollback().await?;
             return Ok(already(mailbox, source_key, disposition));
         }
-        let history = tx.history(&analysis.mail, now).await?;
+        let certificates: Vec<String> = analysis
+            .inspection
+            .attachments
+            .iter()
+            .filter_map(|a| a.report.certificate.as_ref().map(|c| c.sha256.clone()))
+            .collect();
+        let history = tx.history(&analysis.mail, &certificates, now).await?;
         let threading = decide::thread(&analysis.mail, &history);
         let new_case_number = match (&threading, &analysis.rejection) {
             (Threading::New, None) => Some(tx.allocate_case_number(decide::case_year(now)).await?),
@@ -207,7 +224,11 @@ impl Pipeline {
                 inspection: &analysis.inspection,
                 threading: &threading,
                 decision: &decision,
-                raw: &raw,
+                stored: match &analysis.stored {
+                    Stored::Original => Some(raw.as_slice()),
+                    Stored::Redacted(r) => Some(r.as_slice()),
+                    Stored::Nothing => None,
+                },
                 spool_path: spool_text.as_deref(),
                 now,
             })
@@ -235,45 +256,81 @@ impl Pipeline {
     }
 
     /// Runs the pure stages on the parser thread; never fails.
-    async fn analyse(&self, mailbox: &MailboxConfig, raw: Arc<Vec<u8>>, size: usize) -> Analysis {
-        let limits = &self.config.limits;
+    async fn analyse(
+        &self,
+        mailbox: &MailboxConfig,
+        raw: Arc<Vec<u8>>,
+        size: usize,
+        now: DateTime<Utc>,
+    ) -> Analysis {
+        let limits = self.config.limits.clone();
         let role = mailbox.role;
-        if size > limits.max_message_bytes {
-            let mail = parse::parse_headers_only(&raw[..raw.len().min(OVERSIZE_HEAD)]);
+        let rules = self.rules();
+        let settings = inspect::Settings {
+            policy: rules.certificate_policy().clone(),
+            anchors: rules.anchors().to_vec(),
+            archive: inspect::archive::Limits::default(),
+            now,
+        };
+        let headers_only = move |raw: &[u8], rejection: Rejection| {
             let mail = Mail {
-                content_hash: parse::content_hash(&raw),
+                content_hash: parse::content_hash(raw),
                 size,
-                ..mail
+                ..parse::parse_headers_only(&raw[..raw.len().min(OVERSIZE_HEAD)])
             };
-            return Analysis {
-                inspection: inspect::inspect(&mail),
+            Analysis {
+                inspection: inspect::inspect(&mail, &inspect::Settings::default()),
                 understanding: understand::understand(&mail, role),
                 mail,
-                rejection: Some(Rejection::TooLarge {
-                    size,
-                    limit: limits.max_message_bytes,
-                }),
+                rejection: Some(rejection),
+                stored: Stored::Original,
+            }
+        };
+        if size > limits.max_message_bytes {
+            let rejection = Rejection::TooLarge {
+                size,
+                limit: limits.max_message_bytes,
             };
+            return headers_only(&raw, rejection);
         }
-        let max_depth = limits.max_nesting_depth;
-        match parse::parse_off_thread(raw.clone(), max_depth).await {
-            Ok(mail) => Analysis {
-                inspection: inspect::inspect(&mail),
+        let input = raw.clone();
+        let full = parse::on_parser_thread(move || {
+            let mail = parse::parse(&input, limits.max_nesting_depth);
+            let inspection = inspect::inspect(&mail, &settings);
+            let stored = if inspection.private_key_found {
+                let redacted = crate::redact::redact(&input, &mail, &inspection);
+                // Trust the redaction only if a second look finds no key.
+                let again = inspect::inspect(
+                    &parse::parse(&redacted, limits.max_nesting_depth),
+                    &settings,
+                );
+                if again.private_key_found {
+                    Stored::Nothing
+                } else {
+                    Stored::Redacted(redacted)
+                }
+            } else {
+                Stored::Original
+            };
+            Analysis {
                 understanding: understand::understand(&mail, role),
                 mail,
+                inspection,
                 rejection: None,
-            },
+                stored,
+            }
+        })
+        .await;
+        match full {
+            Ok(analysis) => analysis,
             Err(e) => {
                 tracing::error!(mailbox = %mailbox.name, error = %format!("{e:#}"), "mail could not be parsed");
-                let mail = parse::parse_headers_only(&raw[..raw.len().min(OVERSIZE_HEAD)]);
-                Analysis {
-                    inspection: inspect::inspect(&mail),
-                    understanding: understand::understand(&mail, role),
-                    mail,
-                    rejection: Some(Rejection::Unparseable {
+                headers_only(
+                    &raw,
+                    Rejection::Unparseable {
                         detail: format!("{e:#}"),
-                    }),
-                }
+                    },
+                )
             }
         }
     }

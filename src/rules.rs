@@ -3,7 +3,9 @@
 //! templates in every language.
 //!
 //! Layout:
-//! - `rules.toml`: loop-guard addresses and reply settings;
+//! - `rules.toml`: loop-guard addresses;
+//! - `certificates.toml`: the certificate policy and the trust anchors;
+//! - `problems.toml`: every problem code explained in ro, ru and en;
 //! - `templates/{ro,ru,en}/<name>.txt`: replies to beneficiaries;
 //! - `templates/staff/<name>.txt`: messages to AGE staff.
 //!
@@ -15,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior};
+use rustls_pki_types::pem::PemObject as _;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, ConfigErrors, Locator};
@@ -46,7 +49,38 @@ pub const BENEFICIARY_TEMPLATES: &[(&str, &[&str])] = &[
     ("followup", REPLY_VARS),
     ("rejected", REPLY_VARS),
 ];
-pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[("quarantined", STAFF_VARS)];
+pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[
+    ("quarantined", STAFF_VARS),
+    ("private_key", PRIVATE_KEY_VARS),
+];
+
+/// Every problem code the daemon can report to a sender; rules/problems.toml
+/// must explain each in every language. Signature codes
+/// (`signature_<code>`) fall back to `signature_problem`.
+pub const PROBLEM_CODES: &[&str] = &[
+    "private_key",
+    "idno_invalid",
+    "unsigned_request",
+    "unsigned_document",
+    "cert_unreadable",
+    "cert_key_too_small",
+    "cert_weak_signature",
+    "cert_is_ca",
+    "cert_no_client_auth",
+    "cert_expired",
+    "cert_not_yet_valid",
+    "cert_expires_soon",
+    "cert_untrusted",
+    "cert_already_registered",
+    "archive_too_deep",
+    "archive_too_many_entries",
+    "archive_too_large",
+    "archive_bomb",
+    "archive_encrypted",
+    "archive_unreadable",
+    "signature_invalid",
+    "signature_problem",
+];
 
 /// Variables a reply template can use (filled by `decide`).
 pub const REPLY_VARS: &[&str] = &[
@@ -60,6 +94,7 @@ pub const REPLY_VARS: &[&str] = &[
     "received_at",
     "attachments",
     "problems",
+    "explanations",
     "reason",
 ];
 /// Variables a staff template can use.
@@ -73,6 +108,18 @@ pub const STAFF_VARS: &[&str] = &[
     "received_at",
 ];
 
+/// Variables of the private-key alert.
+pub const PRIVATE_KEY_VARS: &[&str] = &[
+    "case_number",
+    "mailbox",
+    "sender_address",
+    "subject",
+    "message_id",
+    "received_at",
+    "keys",
+    "action",
+];
+
 /// A loaded, checked rules folder. Cheap to clone and share.
 #[derive(Clone)]
 pub struct Rules {
@@ -83,6 +130,10 @@ struct Inner {
     dir: PathBuf,
     never_reply_to: Vec<String>,
     env: Environment<'static>,
+    policy: crate::inspect::certificate::Policy,
+    anchors: Vec<Vec<u8>>,
+    /// code → language → text
+    problems: BTreeMap<String, BTreeMap<Language, String>>,
 }
 
 impl std::fmt::Debug for Rules {
@@ -102,6 +153,48 @@ struct RawRules {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawCertificates {
+    #[serde(default)]
+    policy: crate::inspect::certificate::Policy,
+    #[serde(default)]
+    trust: RawTrust,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTrust {
+    /// PEM files with trust anchors, relative to the rules folder.
+    #[serde(default)]
+    anchors: Vec<toml::Spanned<PathBuf>>,
+}
+
+/// Reads a TOML file of the rules folder; problems go to `errors`.
+fn read_toml<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> (T, String) {
+    match std::fs::read_to_string(path) {
+        Ok(text) => match toml::from_str::<T>(&text) {
+            Ok(v) => (v, text),
+            Err(e) => {
+                errors.push(Locator::new(path, &text).toml(&e));
+                (T::default(), text)
+            }
+        },
+        Err(e) => {
+            errors.push(ConfigError {
+                file: path.to_path_buf(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            });
+            (T::default(), String::new())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawLoopGuard {
     #[serde(default)]
     never_reply_to: Vec<String>,
@@ -111,28 +204,75 @@ impl Rules {
     /// Loads and checks `dir`; every problem is reported, with file and line.
     pub fn load(dir: &Path) -> Result<Rules, ConfigErrors> {
         let mut errors = Vec::new();
-        let rules_file = dir.join("rules.toml");
-        let raw = match std::fs::read_to_string(&rules_file) {
-            Ok(text) => {
-                let loc = Locator::new(&rules_file, &text);
-                match toml::from_str::<RawRules>(&text) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        errors.push(loc.toml(&e));
-                        RawRules::default()
+        let (raw, _) = read_toml::<RawRules>(&dir.join("rules.toml"), &mut errors);
+
+        let certificates_file = dir.join("certificates.toml");
+        let (certs, certs_text) = read_toml::<RawCertificates>(&certificates_file, &mut errors);
+        let mut anchors = Vec::new();
+        for a in &certs.trust.anchors {
+            let path = dir.join(a.get_ref());
+            let at = Locator::new(&certificates_file, &certs_text);
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    let ders: Vec<Vec<u8>> =
+                        rustls_pki_types::CertificateDer::pem_slice_iter(&bytes)
+                            .filter_map(Result::ok)
+                            .map(|c| c.to_vec())
+                            .collect();
+                    if ders.is_empty()
+                        || ders
+                            .iter()
+                            .any(|d| crate::inspect::certificate::facts(d).is_none())
+                    {
+                        errors.push(at.at(
+                            a.span().start,
+                            format!("{}: no readable PEM certificate", path.display()),
+                        ));
                     }
+                    anchors.extend(ders);
+                }
+                Err(e) => errors.push(at.at(
+                    a.span().start,
+                    format!("trust anchor {}: {e}", path.display()),
+                )),
+            }
+        }
+
+        let problems_file = dir.join("problems.toml");
+        let (raw_problems, problems_text) =
+            read_toml::<BTreeMap<String, BTreeMap<String, String>>>(&problems_file, &mut errors);
+        let mut problems: BTreeMap<String, BTreeMap<Language, String>> = BTreeMap::new();
+        let at = Locator::new(&problems_file, &problems_text);
+        let line_of = |code: &str| problems_text.find(&format!("[{code}]")).unwrap_or(0);
+        for (code, texts) in &raw_problems {
+            if !PROBLEM_CODES.contains(&code.as_str()) {
+                errors.push(at.at(line_of(code), format!("unknown problem code {code:?}")));
+            }
+            for (lang, text) in texts {
+                match Language::ALL.iter().find(|l| l.code() == lang) {
+                    Some(l) => {
+                        problems
+                            .entry(code.clone())
+                            .or_default()
+                            .insert(*l, text.trim().to_string());
+                    }
+                    None => errors.push(at.at(
+                        line_of(code),
+                        format!("[{code}]: unknown language {lang:?}"),
+                    )),
                 }
             }
-            Err(e) => {
-                errors.push(ConfigError {
-                    file: rules_file.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("cannot read: {e}"),
-                });
-                RawRules::default()
+        }
+        for code in PROBLEM_CODES {
+            for lang in Language::ALL {
+                if !problems.get(*code).is_some_and(|t| t.contains_key(&lang)) {
+                    errors.push(at.at(
+                        line_of(code),
+                        format!("problem {code:?} has no {} explanation", lang.code()),
+                    ));
+                }
             }
-        };
+        }
 
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -201,6 +341,9 @@ impl Rules {
                         .map(|p| p.to_ascii_lowercase())
                         .collect(),
                     env,
+                    policy: certs.policy,
+                    anchors,
+                    problems,
                 }),
             })
         } else {
@@ -210,6 +353,29 @@ impl Rules {
 
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    pub fn certificate_policy(&self) -> &crate::inspect::certificate::Policy {
+        &self.inner.policy
+    }
+
+    /// Trust anchors (DER); empty when none are configured.
+    pub fn anchors(&self) -> &[Vec<u8>] {
+        &self.inner.anchors
+    }
+
+    /// The explanation of a problem code for a sender, in their language.
+    pub fn explain(&self, code: &str, lang: Language) -> String {
+        let p = &self.inner.problems;
+        p.get(code)
+            .or_else(|| {
+                code.starts_with("signature_")
+                    .then(|| p.get("signature_problem"))
+                    .flatten()
+            })
+            .and_then(|t| t.get(&lang))
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
     }
 
     /// Address patterns (`*` wildcards, lowercase) that never get an automatic reply.

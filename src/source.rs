@@ -111,7 +111,7 @@ impl Backoff {
 /// Watches one mailbox until cancelled.
 pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cancel: CancellationToken) {
     match mailbox.source.clone() {
-        SourceConfig::Imap(cfg) => imap::run(pipeline, mailbox, cfg, cancel).await,
+        SourceConfig::Imap(cfg) => imap::run(pipeline, mailbox, *cfg, cancel).await,
         SourceConfig::Maildir(cfg) => maildir::run(pipeline, mailbox, cfg, cancel).await,
     }
 }

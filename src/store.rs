@@ -42,8 +42,8 @@ pub struct Record<'a> {
     pub inspection: &'a Inspection,
     pub threading: &'a Threading,
     pub decision: &'a Decision,
-    /// The raw bytes, stored only when the decision allows it.
-    pub raw: &'a [u8],
+    /// The copy to keep: the raw mail, its redacted copy, or nothing.
+    pub stored: Option<&'a [u8]>,
     pub spool_path: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
@@ -528,10 +528,10 @@ where
 }
 
 fn disposition_from(kind: String, reason: Option<String>) -> Disposition {
-    if kind == "quarantine" {
-        Disposition::Quarantine(reason.unwrap_or_default())
-    } else {
-        Disposition::Processed
+    match kind.as_str() {
+        "quarantine" => Disposition::Quarantine(reason.unwrap_or_default()),
+        "private_key" => Disposition::PrivateKey,
+        _ => Disposition::Processed,
     }
 }
 
@@ -597,9 +597,27 @@ impl Tx {
         delivery(&mut *self.tx, mailbox, source_key).await
     }
 
-    /// What the database knows that bears on `mail`.
-    pub async fn history(&mut self, mail: &Mail, now: DateTime<Utc>) -> anyhow::Result<History> {
+    /// What the database knows that bears on `mail` and its certificates.
+    pub async fn history(
+        &mut self,
+        mail: &Mail,
+        certificates: &[String],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<History> {
         let mut h = History::default();
+        for sha in certificates {
+            let rows = sqlx::query(
+                "SELECT DISTINCT c.id, c.number FROM attachment a JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?",
+            )
+            .bind(sha)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for r in rows {
+                h.registered_certificates
+                    .push((sha.clone(), r.get(0), r.get(1)));
+            }
+        }
         if let Some(row) = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
             .bind(&mail.content_hash)
             .fetch_optional(&mut *self.tx)
@@ -721,6 +739,7 @@ impl Tx {
         let (quarantine_reason, disposition) = match &d.disposition {
             Disposition::Processed => (None, "processed"),
             Disposition::Quarantine(reason) => (Some(reason.as_str()), "quarantine"),
+            Disposition::PrivateKey => (Some("private_key"), "private_key"),
         };
 
         let message = match r.threading {
@@ -742,7 +761,7 @@ impl Tx {
                 .bind(serde_json::to_string(&mail.references)?)
                 .bind(serde_json::to_string(&mail.flags)?)
                 .bind(mail.size as i64)
-                .bind(d.store_raw.then_some(r.raw))
+                .bind(r.stored)
                 .bind(if quarantine_reason.is_some() { "quarantined" } else { "recorded" })
                 .bind(quarantine_reason)
                 .bind(r.spool_path)
@@ -751,8 +770,9 @@ impl Tx {
                 .await?;
                 for a in &r.inspection.attachments {
                     sqlx::query(
-                        "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind)
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind,
+                            cert_sha256, verdict, details)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     )
                     .bind(id)
                     .bind(&a.location)
@@ -760,7 +780,10 @@ impl Tx {
                     .bind(&a.content_type)
                     .bind(a.size as i64)
                     .bind(&a.sha256)
-                    .bind(a.kind.as_str())
+                    .bind(a.kind().as_str())
+                    .bind(a.report.certificate.as_ref().map(|c| &c.sha256))
+                    .bind(a.report.problems.join(" "))
+                    .bind(serde_json::to_string(&a.report)?)
                     .execute(&mut *self.tx)
                     .await?;
                 }

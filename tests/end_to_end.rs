@@ -410,7 +410,7 @@ fn dovecot_restart_during_idle_is_survived() {
 }
 
 #[test]
-fn quarantined_mail_alerts_staff() {
+fn private_key_mail_is_quarantined_and_staff_alerted() {
     let servers = MailServers::start().unwrap();
     let mut daemon = Daemon::start(&servers, &[]);
     daemon.wait_for_log("egov-intake running");
@@ -425,14 +425,18 @@ fn quarantined_mail_alerts_staff() {
     servers.send_smtp(ana, &[MPASS], raw.as_bytes()).unwrap();
     let reply = wait_for_reply(&servers, ana, "key-1@primaria.md");
     assert!(parsed(&reply).body_text(0).unwrap().contains("STISC"));
-    servers
-        .wait_for_message(STAFF, "INBOX", WAIT, |m| subject(m).contains("private_key"))
+    let alert = servers
+        .wait_for_message(STAFF, "INBOX", WAIT, |m| subject(m).contains("PRIVATE KEY"))
         .unwrap();
+    let alert_text = parsed(&alert).body_text(0).unwrap().to_string();
+    assert!(alert_text.contains("sistem.cer"), "{alert_text}");
+    assert!(!alert_text.contains(key));
+    // Dovecot's Maildir++ store uses "." between folder levels.
     servers
-        .wait_for_message(MPASS, "Quarantine", WAIT, |m| {
+        .wait_for_message(MPASS, "Quarantine.PrivateKeys", WAIT, |m| {
             header(m, "Message-ID").as_deref() == Some("<key-1@primaria.md>")
         })
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", daemon.log()));
     assert!(servers.messages(MPASS, "INBOX").unwrap().is_empty());
     daemon.stop();
     let db = std::fs::read(servers.dir().join("intake.db")).unwrap();

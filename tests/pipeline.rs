@@ -423,7 +423,7 @@ async fn private_key_bytes_are_stored_nowhere() {
     env.deliver("mpass", "1700000003.1.host", raw.as_bytes());
     env.instance().await.run_once().await.unwrap();
 
-    assert_eq!(env.files("mail/mpass/.Quarantine/cur").len(), 1);
+    assert_eq!(env.files("mail/mpass/.Quarantine.PrivateKeys/cur").len(), 1);
     assert!(env.files("spool").is_empty(), "no spool copy of a key");
     for path in [env.path("intake.db"), env.path("intake.db-wal")] {
         if let Ok(bytes) = std::fs::read(&path) {
@@ -434,6 +434,20 @@ async fn private_key_bytes_are_stored_nowhere() {
             );
         }
     }
+    // The stored copy is the redacted one: the note, not the key.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.path("intake.db").display()))
+        .await
+        .unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT raw FROM message")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(
+        stored.contains("private key removed before storage"),
+        "{stored}"
+    );
+    assert!(stored.contains("Cheia atasata."), "{stored}");
     let out = env.outbox();
     assert_eq!(out.len(), 2, "a reply and a staff alert");
     assert!(out.iter().all(|m| !m.contains(secret)));

@@ -81,10 +81,12 @@ CREATE TABLE attachment (
     size          INTEGER NOT NULL,
     sha256        TEXT NOT NULL,
     kind          TEXT NOT NULL,
-    verdict       TEXT,
-    details       TEXT                    -- JSON: certificate facts and findings
+    cert_sha256   TEXT,                   -- SHA-256 of the certificate (DER), when it is one
+    verdict       TEXT,                   -- problem codes, space-separated
+    details       TEXT                    -- JSON: the inspection report (never key material)
 );
 CREATE INDEX attachment_by_message ON attachment(message_id);
+CREATE INDEX attachment_by_certificate ON attachment(cert_sha256);
 
 -- Append-only audit trail. Events of mail that opened no case (robots,
 -- quarantined mail) carry only the message.

@@ -62,12 +62,13 @@ impl Fixture {
             staff: vec!["staff@egov.md".into()],
             staff_from: "intake@egov.md".into(),
             our_addresses: vec!["office@egov.md".into(), "support.mpass@egov.md".into()],
+            private_key_action: crate::config::PrivateKeyAction::Quarantine,
         }
     }
 
     fn decide(&self, raw: &str, role: Role, history: &History) -> Decision {
         let mail = parse(raw.as_bytes(), 10);
-        let inspection = inspect(&mail);
+        let inspection = inspect(&mail, &crate::inspect::Settings::default());
         let understanding = understand(&mail, role);
         let threading = thread(&mail, history);
         let mb = mailbox(role);
@@ -141,7 +142,6 @@ fn new_request_opens_a_case_and_answers_in_romanian() {
     assert!(reply.body.contains("AGE-2026-00007"), "{}", reply.body);
     assert!(reply.body.contains("10 zile lucrătoare"), "{}", reply.body);
     assert_eq!(d.disposition, Disposition::Processed);
-    assert!(d.store_raw);
     let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["mail_received", "case_opened", "reply_queued"]);
 }
@@ -387,8 +387,7 @@ fn private_key_quarantines_stores_nothing_and_warns() {
         Role::Mpass,
         &History::default(),
     );
-    assert_eq!(d.disposition, Disposition::Quarantine("private_key".into()));
-    assert!(!d.store_raw);
+    assert_eq!(d.disposition, Disposition::PrivateKey);
     assert!(d.problems.contains(&"private_key".to_string()));
     let reply = d
         .outgoing
@@ -403,6 +402,9 @@ fn private_key_quarantines_stores_nothing_and_warns() {
         .unwrap();
     assert_eq!(alert.to, "staff@egov.md");
     assert_eq!(alert.from_address, "intake@egov.md");
+    assert!(alert.subject.contains("PRIVATE KEY"), "{}", alert.subject);
+    assert!(alert.body.contains("AGE-2026-00007"), "{}", alert.body);
+    assert!(alert.body.contains("body: pem"), "{}", alert.body);
     for o in &d.outgoing {
         assert!(
             !o.body.contains("MIIEvQIBADANBg"),

@@ -22,7 +22,7 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backoff, Failures};
-use crate::config::{ImapConfig, MailboxConfig, Secret, TlsMode};
+use crate::config::{ImapConfig, MailboxConfig, PrivateKeyAction, Secret, TlsMode};
 use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
 
@@ -46,11 +46,19 @@ struct Watch<'a> {
 }
 
 /// What the server can do, read once per connection.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Caps {
     idle: bool,
     mv: bool,
     uidplus: bool,
+    /// `private_key_folder` in the server's delimiter.
+    private_key_folder: String,
+}
+
+/// A folder path written with `/` in the config, in the server's own
+/// hierarchy delimiter.
+fn server_folder(name: &str, delimiter: &str) -> String {
+    name.split('/').collect::<Vec<_>>().join(delimiter)
 }
 
 pub async fn run(
@@ -96,7 +104,7 @@ pub async fn run(
                 }
             },
         };
-        match serve(w, s, caps, full, &mut failures, &cancel).await {
+        match serve(w, s, &caps, full, &mut failures, &cancel).await {
             Ok(s) => {
                 backoff.reset();
                 full = false;
@@ -117,7 +125,7 @@ pub async fn run(
 async fn serve(
     w: Watch<'_>,
     mut s: ImapSession,
-    caps: Caps,
+    caps: &Caps,
     full: bool,
     failures: &mut Failures,
     cancel: &CancellationToken,
@@ -147,7 +155,7 @@ pub async fn drain(
         mailbox,
         cfg,
     };
-    let n = sync(w, &mut s, caps, true, failures, None).await?;
+    let n = sync(w, &mut s, &caps, true, failures, None).await?;
     let _ = timeout(cfg.command_timeout, s.logout()).await;
     Ok(n)
 }
@@ -211,12 +219,41 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
         idle: capabilities.has_str("IDLE"),
         mv: capabilities.has_str("MOVE"),
         uidplus: capabilities.has_str("UIDPLUS"),
+        private_key_folder: String::new(),
     };
-    for folder in [&cfg.processed_folder, &cfg.quarantine_folder] {
+    // The hierarchy delimiter: INBOX always exists and carries it (the
+    // `LIST "" ""` form meant for this yields no name async-imap keeps).
+    let delimiter = {
+        let names: Vec<_> = cmd(cfg, "LIST", async {
+            session
+                .list(Some(""), Some("INBOX"))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        names
+            .first()
+            .and_then(|n| n.delimiter())
+            .unwrap_or("/")
+            .to_string()
+    };
+    let private_key_folder = server_folder(&cfg.private_key_folder, &delimiter);
+    for folder in [
+        &cfg.processed_folder,
+        &cfg.quarantine_folder,
+        &private_key_folder,
+    ] {
         // Fails harmlessly when the folder exists already.
         let _ = timeout(cfg.command_timeout, session.create(folder)).await;
     }
-    Ok((session, caps))
+    Ok((
+        session,
+        Caps {
+            private_key_folder,
+            ..caps
+        },
+    ))
 }
 
 async fn greeting<T: ImapStream>(cfg: &ImapConfig, client: &mut Client<T>) -> anyhow::Result<()> {
@@ -249,7 +286,7 @@ async fn tls(
 async fn sync(
     w: Watch<'_>,
     s: &mut ImapSession,
-    caps: Caps,
+    caps: &Caps,
     full: bool,
     failures: &mut Failures,
     cancel: Option<&CancellationToken>,
@@ -296,7 +333,15 @@ async fn sync(
             continue;
         };
         let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
-        acknowledge(cfg, s, caps, uid, &disposition).await?;
+        acknowledge(
+            cfg,
+            s,
+            caps,
+            uid,
+            &disposition,
+            pipeline.config.private_keys,
+        )
+        .await?;
         high = high.max(uid);
         done += 1;
     }
@@ -362,13 +407,18 @@ async fn fetch(
 async fn acknowledge(
     cfg: &ImapConfig,
     s: &mut ImapSession,
-    caps: Caps,
+    caps: &Caps,
     uid: u32,
     disposition: &Disposition,
+    private_keys: PrivateKeyAction,
 ) -> anyhow::Result<()> {
     let set = uid.to_string();
-    let target = match disposition {
-        Disposition::Processed => {
+    let target = match (disposition, private_keys) {
+        (Disposition::PrivateKey, PrivateKeyAction::Expunge) => {
+            return expunge(cfg, s, caps, &set).await;
+        }
+        (Disposition::PrivateKey, PrivateKeyAction::Quarantine) => &caps.private_key_folder,
+        (Disposition::Processed, _) => {
             cmd(cfg, "UID STORE \\Seen", async {
                 s.uid_store(&set, "+FLAGS (\\Seen)")
                     .await?
@@ -379,30 +429,41 @@ async fn acknowledge(
             &cfg.processed_folder
         }
         // Left unseen so staff notice it.
-        Disposition::Quarantine(_) => &cfg.quarantine_folder,
+        (Disposition::Quarantine(_), _) => &cfg.quarantine_folder,
     };
     if caps.mv {
         cmd(cfg, "UID MOVE", s.uid_mv(&set, target)).await?;
+        Ok(())
     } else {
         cmd(cfg, "UID COPY", s.uid_copy(&set, target)).await?;
-        cmd(cfg, "UID STORE \\Deleted", async {
-            s.uid_store(&set, "+FLAGS (\\Deleted)")
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
+        expunge(cfg, s, caps, &set).await
+    }
+}
+
+/// Deletes one mail from the selected folder.
+async fn expunge(
+    cfg: &ImapConfig,
+    s: &mut ImapSession,
+    caps: &Caps,
+    set: &str,
+) -> anyhow::Result<()> {
+    cmd(cfg, "UID STORE \\Deleted", async {
+        s.uid_store(set, "+FLAGS (\\Deleted)")
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    if caps.uidplus {
+        cmd(cfg, "UID EXPUNGE", async {
+            s.uid_expunge(set).await?.try_collect::<Vec<_>>().await
         })
         .await?;
-        if caps.uidplus {
-            cmd(cfg, "UID EXPUNGE", async {
-                s.uid_expunge(&set).await?.try_collect::<Vec<_>>().await
-            })
-            .await?;
-        } else {
-            cmd(cfg, "EXPUNGE", async {
-                s.expunge().await?.try_collect::<Vec<_>>().await
-            })
-            .await?;
-        }
+    } else {
+        cmd(cfg, "EXPUNGE", async {
+            s.expunge().await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
     }
     Ok(())
 }

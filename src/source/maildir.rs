@@ -11,12 +11,14 @@ use notify::Watcher as _;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backoff, Failures};
-use crate::config::{MailboxConfig, MaildirConfig};
+use crate::config::{MailboxConfig, MaildirConfig, PrivateKeyAction};
 use crate::decide::Disposition;
 use crate::pipeline::Pipeline;
 
 /// Sub-Maildir (Maildir++ naming) that quarantined mail moves to.
 pub const QUARANTINE: &str = ".Quarantine";
+/// Restricted sub-Maildir for mail that held a private key.
+pub const PRIVATE_KEYS: &str = ".Quarantine.PrivateKeys";
 
 pub async fn run(
     pipeline: Arc<Pipeline>,
@@ -113,33 +115,48 @@ pub async fn drain(
         let key = format!("maildir:{unique}");
         let size = raw.len();
         let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
-        acknowledge(&cfg.path, &name, unique, &disposition)?;
+        acknowledge(
+            &cfg.path,
+            &name,
+            unique,
+            &disposition,
+            pipeline.config.private_keys,
+        )?;
         done += 1;
     }
     Ok(done)
 }
 
-/// Moves a processed mail out of `new/`.
+/// Moves a processed mail out of `new/` (or deletes it, for a private key
+/// when so configured).
 fn acknowledge(
     root: &Path,
     name: &str,
     unique: &str,
     disposition: &Disposition,
+    private_keys: PrivateKeyAction,
 ) -> anyhow::Result<()> {
-    let target_root: PathBuf = match disposition {
-        Disposition::Processed => root.to_path_buf(),
-        Disposition::Quarantine(_) => {
-            let q = root.join(QUARANTINE);
+    let from = root.join("new").join(name);
+    // Seen when done with; quarantined mail is left unseen so staff notice it.
+    let (folder, flags) = match disposition {
+        Disposition::Processed => (None, ":2,S"),
+        Disposition::Quarantine(_) => (Some(QUARANTINE), ":2,"),
+        Disposition::PrivateKey => match private_keys {
+            PrivateKeyAction::Quarantine => (Some(PRIVATE_KEYS), ":2,"),
+            PrivateKeyAction::Expunge => {
+                return std::fs::remove_file(&from)
+                    .with_context(|| format!("deleting {}", from.display()));
+            }
+        },
+    };
+    let target_root: PathBuf = match folder {
+        Some(f) => {
+            let q = root.join(f);
             ensure_maildir(&q)?;
             q
         }
+        None => root.to_path_buf(),
     };
-    let flags = match disposition {
-        Disposition::Processed => ":2,S",
-        // Left unseen so staff notice it.
-        Disposition::Quarantine(_) => ":2,",
-    };
-    let from = root.join("new").join(name);
     let to = target_root.join("cur").join(format!("{unique}{flags}"));
     std::fs::rename(&from, &to)
         .with_context(|| format!("moving {} to {}", from.display(), to.display()))

@@ -1,0 +1,205 @@
+//! Zip archives, opened with limits so that a zip bomb is flagged instead of
+//! filling the memory: entries, total uncompressed bytes, and the ratio of
+//! uncompressed to compressed size are all capped. Nesting depth is capped
+//! by the caller, which recurses into archives found inside.
+
+use std::io::Read;
+
+use serde::Serialize;
+
+/// Limits for one archive tree (the outermost archive and all inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_entries: usize,
+    pub max_total_bytes: u64,
+    /// Entries claiming more than this ratio (and more than 1 MiB) are bombs.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 3,
+            max_entries: 1000,
+            max_total_bytes: 100 * 1024 * 1024,
+            max_ratio: 100,
+        }
+    }
+}
+
+/// Below this an entry's ratio is not suspicious (a page of zeros compresses well).
+const RATIO_FLOOR: u64 = 1024 * 1024;
+
+/// What remains of the limits while one archive tree is read.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    pub entries: usize,
+    pub bytes: u64,
+}
+
+impl Budget {
+    pub fn new(limits: &Limits) -> Budget {
+        Budget {
+            entries: limits.max_entries,
+            bytes: limits.max_total_bytes,
+        }
+    }
+}
+
+pub struct Entry {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// The readable entries of a zip, and the problems met (codes).
+pub fn entries(
+    data: &[u8],
+    limits: &Limits,
+    budget: &mut Budget,
+) -> (Vec<Entry>, Vec<&'static str>) {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(data)) {
+        Ok(a) => a,
+        Err(_) => return (out, vec!["archive_unreadable"]),
+    };
+    for i in 0..archive.len() {
+        if budget.entries == 0 {
+            problems.push("archive_too_many_entries");
+            break;
+        }
+        budget.entries -= 1;
+        let mut file = match archive.by_index(i) {
+            Ok(f) => f,
+            Err(zip::result::ZipError::UnsupportedArchive(m))
+                if m.contains("assword") || m.contains("ncrypt") =>
+            {
+                problems.push("archive_encrypted");
+                continue;
+            }
+            Err(_) => {
+                problems.push("archive_unreadable");
+                continue;
+            }
+        };
+        if file.encrypted() {
+            problems.push("archive_encrypted");
+            continue;
+        }
+        if file.is_dir() {
+            continue;
+        }
+        let declared = file.size();
+        let compressed = file.compressed_size().max(1);
+        if declared > RATIO_FLOOR && declared / compressed > limits.max_ratio {
+            problems.push("archive_bomb");
+            continue;
+        }
+        if declared > budget.bytes {
+            problems.push("archive_too_large");
+            break;
+        }
+        // Headers can lie: never read more than the budget allows.
+        let mut buf = Vec::with_capacity(declared.min(1 << 20) as usize);
+        match (&mut file).take(budget.bytes + 1).read_to_end(&mut buf) {
+            Ok(n) if n as u64 > budget.bytes => {
+                problems.push("archive_too_large");
+                break;
+            }
+            Ok(n) => {
+                budget.bytes -= n as u64;
+                if n as u64 > RATIO_FLOOR && n as u64 / compressed > limits.max_ratio {
+                    problems.push("archive_bomb");
+                    continue;
+                }
+            }
+            Err(_) => {
+                problems.push("archive_unreadable");
+                continue;
+            }
+        }
+        out.push(Entry {
+            name: file.name().to_string(),
+            data: buf,
+        });
+    }
+    problems.dedup();
+    (out, problems)
+}
+
+/// Office documents are zips too; they are documents, not archives to open.
+pub fn is_office_document(entries: &[Entry]) -> bool {
+    entries.iter().any(|e| e.name == "[Content_Types].xml")
+        || entries.iter().any(|e| {
+            e.name == "mimetype" && e.data.starts_with(b"application/vnd.oasis.opendocument")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn reads_entries_within_limits() {
+        let z = zip_of(&[("a.txt", b"hello"), ("dir/b.cer", b"x")]);
+        let limits = Limits::default();
+        let (e, p) = entries(&z, &limits, &mut Budget::new(&limits));
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(
+            e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["a.txt", "dir/b.cer"]
+        );
+    }
+
+    #[test]
+    fn bombs_and_floods_are_flagged() {
+        let zeros = vec![0u8; 8 * 1024 * 1024];
+        let bomb = zip_of(&[("zeros.bin", &zeros)]);
+        let limits = Limits::default();
+        let (e, p) = entries(&bomb, &limits, &mut Budget::new(&limits));
+        assert!(e.is_empty());
+        assert_eq!(p, vec!["archive_bomb"]);
+
+        let many: Vec<(String, Vec<u8>)> =
+            (0..20).map(|i| (format!("{i}.txt"), vec![b'x'])).collect();
+        let refs: Vec<(&str, &[u8])> = many
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let z = zip_of(&refs);
+        let small = Limits {
+            max_entries: 5,
+            ..Limits::default()
+        };
+        let (e, p) = entries(&z, &small, &mut Budget::new(&small));
+        assert_eq!(e.len(), 5);
+        assert_eq!(p, vec!["archive_too_many_entries"]);
+
+        let tight = Limits {
+            max_total_bytes: 3,
+            ..Limits::default()
+        };
+        let (_, p) = entries(
+            &zip_of(&[("a", b"hello")]),
+            &tight,
+            &mut Budget::new(&tight),
+        );
+        assert_eq!(p, vec!["archive_too_large"]);
+
+        let (_, p) = entries(b"PK\x03\x04 truncated", &small, &mut Budget::new(&small));
+        assert_eq!(p, vec!["archive_unreadable"]);
+    }
+}
