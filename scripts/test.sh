@@ -9,7 +9,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl openssh-client putty-tools)
 # Owner of the test mail stores (Dovecot will not store mail as root); see tests/support/mod.rs.
 MAIL_USER=egovtest
 

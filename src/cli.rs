@@ -56,6 +56,16 @@ enum Command {
     },
     /// Validate the configuration and the rules folder.
     Check,
+    /// Say what files are, by content: keys, certificates, signed documents.
+    /// Uses the certificate policy of the configuration's rules when one is
+    /// given, else the built-in defaults.
+    Inspect {
+        /// One JSON object per file, one per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Look at cases.
     Cases {
         #[command(subcommand)]
@@ -123,6 +133,9 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    if let Command::Inspect { json, files } = &cli.command {
+        return inspect(cli.config.as_deref(), *json, files);
+    }
     let path = cli.config.clone().ok_or_else(|| {
         Failure::Usage("no configuration: pass --config FILE or set EGOV_INTAKE_CONFIG".into())
     })?;
@@ -157,6 +170,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 files,
             } => ingest(config, dry_run, json, mailbox, &files).await,
             Command::Cases { command } => cases(&config, command).await,
+            Command::Inspect { .. } => unreachable!("handled before the configuration is loaded"),
         }
     })
 }
@@ -273,6 +287,72 @@ async fn ingest(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `inspect`: exit 0 when every file was read, whatever was found in it;
+/// 1 when a file could not be read.
+fn inspect(config: Option<&Path>, json: bool, files: &[PathBuf]) -> Result<ExitCode, Failure> {
+    let mut settings = crate::inspect::Settings::default();
+    if let Some(path) = config {
+        let config = config::load(path)?;
+        let rules = Rules::load(&config.rules_dir)?;
+        settings.policy = rules.certificate_policy().clone();
+        settings.anchors = rules.anchors().to_vec();
+    }
+    let mut unreadable = false;
+    for file in files {
+        let data = match std::fs::read(file) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("egov-intake: {}: {e}", file.display());
+                unreadable = true;
+                continue;
+            }
+        };
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let report = crate::inspect::inspect_file(&name, &data, &settings);
+        if json {
+            let mut value = serde_json::to_value(&report).context("serialising the report")?;
+            if let Some(obj) = value.as_object_mut() {
+                obj.insert(
+                    "path".into(),
+                    serde_json::Value::from(file.display().to_string()),
+                );
+            }
+            println!("{value}");
+        } else {
+            let mut line = format!("{}: {}", file.display(), report.kind.as_str());
+            if report.contains_private_key {
+                line.push_str(" — CONTAINS A PRIVATE KEY");
+            }
+            if let Some(c) = &report.certificate {
+                line.push_str(&format!(" — {} (until {})", c.subject, c.not_after));
+            }
+            for s in &report.signatures {
+                line.push_str(&format!(
+                    " — signed by {} ({})",
+                    s.signer.as_deref().unwrap_or("unknown"),
+                    match s.verified {
+                        Some(true) => "verified",
+                        Some(false) => "DOES NOT VERIFY",
+                        None => "not verified",
+                    }
+                ));
+            }
+            if !report.problems.is_empty() {
+                line.push_str(&format!("; problems: {}", report.problems.join(", ")));
+            }
+            println!("{line}");
+        }
+    }
+    Ok(if unreadable {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn read_mail(file: &Path) -> Result<Vec<u8>, Failure> {

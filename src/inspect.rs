@@ -355,6 +355,41 @@ fn examine(
         report.signatures.extend(sigs);
         return Kind::SignedDocument;
     }
+    if looks_like_mail(data) {
+        // A mail saved as a file (.eml, or forwarded as an attachment that
+        // is not message/rfc822): look inside it like the daemon would.
+        if depth >= settings.archive.max_depth {
+            report.problem("archive_too_deep");
+            return Kind::Message;
+        }
+        let mail = crate::parse::parse(data, settings.archive.max_depth * 4);
+        examine_text(
+            &format!("{location}/body"),
+            mail.text.as_bytes(),
+            settings,
+            report,
+        );
+        for part in &mail.parts {
+            if part.content_type == "message/rfc822" || part.content_type == "message/global" {
+                continue;
+            }
+            let at = format!(
+                "{location}/{}",
+                part.name
+                    .clone()
+                    .unwrap_or_else(|| format!("part {}", part.location))
+            );
+            let kind = examine(&at, &part.data, settings, depth + 1, budget, report);
+            if !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
+                report.findings.push(Finding {
+                    kind,
+                    location: at,
+                    details: serde_json::json!({"size": part.data.len()}),
+                });
+            }
+        }
+        return Kind::Message;
+    }
     if let Some(kind) = examine_text(location, data, settings, report) {
         return kind;
     }
@@ -526,6 +561,37 @@ fn examine_text(
         kind = Some(Kind::PublicKey);
     }
     kind
+}
+
+/// Starts like an RFC 5322 message: header lines, among them one that every
+/// mail has.
+fn looks_like_mail(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(4096)];
+    let Ok(text) = std::str::from_utf8(head) else {
+        return false;
+    };
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    let is_header = |l: &str| {
+        l.split_once(':').is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    };
+    if !is_header(first) {
+        return false;
+    }
+    text.lines().take_while(|l| !l.is_empty()).any(|l| {
+        let lower = l.to_ascii_lowercase();
+        [
+            "from:",
+            "received:",
+            "message-id:",
+            "mime-version:",
+            "return-path:",
+        ]
+        .iter()
+        .any(|h| lower.starts_with(h))
+    })
 }
 
 fn is_ssh_public_key(text: &str) -> bool {

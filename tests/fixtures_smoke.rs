@@ -920,22 +920,3 @@ fn zip_bomb_inflates_to_zeros_with_a_valid_crc() {
     }
     assert_eq!(total, fixtures::ZIP_BOMB_SIZE);
 }
-
-#[test]
-#[ignore]
-fn tmp_stress() {
-    let mut min = std::collections::HashMap::new();
-    let mut times = Vec::new();
-    for _ in 0..30 {
-        let t = Instant::now();
-        let c = fixtures::generate().expect("generate");
-        times.push(t.elapsed().as_millis());
-        for f in &c.fixtures {
-            let e = min.entry(f.id.clone()).or_insert(usize::MAX);
-            *e = (*e).min(f.secrets.len());
-        }
-    }
-    let mut v: Vec<_> = min.into_iter().filter(|(_, n)| *n < 4).collect();
-    v.sort();
-    println!("times {times:?}\nmin secrets below 4: {v:?}");
-}

@@ -125,8 +125,8 @@ pub fn facts(der: &[u8]) -> Option<CertificateFacts> {
         _ => Vec::new(),
     };
     Some(CertificateFacts {
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: name_text(cert.subject()),
+        issuer: name_text(cert.issuer()),
         serial: cert
             .raw_serial_as_string()
             .replace(':', "")
@@ -143,6 +143,45 @@ pub fn facts(der: &[u8]) -> Option<CertificateFacts> {
         key_usage,
         extended_key_usage,
     })
+}
+
+/// A distinguished name as `CN=…, O=…`, with every value decoded as the
+/// text it is — UTF-8 even where a client mis-tagged it as a Latin string,
+/// which Romanian and Russian names often are.
+fn name_text(name: &X509Name<'_>) -> String {
+    name.iter_rdn()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let key = x509_parser::objects::oid2abbrev(
+                        atv.attr_type(),
+                        x509_parser::objects::oid_registry(),
+                    )
+                    .map(str::to_string)
+                    .unwrap_or_else(|_| atv.attr_type().to_id_string());
+                    format!("{key}={}", value_text(atv.attr_value()))
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn value_text(any: &x509_parser::der_parser::asn1_rs::Any<'_>) -> String {
+    let data = any.data;
+    if any.tag() == x509_parser::der_parser::asn1_rs::Tag::BmpString {
+        let units: Vec<u16> = data
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    match std::str::from_utf8(data) {
+        Ok(s) => s.to_string(),
+        // Latin-1 (T61/Teletex in practice): every byte is its own code point.
+        Err(_) => data.iter().map(|b| *b as char).collect(),
+    }
 }
 
 fn key_of(spki_raw: &[u8], cert: &X509Certificate<'_>) -> (String, u32) {

@@ -406,21 +406,30 @@ fn sshcom(text: &str) -> KeyFacts {
     k
 }
 
+/// The JSON objects holding a `"kty"` member anywhere in a text: each JWK
+/// alone, inside a JWK Set, or pasted into a mail between other words.
+fn jwk_objects(text: &str) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("\"kty\"").take(32) {
+        let Some(open) = text[..at].rfind('{') else {
+            continue;
+        };
+        let mut stream =
+            serde_json::Deserializer::from_str(&text[open..]).into_iter::<serde_json::Value>();
+        if let Some(Ok(v)) = stream.next()
+            && v.get("kty").is_some()
+        {
+            found.push(v);
+        }
+    }
+    found
+}
+
 /// Private JWKs (objects with `kty` and `d`), alone or in a JWK Set.
 fn jwk_private_keys(text: &str) -> Vec<KeyFacts> {
-    let trimmed = text.trim_start_matches('\u{feff}').trim();
-    if !trimmed.starts_with('{') || !trimmed.contains("\"kty\"") {
-        return Vec::new();
-    }
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) else {
-        return Vec::new();
-    };
-    let keys: Vec<&serde_json::Value> = match value.get("keys").and_then(|k| k.as_array()) {
-        Some(list) => list.iter().collect(),
-        None => vec![&value],
-    };
-    keys.into_iter()
-        .filter(|k| k.get("kty").is_some() && k.get("d").is_some())
+    jwk_objects(text)
+        .iter()
+        .filter(|k| k.get("d").is_some())
         .map(|k| {
             let mut f = KeyFacts::new("jwk");
             let kty = k["kty"].as_str().unwrap_or_default();
@@ -440,20 +449,10 @@ fn jwk_private_keys(text: &str) -> Vec<KeyFacts> {
         .collect()
 }
 
-/// `true` when the text is a JWK (or set) with no private member.
+/// `true` when the text holds JWKs and none of them has a private member.
 pub fn is_public_jwk(text: &str) -> bool {
-    let trimmed = text.trim();
-    trimmed.starts_with('{')
-        && serde_json::from_str::<serde_json::Value>(trimmed).is_ok_and(|v| {
-            let keys: Vec<&serde_json::Value> = match v.get("keys").and_then(|k| k.as_array()) {
-                Some(list) => list.iter().collect(),
-                None => vec![&v],
-            };
-            !keys.is_empty()
-                && keys
-                    .iter()
-                    .all(|k| k.get("kty").is_some() && k.get("d").is_none())
-        })
+    let keys = jwk_objects(text);
+    !keys.is_empty() && keys.iter().all(|k| k.get("d").is_none())
 }
 
 /// RFC 7638 thumbprint over the required public members.

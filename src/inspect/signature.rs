@@ -11,11 +11,13 @@
 //! All input is hostile mail from the internet, so nothing here panics and
 //! all work is bounded: at most 16 signatures per file, ASN.1 nesting at
 //! most 32, PDF lexing on a byte budget proportional to the file, zip
-//! entries inflated under a size cap and a per-container budget. ASN.1 is walked by a small reader of our
-//! own rather than decoded with `cms`: `der` re-sorts every SET OF while
-//! decoding, which is quadratic on hostile input and loses the exact
-//! signed-attribute bytes the signature was made over; our reader also
-//! accepts the BER indefinite lengths some PDF signers emit.
+//! entries inflated under a size cap and a per-container budget.
+//!
+//! ASN.1 is walked by a small reader of our own rather than decoded with
+//! `cms`: `der` re-sorts every SET OF while decoding, which is quadratic on
+//! hostile input and loses the exact signed-attribute bytes the signature
+//! was made over; our reader also accepts the BER indefinite lengths some
+//! PDF signers emit.
 
 use std::borrow::Cow;
 use std::io::{Cursor, Read};
@@ -1046,8 +1048,11 @@ fn check_signature(
     let (algorithm, key_bytes): (&'static dyn VerificationAlgorithm, &[u8]) = match (&scheme, &key)
     {
         (Scheme::RsaPkcs1(_) | Scheme::RsaPss(_), PublicKey::Rsa(der, bits)) => {
-            if !(1024..=8192).contains(bits) {
+            if *bits < 1024 {
                 add(problems, "weak_key");
+                return unsupported(problems);
+            }
+            if *bits > 8192 {
                 return unsupported(problems);
             }
             let strong = *bits >= 2048;

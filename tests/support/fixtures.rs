@@ -19,8 +19,10 @@
 //!
 //! [`Fixture::secrets`] are 40-character runs of standard base64 chosen so that a leak test can
 //! grep persisted data for them without false alarms:
-//! * each decodes to bytes that occur in no public material of the corpus (certificates, public
-//!   keys, SSH public blobs, certificate fingerprints) and look random (no format boilerplate);
+//! * each decodes to bytes with no 16-byte run of the corpus' public material (certificates,
+//!   public keys, SSH public blobs, certificate fingerprints) — a daemon may store those — and,
+//!   shorter public runs discounted, at least 12 random-looking bytes: key material or
+//!   ciphertext, not format boilerplate (DER headers, "openssh-key-v1", comments, padding);
 //! * runs of `base64(bytes)` start on a 4-character boundary and never straddle a 76-column line
 //!   break, so they also occur verbatim in the attachment of [`mail_with_attachment`];
 //! * for text formats (PEM, OpenSSH, PuTTY, ssh.com, JWK) there are also runs of the key's own
