@@ -462,3 +462,65 @@ fn idle_is_reissued_when_it_times_out() {
     wait_for_reply(&servers, ana, "reidle-1@primaria.md");
     daemon.stop();
 }
+
+#[test]
+fn a_pfx_leaves_no_trace_of_its_key() {
+    let corpus = support::fixtures::generate().unwrap();
+    let pfx = corpus.get("pkcs12-modern-aes");
+    let servers = MailServers::start().unwrap();
+    let mut daemon = Daemon::start(&servers, &[]);
+    daemon.wait_for_log("egov-intake running");
+    let ana = "ana@primaria.md";
+    let raw = support::fixtures::mail_with_attachment("pfx-1@primaria.md", pfx);
+    servers.send_smtp(ana, &[MPASS], &raw).unwrap();
+
+    let reply = wait_for_reply(&servers, ana, "pfx-1@primaria.md");
+    assert!(parsed(&reply).body_text(0).unwrap().contains("STISC"));
+    servers
+        .wait_for_message(STAFF, "INBOX", WAIT, |m| subject(m).contains("PRIVATE KEY"))
+        .unwrap();
+    servers
+        .wait_for_message(MPASS, "Quarantine.PrivateKeys", WAIT, |m| {
+            header(m, "Message-ID").as_deref() == Some("<pfx-1@primaria.md>")
+        })
+        .unwrap();
+    assert!(
+        servers.messages(MPASS, "INBOX").unwrap().is_empty(),
+        "the mail left the inbox"
+    );
+    daemon.stop();
+
+    // The key's bytes, and their base64, are nowhere we keep anything.
+    let mut needles: Vec<Vec<u8>> = pfx.secrets.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let middle = &pfx.bytes[pfx.bytes.len() / 2..pfx.bytes.len() / 2 + 48];
+    needles.push(middle.to_vec());
+    assert!(needles.len() >= 3);
+    let dir = servers.dir();
+    let mut places: Vec<(String, Vec<u8>)> = vec![("daemon log".into(), daemon.log().into_bytes())];
+    for name in ["intake.db", "intake.db-wal", "intake.db-shm"] {
+        if let Ok(b) = std::fs::read(dir.join(name)) {
+            places.push((name.into(), b));
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir(dir.join("spool")) {
+        for e in entries.flatten() {
+            places.push((
+                e.path().display().to_string(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            ));
+        }
+    }
+    // What we sent: the reply and the staff alert.
+    places.push(("reply".into(), reply));
+    for m in servers.messages(STAFF, "INBOX").unwrap() {
+        places.push(("staff alert".into(), m));
+    }
+    for (place, bytes) in &places {
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_slice()),
+                "key material in {place}"
+            );
+        }
+    }
+}

@@ -727,3 +727,137 @@ fn the_daemon_answers_mail_dropped_into_the_maildir_while_it_runs() {
     assert!(log.contains("shutting down"), "{log}");
     assert!(!log.contains('\u{1b}'), "colour codes in a log file");
 }
+
+/// openssl in `dir`; the test fails when it is missing.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is needed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn mail_with_files(id: &str, subject: &str, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut raw = format!(
+        "From: Ana Popescu <ana@primaria.md>\r\nTo: office@egov.md\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_sig\"\r\n\r\n\
+         --=_sig\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBună ziua, anexăm acordul semnat pentru MPass.\r\n"
+    );
+    for (name, ct, data) in files {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(data);
+        raw.push_str(&format!(
+            "--=_sig\r\nContent-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n"
+        ));
+    }
+    raw.push_str("--=_sig--\r\n");
+    raw.into_bytes()
+}
+
+#[tokio::test]
+async fn signed_agreements_are_recorded_and_unsigned_ones_asked_for_again() {
+    let env = Env::new();
+    let d = env.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "signer.key",
+            "-out",
+            "signer.pem",
+            "-days",
+            "30",
+            "-utf8",
+            "-subj",
+            "/CN=Ștefan Țurcanu/O=Primăria Ialoveni",
+        ],
+    );
+    let pdf =
+        b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec();
+    std::fs::write(d.join("acord.pdf"), &pdf).unwrap();
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "acord.pdf",
+            "-signer",
+            "signer.pem",
+            "-inkey",
+            "signer.key",
+            "-outform",
+            "DER",
+            "-out",
+            "acord.pdf.p7s",
+        ],
+    );
+    let p7s = std::fs::read(d.join("acord.pdf.p7s")).unwrap();
+
+    env.deliver(
+        "office",
+        "1700000008.1.host",
+        &mail_with_files(
+            "sig1@primaria.md",
+            "Acord semnat MPass",
+            &[
+                ("acord.pdf", "application/pdf", &pdf),
+                ("acord.pdf.p7s", "application/pkcs7-signature", &p7s),
+            ],
+        ),
+    );
+    let unsigned = String::from_utf8(mail_with_files(
+        "sig2@other.md",
+        "Acord MPass",
+        &[("acord.pdf", "application/pdf", &pdf)],
+    ))
+    .unwrap()
+    .replace("Ana Popescu <ana@primaria.md>", "Eve <eve@other.md>");
+    env.deliver("office", "1700000008.2.host", unsigned.as_bytes());
+    env.instance().await.run_once().await.unwrap();
+
+    let cases = env.cases_json();
+    let first = cases[0]["number"].as_str().unwrap();
+    let detail: serde_json::Value =
+        serde_json::from_slice(&env.cli(&["cases", "show", first, "--json"]).stdout).unwrap();
+    let signed = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "document_signed")
+        .expect("who signed what");
+    assert_eq!(signed["detail"]["file"], "acord.pdf.p7s");
+    assert_eq!(signed["detail"]["signer"], "Ștefan Țurcanu");
+    assert_eq!(signed["detail"]["verified"], true);
+    let kinds: Vec<&str> = detail["messages"][0]["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["document", "signed_document"]);
+
+    let replies = env.outbox();
+    let to_other = replies
+        .iter()
+        .find(|m| header(m, "To") == Some("eve@other.md"))
+        .expect("reply to the unsigned one");
+    assert!(to_other.contains("nu este semnat"), "{to_other}");
+    let to_ana = replies
+        .iter()
+        .find(|m| header(m, "To") == Some("ana@primaria.md"))
+        .unwrap();
+    assert!(!to_ana.contains("nu este semnat"), "{to_ana}");
+}
