@@ -46,9 +46,18 @@ pub struct History {
     /// Automatic replies to the same recipient recently queued.
     pub replies_last_10min: u32,
     pub replies_last_day: u32,
-    /// Certificates of this mail already recorded on cases:
-    /// (certificate SHA-256, case id, case number).
-    pub registered_certificates: Vec<(String, i64, String)>,
+    /// Certificates of this mail already recorded on cases.
+    pub registered_certificates: Vec<RegisteredCertificate>,
+}
+
+/// A certificate of this mail seen before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredCertificate {
+    pub sha256: String,
+    pub case_id: i64,
+    pub case_number: String,
+    /// The environment the earlier mail registered it for, if it said.
+    pub environment: Option<crate::understand::Environment>,
 }
 
 /// How the mail relates to existing cases.
@@ -324,12 +333,11 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         Threading::Existing { case, .. } => Some(case.id),
         _ => None,
     };
-    if input
-        .history
-        .registered_certificates
-        .iter()
-        .any(|(_, case_id, _)| Some(*case_id) != this_case)
-    {
+    let environment = input.understanding.environment;
+    if input.history.registered_certificates.iter().any(|r| {
+        Some(r.case_id) != this_case
+            || matches!((r.environment, environment), (Some(before), Some(now)) if before != now)
+    }) {
         problems.push("cert_already_registered".into());
     }
     // The procedure wants requests and agreements signed.

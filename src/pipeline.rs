@@ -230,6 +230,7 @@ impl Pipeline {
                     Stored::Nothing => None,
                 },
                 spool_path: spool_text.as_deref(),
+                environment: analysis.understanding.environment,
                 now,
             })
             .await?;

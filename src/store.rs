@@ -21,6 +21,7 @@ use crate::decide::{CaseAction, CaseRef, Decision, Disposition, History, Threadi
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::rules::Language;
+use crate::understand::Environment;
 use crate::util::timestamp;
 
 #[derive(Clone, Debug)]
@@ -45,6 +46,7 @@ pub struct Record<'a> {
     /// The copy to keep: the raw mail, its redacted copy, or nothing.
     pub stored: Option<&'a [u8]>,
     pub spool_path: Option<&'a str>,
+    pub environment: Option<Environment>,
     pub now: DateTime<Utc>,
 }
 
@@ -607,7 +609,7 @@ impl Tx {
         let mut h = History::default();
         for sha in certificates {
             let rows = sqlx::query(
-                "SELECT DISTINCT c.id, c.number FROM attachment a JOIN message m ON m.id = a.message_id
+                "SELECT DISTINCT c.id, c.number, m.environment FROM attachment a JOIN message m ON m.id = a.message_id
                  JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?",
             )
             .bind(sha)
@@ -615,7 +617,15 @@ impl Tx {
             .await?;
             for r in rows {
                 h.registered_certificates
-                    .push((sha.clone(), r.get(0), r.get(1)));
+                    .push(crate::decide::RegisteredCertificate {
+                        sha256: sha.clone(),
+                        case_id: r.get(0),
+                        case_number: r.get(1),
+                        environment: r
+                            .get::<Option<String>, _>(2)
+                            .as_deref()
+                            .and_then(Environment::parse),
+                    });
             }
         }
         if let Some(row) = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
@@ -748,8 +758,8 @@ impl Tx {
                 let mail = r.mail;
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO message (case_id, message_id, content_hash, from_addr, subject, sent_date, in_reply_to, refs,
-                        flags, size, raw, status, quarantine_reason, spool_path, received_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        flags, size, raw, status, quarantine_reason, spool_path, received_at, environment)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(case_id)
                 .bind(&mail.message_id)
@@ -766,6 +776,7 @@ impl Tx {
                 .bind(quarantine_reason)
                 .bind(r.spool_path)
                 .bind(&now)
+                .bind(r.environment.map(Environment::as_str))
                 .fetch_one(&mut *self.tx)
                 .await?;
                 for a in &r.inspection.attachments {

@@ -42,11 +42,38 @@ pub struct Idno {
     pub valid: bool,
 }
 
+/// Which environment a registration is for (procedure steps 5 and 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Test => "test",
+            Environment::Production => "production",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Environment> {
+        match s {
+            "test" => Some(Environment::Test),
+            "production" => Some(Environment::Production),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Understanding {
     pub language: Option<Language>,
     pub service: Service,
     pub idno: Option<Idno>,
+    /// Test or production, when the wording says so and not both.
+    pub environment: Option<Environment>,
 }
 
 /// Reads what `mail` asks for, knowing which mailbox it reached.
@@ -67,10 +94,39 @@ pub fn understand(mail: &Mail, role: Role) -> Understanding {
             value: v.clone(),
             valid: idno::is_valid(v),
         });
+    let environment = environment_from_text(&format!("{}\n{}", mail.subject, own_text(&mail.text)));
     Understanding {
         language,
         service,
         idno,
+        environment,
+    }
+}
+
+/// Test or production from the wording (ro, ru, en), when only one is named.
+fn environment_from_text(text: &str) -> Option<Environment> {
+    let lower = text.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let production = words.iter().any(|w| {
+        w.starts_with("producți")
+            || w.starts_with("productie")
+            || w.starts_with("producţi")
+            || w.starts_with("production")
+            || *w == "prod"
+            || w.starts_with("продакшн")
+            || w.starts_with("промышленн")
+            || w.starts_with("продуктив")
+    });
+    let test = words
+        .iter()
+        .any(|w| *w == "test" || *w == "testare" || *w == "testing" || w.starts_with("тест"));
+    match (test, production) {
+        (true, false) => Some(Environment::Test),
+        (false, true) => Some(Environment::Production),
+        _ => None,
     }
 }
 
@@ -103,6 +159,28 @@ mod tests {
             "From: a@b.md\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
         );
         crate::parse::parse(raw.as_bytes(), 10)
+    }
+
+    #[test]
+    fn environment_table() {
+        for (text, want) in [
+            ("Înregistrare pe mediul de test", Some(Environment::Test)),
+            (
+                "Integrarea pe mediul de producție",
+                Some(Environment::Production),
+            ),
+            ("Regisration for production", Some(Environment::Production)),
+            ("Регистрация в тестовой среде", Some(Environment::Test)),
+            (
+                "Подключение к промышленной среде",
+                Some(Environment::Production),
+            ),
+            ("test and then production", None),
+            ("Certificatul nostru", None),
+            ("contest", None),
+        ] {
+            assert_eq!(environment_from_text(text), want, "{text}");
+        }
     }
 
     #[test]

@@ -861,3 +861,138 @@ async fn signed_agreements_are_recorded_and_unsigned_ones_asked_for_again() {
         .unwrap();
     assert!(!to_ana.contains("nu este semnat"), "{to_ana}");
 }
+
+fn mail_to_mpass(
+    id: &str,
+    from: &str,
+    subject: &str,
+    extra: &str,
+    files: &[(&str, &str, &[u8])],
+) -> Vec<u8> {
+    String::from_utf8(mail_with_files(id, subject, files))
+        .unwrap()
+        .replace("Ana Popescu <ana@primaria.md>", from)
+        .replace(
+            "To: office@egov.md\r\n",
+            &format!("To: support.mpass@egov.md\r\n{extra}"),
+        )
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_certificate_is_for_one_system_and_one_environment() {
+    let env = Env::new();
+    let d = env.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "k.pem",
+            "-out",
+            "c.pem",
+            "-days",
+            "400",
+            "-subj",
+            "/CN=portal.primaria.md",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=clientAuth",
+        ],
+    );
+    openssl(
+        d,
+        &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.cer"],
+    );
+    let cer = std::fs::read(d.join("c.cer")).unwrap();
+    let files: &[(&str, &str, &[u8])] = &[("sistem.cer", "application/x-x509-ca-cert", &cer)];
+    let i = env.instance().await;
+
+    env.deliver(
+        "mpass",
+        "1700000009.1.host",
+        &mail_to_mpass(
+            "e1@primaria.md",
+            "ana@primaria.md",
+            "Certificat pentru mediul de test",
+            "",
+            files,
+        ),
+    );
+    i.run_once().await.unwrap();
+    // The same case, now for production, with the same certificate.
+    env.deliver(
+        "mpass",
+        "1700000009.2.host",
+        &mail_to_mpass(
+            "e2@primaria.md",
+            "ana@primaria.md",
+            "Integrarea pe mediul de productie [AGE-2026-00001]",
+            "",
+            files,
+        ),
+    );
+    // Another beneficiary's system with the same certificate.
+    env.deliver(
+        "mpass",
+        "1700000009.3.host",
+        &mail_to_mpass("e3@other.md", "eve@other.md", "Certificat test", "", files),
+    );
+    i.run_once().await.unwrap();
+
+    let problems = |case: &str| -> Vec<String> {
+        let detail: serde_json::Value =
+            serde_json::from_slice(&env.cli(&["cases", "show", case, "--json"]).stdout).unwrap();
+        detail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "certificate_received")
+            .map(|e| e["detail"]["problems"].to_string())
+            .collect()
+    };
+    assert_eq!(problems("AGE-2026-00001").len(), 2);
+    let out = env.outbox();
+    let first = out.iter().find(|m| m.contains("e1@primaria.md")).unwrap();
+    assert!(
+        !first.contains("already registered") && !first.contains("deja înregistrat"),
+        "{first}"
+    );
+    let production = out.iter().find(|m| m.contains("e2@primaria.md")).unwrap();
+    assert!(production.contains("deja înregistrat"), "{production}");
+    let other = out.iter().find(|m| m.contains("e3@other.md")).unwrap();
+    assert!(other.contains("deja înregistrat"), "{other}");
+}
+
+#[tokio::test]
+async fn private_keys_can_be_expunged_instead() {
+    let env = Env::new();
+    std::fs::write(
+        env.config_path(),
+        env.config_text() + "[private_keys]\naction = \"expunge\"\n",
+    )
+    .unwrap();
+    let raw = "From: ana@primaria.md\r\nTo: support.mpass@egov.md\r\nSubject: cheia\r\nMessage-ID: <x1@primaria.md>\r\n\r\n\
+               -----BEGIN EC PRIVATE KEY-----\r\nMHcCAQEEIBV1\r\n-----END EC PRIVATE KEY-----\r\n";
+    env.deliver("mpass", "1700000010.1.host", raw.as_bytes());
+    env.instance().await.run_once().await.unwrap();
+    assert!(env.files("mail/mpass/new").is_empty());
+    assert!(env.files("mail/mpass/cur").is_empty());
+    assert!(
+        env.files("mail/mpass/.Quarantine.PrivateKeys/cur")
+            .is_empty()
+    );
+    let alert = env
+        .outbox()
+        .into_iter()
+        .find(|m| header(m, "To") == Some("staff@egov.md"))
+        .unwrap();
+    assert!(alert.contains("șters de pe server"), "{alert}");
+}

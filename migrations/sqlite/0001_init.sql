@@ -52,6 +52,7 @@ CREATE TABLE message (
     in_reply_to   TEXT,
     refs          TEXT,                   -- JSON array
     flags         TEXT NOT NULL,          -- JSON array
+    environment   TEXT,                   -- test | production, when the mail says
     size          INTEGER NOT NULL,
     raw           BLOB,                   -- NULL when it held a private key
     status        TEXT NOT NULL,          -- recorded | quarantined
