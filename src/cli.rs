@@ -66,6 +66,19 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Deadline dates in Moldovan working days (the given date never counts).
+    /// Uses the calendar changes of the configuration's rules when one is given.
+    Deadline {
+        /// The day counting starts after (YYYY-MM-DD).
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The Nth working day after --from (several values give several lines).
+        #[arg(long, num_args = 1.., required_unless_present = "days", conflicts_with = "days")]
+        working_days: Vec<u32>,
+        /// The Nth calendar day after --from, moved to the next working day.
+        #[arg(long, num_args = 1..)]
+        days: Vec<u32>,
+    },
     /// Look at cases.
     Cases {
         #[command(subcommand)]
@@ -136,6 +149,14 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::Inspect { json, files } = &cli.command {
         return inspect(cli.config.as_deref(), *json, files);
     }
+    if let Command::Deadline {
+        from,
+        working_days,
+        days,
+    } = &cli.command
+    {
+        return deadline(cli.config.as_deref(), *from, working_days, days);
+    }
     let path = cli.config.clone().ok_or_else(|| {
         Failure::Usage("no configuration: pass --config FILE or set EGOV_INTAKE_CONFIG".into())
     })?;
@@ -170,7 +191,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 files,
             } => ingest(config, dry_run, json, mailbox, &files).await,
             Command::Cases { command } => cases(&config, command).await,
-            Command::Inspect { .. } => unreachable!("handled before the configuration is loaded"),
+            Command::Inspect { .. } | Command::Deadline { .. } => {
+                unreachable!("handled before the configuration is loaded")
+            }
         }
     })
 }
@@ -285,6 +308,36 @@ async fn ingest(
         } else {
             println!("{}", human_report(file, &report));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `deadline`: one ISO date per line.
+fn deadline(
+    config: Option<&Path>,
+    from: chrono::NaiveDate,
+    working_days: &[u32],
+    days: &[u32],
+) -> Result<ExitCode, Failure> {
+    use chrono::Datelike as _;
+    let calendar = match config {
+        Some(path) => Rules::load(&config::load(path)?.rules_dir)?
+            .calendar()
+            .clone(),
+        None => crate::calendar::Calendar::default(),
+    };
+    if !(crate::calendar::FIRST_YEAR..=crate::calendar::LAST_YEAR).contains(&from.year()) {
+        return Err(Failure::Usage(format!(
+            "--from must be between {} and {}",
+            crate::calendar::FIRST_YEAR,
+            crate::calendar::LAST_YEAR
+        )));
+    }
+    for n in working_days {
+        println!("{}", calendar.add_working_days(from, *n));
+    }
+    for n in days {
+        println!("{}", calendar.add_days(from, *n));
     }
     Ok(ExitCode::SUCCESS)
 }

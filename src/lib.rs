@@ -23,10 +23,12 @@
 //! - [`store`]: the database (SQLite), one transaction per mail.
 //! - [`pipeline`]: runs the stages for one mail around the transaction.
 //! - [`outbox`]: sends queued mail with retries (SMTP or `.eml` files).
+//! - [`calendar`]: Moldovan working days for the procedure's deadlines.
 //! - [`daemon`]: tasks, signals, graceful shutdown.
 //! - [`cli`]: the `egov-intake` command.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
 
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod daemon;

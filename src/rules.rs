@@ -6,6 +6,7 @@
 //! - `rules.toml`: loop-guard addresses;
 //! - `certificates.toml`: the certificate policy and the trust anchors;
 //! - `problems.toml`: every problem code explained in ro, ru and en;
+//! - `calendar.toml`: the Government's yearly changes to working days;
 //! - `templates/{ro,ru,en}/<name>.txt`: replies to beneficiaries;
 //! - `templates/staff/<name>.txt`: messages to AGE staff.
 //!
@@ -134,6 +135,7 @@ struct Inner {
     anchors: Vec<Vec<u8>>,
     /// code → language → text
     problems: BTreeMap<String, BTreeMap<Language, String>>,
+    calendar: crate::calendar::Calendar,
 }
 
 impl std::fmt::Debug for Rules {
@@ -237,6 +239,27 @@ impl Rules {
                 )),
             }
         }
+
+        let calendar_file = dir.join("calendar.toml");
+        let (calendar_raw, calendar_text) =
+            read_toml::<crate::calendar::CalendarFile>(&calendar_file, &mut errors);
+        let calendar = match calendar_raw.into_calendar() {
+            Ok(c) => c,
+            Err(problems) => {
+                let at = Locator::new(&calendar_file, &calendar_text);
+                for p in problems {
+                    // Point at the year's table: "[years.2026]: …".
+                    let year = p
+                        .trim_start_matches("[years.")
+                        .split(']')
+                        .next()
+                        .unwrap_or_default();
+                    let offset = calendar_text.find(&format!("[years.{year}]")).unwrap_or(0);
+                    errors.push(at.at(offset, p));
+                }
+                crate::calendar::Calendar::default()
+            }
+        };
 
         let problems_file = dir.join("problems.toml");
         let (raw_problems, problems_text) =
@@ -344,6 +367,7 @@ impl Rules {
                     policy: certs.policy,
                     anchors,
                     problems,
+                    calendar,
                 }),
             })
         } else {
@@ -353,6 +377,11 @@ impl Rules {
 
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    /// Working days, with this year's Government changes.
+    pub fn calendar(&self) -> &crate::calendar::Calendar {
+        &self.inner.calendar
     }
 
     pub fn certificate_policy(&self) -> &crate::inspect::certificate::Policy {

@@ -996,3 +996,71 @@ async fn private_keys_can_be_expunged_instead() {
         .unwrap();
     assert!(alert.contains("șters de pe server"), "{alert}");
 }
+
+#[test]
+fn deadline_command_counts_moldovan_working_days() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+            .args(args)
+            .env_remove("EGOV_INTAKE_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Easter 2026 (12–13 April) and Blajini (20 April) are skipped.
+    assert_eq!(
+        run(&[
+            "deadline",
+            "--from",
+            "2026-04-09",
+            "--working-days",
+            "3",
+            "10"
+        ]),
+        "2026-04-15\n2026-04-27\n"
+    );
+    // The 30th day after 25 Nov 2026 is Christmas; the weekend follows.
+    assert_eq!(
+        run(&["deadline", "--from", "2026-11-25", "--days", "30"]),
+        "2026-12-28\n"
+    );
+
+    // With a configuration, the Government's transfers count.
+    let env = Env::new();
+    let rules = env.path("rules");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    std::fs::write(
+        rules.join("calendar.toml"),
+        "[years.2026]\ndays_off = [\"2026-04-14\"]\nworking_days = [\"2026-04-18\"]\n",
+    )
+    .unwrap();
+    let text = env.config_text().replace(
+        &format!(
+            "dir = \"{}\"",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules")
+                .display()
+        ),
+        &format!("dir = \"{}\"", rules.display()),
+    );
+    std::fs::write(env.config_path(), text).unwrap();
+    let out = env.cli(&["deadline", "--from", "2026-04-09", "--working-days", "3"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2026-04-16\n");
+    std::fs::write(
+        rules.join("calendar.toml"),
+        "[years.2026]\nworking_days = [\"2026-04-14\"]\n",
+    )
+    .unwrap();
+    let out = env.cli(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("calendar.toml:1:") && err.contains("not a Saturday or Sunday"),
+        "{err}"
+    );
+}
