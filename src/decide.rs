@@ -10,15 +10,17 @@ pub mod loop_guard;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, Utc};
-use minijinja::Value;
+use minijinja::Value as TemplateValue;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
 use crate::inspect::Inspection;
 use crate::parse::{Mail, clean_line};
+use crate::rules::triage;
 use crate::rules::{Language, Rules};
-use crate::understand::{Service, Understanding};
+use crate::understand::fields::Problem;
+use crate::understand::{Environment, Service, Understanding};
 
 /// The time zone AGE works in; case years and dates follow it.
 pub const TZ: chrono_tz::Tz = chrono_tz::Europe::Chisinau;
@@ -31,6 +33,10 @@ pub struct CaseRef {
     pub language: Option<Language>,
     /// Addresses that wrote to or were answered on this case (lowercase).
     pub participants: Vec<String>,
+    pub stage: String,
+    pub service: Service,
+    /// What the case's mail said so far (see [`merge_facts`]).
+    pub facts: Value,
 }
 
 /// What the database knows that bears on this mail.
@@ -106,7 +112,6 @@ pub enum CaseAction {
         language: Option<Language>,
         subject: String,
         opened_by: Option<String>,
-        idno: Option<String>,
     },
     Existing {
         id: i64,
@@ -172,7 +177,20 @@ pub struct Decision {
     pub disposition: Disposition,
     /// Why no automatic reply went out, if none did.
     pub suppressed: Option<String>,
+    /// Problem codes (details, with the values concerned, in `problem_details`).
     pub problems: Vec<String>,
+    pub problem_details: Vec<Problem>,
+    /// The procedure step this mail is about (and the case is at).
+    pub stage: Option<String>,
+    pub service: Service,
+    /// The case's facts with this mail's merged in.
+    pub facts: Value,
+    /// Fields the step still needs.
+    pub missing: Vec<String>,
+    pub priority: String,
+    pub labels: Vec<String>,
+    /// Names of the triage rules that matched.
+    pub triage: Vec<String>,
 }
 
 /// Settings the decision depends on, gathered from config and rules.
@@ -206,16 +224,16 @@ pub struct Input<'a> {
 
 /// Finds the `[AGE-YYYY-NNNNN]` tag in a subject.
 pub fn subject_tag(subject: &str) -> Option<String> {
-    let mut rest = subject;
-    while let Some(start) = rest.find("[AGE-") {
-        let tail = &rest[start + 1..];
-        if let Some(end) = tail.find(']') {
-            let candidate = &tail[..end];
-            if is_case_number(candidate) {
-                return Some(candidate.to_string());
-            }
+    // One pass over the "[AGE-" openings, each looked at up to its closing
+    // bracket only when that is near: a tag is short.
+    for (start, _) in subject.match_indices("[AGE-").take(64) {
+        let tail = &subject[start + 1..];
+        let window = &tail[..tail.len().min(32)];
+        if let Some(end) = window.find(']')
+            && is_case_number(&window[..end])
+        {
+            return Some(window[..end].to_string());
         }
-        rest = &rest[start + 5..];
     }
     None
 }
@@ -273,7 +291,6 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
     let mail = input.mail;
     let mut events = Vec::new();
     let mut outgoing = Vec::new();
-
     let inspection = input.inspection;
     events.push(Event {
         kind: "mail_received".into(),
@@ -288,72 +305,32 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             })).collect::<Vec<_>>(),
         }),
     });
-    let mut problems = inspection.problems();
+    record_findings(inspection, &mut events);
 
-    if inspection.private_key_found {
-        events.push(Event {
-            kind: "private_key_received".into(),
-            detail: json!({
-                "keys": inspection.keys().iter().map(|(file, k)| json!({
-                    "file": file, "format": k.format, "key_type": k.key_type,
-                    "encrypted": k.encrypted, "fingerprint": k.fingerprint,
-                })).collect::<Vec<_>>(),
-            }),
-        });
-    }
-    for a in &inspection.attachments {
-        let file = a.name.clone().unwrap_or_else(|| a.location.clone());
-        if let Some(c) = &a.report.certificate {
-            events.push(Event {
-                kind: "certificate_received".into(),
-                detail: json!({
-                    "file": file, "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
-                    "not_after": c.not_after, "sha256": c.sha256, "problems": a.report.problems,
-                }),
-            });
-        }
-        for sig in &a.report.signatures {
-            events.push(Event {
-                kind: "document_signed".into(),
-                detail: json!({
-                    "file": file, "signer": sig.signer, "signing_time": sig.signing_time,
-                    "verified": sig.verified, "format": sig.format,
-                }),
-            });
-        }
-    }
-    if let Some(idno) = &input.understanding.idno
-        && !idno.valid
-    {
-        problems.push("idno_invalid".into());
-    }
-    // The same certificate on another case: another system, or the other
-    // environment, which must have a certificate of its own.
-    let this_case = match input.threading {
-        Threading::Existing { case, .. } => Some(case.id),
+    let case_before = match input.threading {
+        Threading::Existing { case, .. } => Some(case),
         _ => None,
     };
-    let environment = input.understanding.environment;
-    if input.history.registered_certificates.iter().any(|r| {
-        Some(r.case_id) != this_case
-            || matches!((r.environment, environment), (Some(before), Some(now)) if before != now)
-    }) {
-        problems.push("cert_already_registered".into());
-    }
-    // The procedure wants requests and agreements signed.
-    if input.mailbox.role == crate::config::Role::Office
-        && !inspection.has(crate::inspect::Kind::SignedDocument)
-    {
-        if inspection.has(crate::inspect::Kind::Document) {
-            problems.push("unsigned_document".into());
-        } else if matches!(input.threading, Threading::New) {
-            problems.push("unsigned_request".into());
-        }
-    }
+    let assessment = assess(input, settings, case_before);
+    let problem_codes: Vec<String> =
+        assessment
+            .problems
+            .iter()
+            .map(|p| p.code.clone())
+            .fold(Vec::new(), |mut v, c| {
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+                v
+            });
 
     let disposition = match (input.rejection, inspection.private_key_found) {
         (Some(r), _) => Disposition::Quarantine(r.code().into()),
         (None, true) => Disposition::PrivateKey,
+        // Parts that could not be opened may hide a key: staff look first.
+        (None, false) if !inspection.complete() => {
+            Disposition::Quarantine("inspection_incomplete".into())
+        }
         (None, false) => Disposition::Processed,
     };
 
@@ -376,7 +353,15 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 outgoing,
                 disposition,
                 suppressed: Some("duplicate delivery of a mail already recorded".into()),
-                problems,
+                problems: Vec::new(),
+                problem_details: Vec::new(),
+                stage: None,
+                service: assessment.service,
+                facts: case.as_ref().map_or(Value::Null, |c| c.facts.clone()),
+                missing: Vec::new(),
+                priority: "normal".into(),
+                labels: Vec::new(),
+                triage: Vec::new(),
             });
         }
         (_, Some(_)) => CaseAction::None,
@@ -390,6 +375,12 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 kind: "threaded".into(),
                 detail: json!({"via": via}),
             });
+            if case.stage != assessment.step {
+                events.push(Event {
+                    kind: "stage_changed".into(),
+                    detail: json!({"from": case.stage, "to": assessment.step, "by": "mail"}),
+                });
+            }
             CaseAction::Existing {
                 id: case.id,
                 number: case.number.clone(),
@@ -402,19 +393,29 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 .to_string();
             events.push(Event {
                 kind: "case_opened".into(),
-                detail: json!({"number": number, "service": input.understanding.service}),
+                detail: json!({"number": number, "service": assessment.service, "stage": assessment.step}),
             });
             CaseAction::Open {
                 number,
-                service: input.understanding.service,
-                stage: initial_stage(input.mailbox.role).into(),
+                service: assessment.service,
+                stage: assessment.step.clone(),
                 language: input.understanding.language,
                 subject: mail.subject.clone(),
                 opened_by: mail.from.as_ref().map(|f| f.address.to_lowercase()),
-                idno: input.understanding.idno.as_ref().map(|i| i.value.clone()),
             }
         }
     };
+    if !matches!(case, CaseAction::None) {
+        events.push(Event {
+            kind: "request_assessed".into(),
+            detail: json!({
+                "stage": assessment.step,
+                "missing": assessment.missing,
+                "problems": problem_codes,
+                "triage": assessment.triage.matched,
+            }),
+        });
+    }
 
     match &disposition {
         Disposition::Quarantine(reason) => {
@@ -453,22 +454,45 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }
         Disposition::Processed => {}
     }
+    if assessment.triage.notify_staff && !matches!(case, CaseAction::None) {
+        for (i, to) in settings.staff.iter().enumerate() {
+            outgoing.push(staff_summary(
+                input,
+                settings,
+                &case,
+                &assessment,
+                &problem_codes,
+                to,
+                i,
+            )?);
+        }
+    }
 
     // The automatic answer to the sender.
-    let language = input.understanding.language.or(match input.threading {
-        Threading::Existing { case, .. } => case.language,
-        _ => None,
-    });
-    let suppressed = match suppression {
-        Some(s) => Some(s.reason),
-        None => {
-            let template = match (&case, input.rejection) {
-                (_, Some(_)) => "rejected",
-                (CaseAction::Open { .. }, None) => "received",
-                _ => "followup",
+    let language = input
+        .understanding
+        .language
+        .or(case_before.and_then(|c| c.language));
+    let suppressed = match (suppression, assessment.triage.suppress_reply) {
+        (Some(s), _) => Some(s.reason),
+        (None, true) => Some(format!(
+            "triage rule: {}",
+            assessment.triage.matched.join(", ")
+        )),
+        (None, false) => {
+            let template = match (&case, input.rejection, &assessment.triage.template) {
+                (_, Some(_), _) => "rejected".to_string(),
+                (_, None, Some(t)) => t.clone(),
+                (CaseAction::Open { .. }, None, None) => "received".to_string(),
+                _ => "followup".to_string(),
             };
             outgoing.push(reply(
-                input, settings, &case, template, language, &problems,
+                input,
+                settings,
+                &case,
+                &template,
+                language,
+                &assessment,
             )?);
             None
         }
@@ -490,21 +514,262 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         outgoing,
         disposition,
         suppressed,
-        problems,
+        problems: problem_codes,
+        problem_details: assessment.problems,
+        stage: Some(assessment.step),
+        service: assessment.service,
+        facts: assessment.facts,
+        missing: assessment.missing,
+        priority: assessment
+            .triage
+            .priority
+            .unwrap_or_else(|| "normal".into()),
+        labels: assessment.triage.labels,
+        triage: assessment.triage.matched,
     })
+}
+
+/// Events for what inspection found: keys, certificates, signatures.
+fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
+    if inspection.private_key_found {
+        events.push(Event {
+            kind: "private_key_received".into(),
+            detail: json!({
+                "keys": inspection.keys().iter().map(|(file, k)| json!({
+                    "file": file, "format": k.format, "key_type": k.key_type,
+                    "encrypted": k.encrypted, "fingerprint": k.fingerprint,
+                })).collect::<Vec<_>>(),
+            }),
+        });
+    }
+    for a in &inspection.attachments {
+        let file = a.name.clone().unwrap_or_else(|| a.location.clone());
+        if let Some(c) = &a.report.certificate {
+            events.push(Event {
+                kind: "certificate_received".into(),
+                detail: json!({
+                    "file": file, "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
+                    "not_after": c.not_after, "sha256": c.sha256, "problems": a.report.problems,
+                }),
+            });
+        }
+        for sig in &a.report.signatures {
+            events.push(Event {
+                kind: "document_signed".into(),
+                detail: json!({
+                    "file": file, "signer": sig.signer, "signing_time": sig.signing_time,
+                    "verified": sig.verified, "format": sig.format,
+                }),
+            });
+        }
+    }
+}
+
+/// What a mail means for its case.
+pub struct Assessment {
+    pub step: String,
+    pub service: Service,
+    pub facts: Value,
+    pub missing: Vec<String>,
+    pub problems: Vec<Problem>,
+    pub triage: triage::Outcome,
+}
+
+fn problem(code: &str) -> Problem {
+    Problem {
+        code: code.into(),
+        value: None,
+        suggestion: None,
+    }
+}
+
+/// The step, service, merged facts, what is missing, the problems, and the
+/// triage rules' say.
+fn assess(input: &Input<'_>, settings: &Settings<'_>, case: Option<&CaseRef>) -> Assessment {
+    use crate::inspect::Kind;
+    let inspection = input.inspection;
+    let understanding = input.understanding;
+    let role = input.mailbox.role;
+    let environment = understanding.environment.or_else(|| {
+        case.and_then(|c| {
+            c.facts["request"]["environment"]
+                .as_str()
+                .and_then(Environment::parse)
+        })
+    });
+
+    let step = match (role, case.map(|c| c.stage.as_str())) {
+        (crate::config::Role::Office, Some(stage)) => stage.to_string(),
+        (crate::config::Role::Office, None) => "request".to_string(),
+        (_, _) if environment == Some(Environment::Production) => {
+            "production_registration".to_string()
+        }
+        (_, _) => "test_registration".to_string(),
+    };
+
+    // The certificate must be usable and the agreement signed to count.
+    let valid_certificate = inspection
+        .attachments
+        .iter()
+        .any(|a| a.kind() == Kind::Certificate && a.report.problems.is_empty());
+    let signed = inspection.has(Kind::SignedDocument);
+    let this_mail = json!({
+        "request": understanding.request,
+        "certificate": valid_certificate,
+        "signed_agreement": signed && role == crate::config::Role::Office,
+    });
+    let facts = merge_facts(case.map_or(&Value::Null, |c| &c.facts), &this_mail);
+
+    let mut problems: Vec<Problem> = inspection.problems().iter().map(|c| problem(c)).collect();
+    for p in &understanding.problems {
+        // localhost only matters where users will log in for real.
+        if p.code == "url_localhost" && environment != Some(Environment::Production) {
+            continue;
+        }
+        problems.push(p.clone());
+    }
+    let this_case = case.map(|c| c.id);
+    if input.history.registered_certificates.iter().any(|r| {
+        Some(r.case_id) != this_case
+            || matches!((r.environment, environment), (Some(before), Some(now)) if before != now)
+    }) {
+        problems.push(problem("cert_already_registered"));
+    }
+    // The procedure wants requests and agreements signed.
+    if role == crate::config::Role::Office && !signed {
+        if inspection.has(Kind::Document) {
+            problems.push(problem("unsigned_document"));
+        } else if case.is_none() {
+            problems.push(problem("unsigned_request"));
+        }
+    }
+
+    let present: Vec<&str> = crate::rules::FIELDS
+        .iter()
+        .copied()
+        .filter(|f| is_present(&facts, f))
+        .collect();
+    let sender = input.mail.from.as_ref().map(|f| f.address.as_str());
+    let kinds: Vec<&str> = inspection
+        .attachments
+        .iter()
+        .map(|a| a.kind().as_str())
+        .collect();
+    let outcome = triage::evaluate(
+        settings.rules.triage(),
+        &triage::Facts {
+            mailbox: &input.mailbox.name,
+            sender,
+            subject: &input.mail.subject,
+            body: &input.mail.text,
+            attachment_kinds: kinds,
+            language: understanding.language.map(Language::code),
+            service: case
+                .map_or(understanding.service, |c| {
+                    if c.service == Service::Unknown {
+                        understanding.service
+                    } else {
+                        c.service
+                    }
+                })
+                .as_str(),
+            fields_present: present.clone(),
+        },
+    );
+    let service = match outcome.service.as_deref() {
+        Some(s) => Service::parse(s),
+        None => case.map_or(understanding.service, |c| {
+            if c.service == Service::Unknown {
+                understanding.service
+            } else {
+                c.service
+            }
+        }),
+    };
+    let missing: Vec<String> = settings
+        .rules
+        .required(&step, service.as_str())
+        .into_iter()
+        .filter(|f| !present.contains(&f.as_str()))
+        .collect();
+    Assessment {
+        step,
+        service,
+        facts,
+        missing,
+        problems,
+        triage: outcome,
+    }
+}
+
+/// Later mail adds to what earlier mail said: a field the new mail gives
+/// replaces the old one; one it leaves out keeps its old value.
+pub fn merge_facts(old: &Value, new: &Value) -> Value {
+    let mut out = if old.is_object() {
+        old.clone()
+    } else {
+        json!({})
+    };
+    let empty = |v: &Value| {
+        v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty())
+    };
+    if let Some(req) = new.get("request").and_then(Value::as_object) {
+        let target = out
+            .as_object_mut()
+            .expect("an object")
+            .entry("request")
+            .or_insert_with(|| json!({}));
+        if !target.is_object() {
+            *target = json!({});
+        }
+        for (k, v) in req {
+            if !empty(v) {
+                target[k] = v.clone();
+            }
+        }
+    }
+    for flag in ["certificate", "signed_agreement"] {
+        let was = out.get(flag).and_then(Value::as_bool).unwrap_or(false);
+        let now = new.get(flag).and_then(Value::as_bool).unwrap_or(false);
+        out[flag] = Value::Bool(was || now);
+    }
+    out
+}
+
+/// The `request` of the facts with every key present (null when unknown),
+/// as templates and the JSON output expect.
+pub fn full_request(facts: &Value) -> Value {
+    let mut request =
+        serde_json::to_value(crate::understand::fields::Request::default()).unwrap_or_default();
+    if let (Some(all), Some(known)) = (request.as_object_mut(), facts["request"].as_object()) {
+        for (k, v) in known {
+            all.insert(k.clone(), v.clone());
+        }
+    }
+    request
+}
+
+/// Whether the facts hold `field` (a request key, `certificate` or `signed_agreement`).
+pub fn is_present(facts: &Value, field: &str) -> bool {
+    match field {
+        "certificate" | "signed_agreement" => {
+            facts.get(field).and_then(Value::as_bool).unwrap_or(false)
+        }
+        // An IDNO counts only with a valid check digit.
+        "idno" => {
+            facts["request"]["idno"].is_string()
+                && facts["request"]["idno_valid"].as_bool() != Some(false)
+        }
+        _ => {
+            let v = &facts["request"][field];
+            !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty()))
+        }
+    }
 }
 
 /// A moment as AGE's staff and beneficiaries read it: Chișinău time.
 fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()
-}
-
-/// The procedure step a new case starts in, by the mailbox it reached.
-fn initial_stage(role: crate::config::Role) -> &'static str {
-    match role {
-        crate::config::Role::Office => "request",
-        _ => "test_registration",
-    }
 }
 
 /// `Re: <subject> [AGE-…]`, without doubling "Re:" or the tag.
@@ -530,8 +795,9 @@ fn reply(
     case: &CaseAction,
     template: &str,
     language: Option<Language>,
-    problems: &[String],
+    assessment: &Assessment,
 ) -> anyhow::Result<Outgoing> {
+    let problems: Vec<String> = assessment.problems.iter().map(|p| p.code.clone()).collect();
     let mail = input.mail;
     let to = mail
         .reply_address()
@@ -539,32 +805,49 @@ fn reply(
         .ok_or_else(|| {
             anyhow::anyhow!("no reply address (the loop guard should have caught this)")
         })?;
-    let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
     vars.insert(
         "case_number",
-        Value::from(case.number().unwrap_or_default()),
+        TemplateValue::from(case.number().unwrap_or_default()),
     );
-    vars.insert("subject", Value::from(mail.subject.clone()));
+    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
     vars.insert(
         "sender_name",
-        Value::from(
+        TemplateValue::from(
             mail.from
                 .as_ref()
                 .and_then(|f| f.name.clone())
                 .unwrap_or_default(),
         ),
     );
-    vars.insert("sender_address", Value::from(to.clone()));
+    vars.insert("sender_address", TemplateValue::from(to.clone()));
     vars.insert(
         "mailbox_address",
-        Value::from(input.mailbox.address.clone()),
+        TemplateValue::from(input.mailbox.address.clone()),
     );
-    vars.insert("service", Value::from(input.understanding.service.as_str()));
-    vars.insert("stage", Value::from(initial_stage(input.mailbox.role)));
-    vars.insert("received_at", Value::from(local_time(input.now)));
+    vars.insert("service", TemplateValue::from(assessment.service.as_str()));
+    vars.insert("stage", TemplateValue::from(assessment.step.clone()));
+    vars.insert(
+        "understood",
+        TemplateValue::from_serialize(full_request(&assessment.facts)),
+    );
+    vars.insert(
+        "complete",
+        TemplateValue::from(assessment.missing.is_empty() && assessment.problems.is_empty()),
+    );
+    let today = input.now.with_timezone(&TZ).date_naive();
+    let due = settings
+        .rules
+        .calendar()
+        .add_working_days(today, settings.rules.answer_days());
+    vars.insert(
+        "answer_due",
+        TemplateValue::from(due.format("%d.%m.%Y").to_string()),
+    );
+    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
     vars.insert(
         "attachments",
-        Value::from_serialize(
+        TemplateValue::from_serialize(
             input
                 .inspection
                 .attachments
@@ -574,10 +857,10 @@ fn reply(
                 .collect::<Vec<_>>(),
         ),
     );
-    vars.insert("problems", Value::from_serialize(problems));
+    vars.insert("problems", TemplateValue::from_serialize(&problems));
     vars.insert(
         "reason",
-        Value::from(input.rejection.map(Rejection::code).unwrap_or_default()),
+        TemplateValue::from(input.rejection.map(Rejection::code).unwrap_or_default()),
     );
 
     // One language when we know it; otherwise all three, Romanian first.
@@ -590,11 +873,22 @@ fn reply(
         if i > 0 {
             body.push_str("\n----------------------------------------\n\n");
         }
-        let explanations: Vec<String> = problems
+        let explanations: Vec<String> = assessment
+            .problems
             .iter()
-            .map(|p| settings.rules.explain(p, *lang))
+            .map(|p| {
+                settings
+                    .rules
+                    .explain(&p.code, p.value.as_deref(), p.suggestion.as_deref(), *lang)
+            })
             .collect();
-        vars.insert("explanations", Value::from_serialize(&explanations));
+        vars.insert("explanations", TemplateValue::from_serialize(&explanations));
+        let missing: Vec<String> = assessment
+            .missing
+            .iter()
+            .map(|f| settings.rules.ask_for(f, *lang))
+            .collect();
+        vars.insert("missing", TemplateValue::from_serialize(&missing));
         body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
     }
 
@@ -627,6 +921,90 @@ fn reply(
     })
 }
 
+/// A compact summary of a case for staff (triage `notify_staff`).
+fn staff_summary(
+    input: &Input<'_>,
+    settings: &Settings<'_>,
+    case: &CaseAction,
+    assessment: &Assessment,
+    problems: &[String],
+    to: &str,
+    index: usize,
+) -> anyhow::Result<Outgoing> {
+    let mail = input.mail;
+    let sender = mail
+        .from
+        .as_ref()
+        .map(|f| f.address.clone())
+        .unwrap_or_default();
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+    vars.insert(
+        "case_number",
+        TemplateValue::from(case.number().unwrap_or("-")),
+    );
+    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
+    vars.insert("sender_address", TemplateValue::from(sender.clone()));
+    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
+    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
+    vars.insert("service", TemplateValue::from(assessment.service.as_str()));
+    vars.insert("stage", TemplateValue::from(assessment.step.clone()));
+    vars.insert(
+        "language",
+        TemplateValue::from(input.understanding.language.map_or("?", Language::code)),
+    );
+    vars.insert(
+        "understood",
+        TemplateValue::from_serialize(full_request(&assessment.facts)),
+    );
+    vars.insert(
+        "missing",
+        TemplateValue::from_serialize(&assessment.missing),
+    );
+    vars.insert("problems", TemplateValue::from_serialize(problems));
+    vars.insert(
+        "priority",
+        TemplateValue::from(
+            assessment
+                .triage
+                .priority
+                .clone()
+                .unwrap_or_else(|| "normal".into()),
+        ),
+    );
+    vars.insert(
+        "labels",
+        TemplateValue::from_serialize(&assessment.triage.labels),
+    );
+    vars.insert(
+        "rules",
+        TemplateValue::from_serialize(&assessment.triage.matched),
+    );
+    let body = settings.rules.render(None, "case_summary", &vars)?;
+    Ok(Outgoing {
+        key: format!("summary:{}:{to}", mail.content_hash),
+        kind: OutgoingKind::Alert,
+        from_name: "egov-intake".into(),
+        from_address: settings.staff_from.clone(),
+        to: to.to_string(),
+        subject: format!(
+            "[egov-intake] {} {} {}: {}",
+            case.number().unwrap_or("-"),
+            assessment.service.as_str(),
+            assessment.step,
+            clean_line(&mail.subject)
+        ),
+        message_id: format!(
+            "<summary.{}.{index}@{}>",
+            &mail.content_hash[..24],
+            settings.reply.message_id_domain
+        ),
+        in_reply_to: None,
+        references: Vec::new(),
+        languages: vec![Language::Ro],
+        body,
+    })
+}
+
 fn staff_alert(
     input: &Input<'_>,
     settings: &Settings<'_>,
@@ -642,24 +1020,27 @@ fn staff_alert(
         .as_ref()
         .map(|f| f.address.clone())
         .unwrap_or_default();
-    let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
-    vars.insert("case_number", Value::from(case.number().unwrap_or("-")));
-    vars.insert("mailbox", Value::from(input.mailbox.name.clone()));
-    vars.insert("sender_address", Value::from(sender.clone()));
-    vars.insert("subject", Value::from(mail.subject.clone()));
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+    vars.insert(
+        "case_number",
+        TemplateValue::from(case.number().unwrap_or("-")),
+    );
+    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
+    vars.insert("sender_address", TemplateValue::from(sender.clone()));
+    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
     vars.insert(
         "message_id",
-        Value::from(mail.message_id.clone().unwrap_or_default()),
+        TemplateValue::from(mail.message_id.clone().unwrap_or_default()),
     );
-    vars.insert("reason", Value::from(reason));
+    vars.insert("reason", TemplateValue::from(reason));
     vars.insert(
         "spool_path",
-        Value::from(input.spool_path.unwrap_or_default()),
+        TemplateValue::from(input.spool_path.unwrap_or_default()),
     );
-    vars.insert("received_at", Value::from(local_time(input.now)));
+    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
     vars.insert(
         "keys",
-        Value::from_serialize(
+        TemplateValue::from_serialize(
             input
                 .inspection
                 .keys()
@@ -670,7 +1051,7 @@ fn staff_alert(
     );
     vars.insert(
         "action",
-        Value::from(match settings.private_key_action {
+        TemplateValue::from(match settings.private_key_action {
             PrivateKeyAction::Quarantine => "a fost mutat în dosarul restricționat de carantină",
             PrivateKeyAction::Expunge => "a fost șters de pe server",
         }),

@@ -167,6 +167,13 @@ impl Inspection {
         v
     }
 
+    /// Whether every part could be looked at: not so when archives were too
+    /// deep, too big, encrypted or unreadable. A mail not fully inspected
+    /// may hide a key, so it is treated as one that might (fail closed).
+    pub fn complete(&self) -> bool {
+        !self.problems().iter().any(|p| p.starts_with("archive_"))
+    }
+
     /// Every problem code of the mail's parts, in order, once.
     pub fn problems(&self) -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
@@ -214,20 +221,20 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
         .collect();
 
     // A detached signature (x.pdf.p7s) verifies over its sibling (x.pdf).
-    let named: Vec<(Option<String>, Vec<u8>)> = mail
+    let by_name: std::collections::HashMap<&str, &[u8]> = mail
         .parts
         .iter()
-        .map(|p| (p.name.clone(), p.data.clone()))
+        .filter_map(|p| p.name.as_deref().map(|n| (n, p.data.as_slice())))
         .collect();
     for (i, a) in attachments.iter_mut().enumerate() {
-        let Some(name) = a.name.clone() else { continue };
-        let Some(base) = name
-            .strip_suffix(".p7s")
-            .or_else(|| name.strip_suffix(".P7S"))
+        let Some(base) = a
+            .name
+            .as_deref()
+            .and_then(|n| n.strip_suffix(".p7s").or_else(|| n.strip_suffix(".P7S")))
         else {
             continue;
         };
-        if let Some((_, content)) = named.iter().find(|(n, _)| n.as_deref() == Some(base))
+        if let Some(content) = by_name.get(base)
             && let Some(sig) = signature::cms_signature(&mail.parts[i].data, Some(content))
         {
             a.report.signatures = vec![sig];
@@ -252,7 +259,12 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
     }
 
     let mut body = FileReport::new();
-    examine_text("body", mail.text.as_bytes(), settings, &mut body);
+    let text = if mail.all_text.is_empty() {
+        &mail.text
+    } else {
+        &mail.all_text
+    };
+    examine_text("body", text.as_bytes(), settings, &mut body);
     if body.contains_private_key {
         body.kind = Kind::PrivateKey;
     }
@@ -313,28 +325,32 @@ fn examine(
     report: &mut FileReport,
 ) -> Kind {
     if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        if let Some(sigs) = signature::asice_signatures(data) {
-            for s in &sigs {
+        let signatures = signature::asice_signatures(data);
+        if let Some(sigs) = &signatures {
+            for s in sigs {
                 signed(location, s, report);
             }
-            report.signatures.extend(sigs);
-            return Kind::SignedDocument;
+            report.signatures.extend(sigs.iter().cloned());
         }
         if depth >= settings.archive.max_depth {
             report.problem("archive_too_deep");
-            return Kind::Archive;
+            return if signatures.is_some() {
+                Kind::SignedDocument
+            } else {
+                Kind::Archive
+            };
         }
         let (entries, problems) = archive::entries(data, &settings.archive, budget);
         for p in problems {
             report.problem(p);
         }
-        if archive::is_office_document(&entries) {
-            return Kind::Document;
-        }
+        // Office documents and signature containers are zips too: what they
+        // are is a document, but a key hidden inside is still found.
+        let office = archive::is_office_document(&entries);
         for entry in entries {
             let at = format!("{location}/{}", entry.name);
             let kind = examine(&at, &entry.data, settings, depth + 1, budget, report);
-            if !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
+            if !office && signatures.is_none() && !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
                 report.findings.push(Finding {
                     kind,
                     location: at,
@@ -342,7 +358,11 @@ fn examine(
                 });
             }
         }
-        return Kind::Archive;
+        return match (signatures.is_some(), office) {
+            (true, _) => Kind::SignedDocument,
+            (false, true) => Kind::Document,
+            (false, false) => Kind::Archive,
+        };
     }
     if data.starts_with(b"%PDF-") {
         let sigs = signature::pdf_signatures(data);
@@ -552,6 +572,15 @@ fn examine_text(
         report.key(location.to_string(), Kind::PrivateKey, k);
         kind = Some(Kind::PrivateKey);
     }
+    // Whatever shape it came in, this marker means a private key.
+    if kind != Some(Kind::PrivateKey)
+        && (text.contains("PRIVATE KEY-----") || text.contains("PRIVATE KEY ----"))
+    {
+        let mut k = private_key::KeyFacts::unknown();
+        k.format = "pem";
+        report.key(location.to_string(), Kind::PrivateKey, k);
+        kind = Some(Kind::PrivateKey);
+    }
     if kind.is_none() && (private_key::is_public_jwk(&text) || is_ssh_public_key(&text)) {
         report.findings.push(Finding {
             kind: Kind::PublicKey,
@@ -621,7 +650,8 @@ fn text_of(data: &[u8]) -> Option<String> {
         .iter()
         .filter(|b| **b < 0x20 && !matches!(**b, b'\n' | b'\r' | b'\t' | 0x0c))
         .count();
-    if controls > 0 {
+    // A stray control byte (a trailing ^Z, a form feed) is still text.
+    if controls * 100 > sample.len() {
         return None;
     }
     Some(String::from_utf8_lossy(data).into_owned())
@@ -636,12 +666,46 @@ struct PemBlock {
     text: String,
 }
 
+/// The text's lines, with PEM armour put on lines of its own: mail clients
+/// and people flatten a block onto one line, or start it mid-sentence.
+fn pem_lines(text: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if !line.contains("-----") {
+            lines.push(line.to_string());
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("-----BEGIN ").or_else(|| rest.find("-----END ")) {
+            // The marker runs to its closing dashes.
+            let after = &rest[at + 5..];
+            let Some(close) = after.find("-----") else {
+                break;
+            };
+            let end = at + 5 + close + 5;
+            if !rest[..at].trim().is_empty() {
+                lines.extend(rest[..at].split_whitespace().map(str::to_string));
+            }
+            lines.push(rest[at..end].to_string());
+            rest = &rest[end..];
+        }
+        lines.extend(rest.split_whitespace().map(str::to_string));
+    }
+    lines
+}
+
 /// Every PEM block in a text, tolerant of `>` quoting and CRLF.
 fn pem_blocks(text: &str) -> Vec<PemBlock> {
     let mut blocks = Vec::new();
     let mut current: Option<PemBlock> = None;
-    for raw_line in text.lines() {
-        let line = raw_line.trim().trim_start_matches('>').trim();
+    for raw_line in pem_lines(text) {
+        // Quoting ("> > "), indentation and text before the marker are not part of it.
+        let mut line = raw_line
+            .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
+            .trim_end();
+        if let Some(at) = line.find("-----BEGIN ") {
+            line = &line[at..];
+        }
         if let Some(label) = line
             .strip_prefix("-----BEGIN ")
             .and_then(|l| l.strip_suffix("-----"))

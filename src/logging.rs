@@ -1,5 +1,9 @@
 //! Logging with tracing, to stderr: readable lines by default, JSON lines
 //! with `--log-json` or `log.format = "json"`. `RUST_LOG` overrides the level.
+//!
+//! Only `tracing` events are logged: the `log` bridge (tracing-log) is left
+//! out on purpose, because async-imap traces every IMAP line through `log`,
+//! LOGIN with its password and every fetched mail included.
 
 use std::io::IsTerminal;
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::Utc;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
@@ -172,8 +172,64 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
     if !row.references.is_empty() {
         b = b.references(row.references.join(" "));
     }
-    // lettre picks the transfer encoding that suits the text best.
-    Ok(b.singlepart(SinglePart::plain(row.body.clone()))?)
+    // Plain text plus the same text as HTML, for clients that show only HTML
+    // well; lettre picks the transfer encodings.
+    Ok(b.multipart(MultiPart::alternative_plain_html(
+        row.body.clone(),
+        text_to_html(&row.body),
+    ))?)
+}
+
+/// The HTML alternative of a plain-text body: paragraphs, line breaks, and
+/// "- " lines as lists; everything escaped.
+pub fn text_to_html(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = String::from(
+        "<!DOCTYPE html>\n<html><body style=\"font-family: sans-serif; line-height: 1.4\">\n",
+    );
+    for para in text
+        .split("\n\n")
+        .map(str::trim_end)
+        .filter(|p| !p.trim().is_empty())
+    {
+        let lines: Vec<&str> = para.lines().filter(|l| !l.trim().is_empty()).collect();
+        if lines.iter().all(|l| l.trim_start().starts_with("- ")) {
+            html.push_str("<ul>\n");
+            for l in lines {
+                html.push_str(&format!(
+                    "<li>{}</li>\n",
+                    escape(l.trim_start().trim_start_matches("- "))
+                ));
+            }
+            html.push_str("</ul>\n");
+        } else if lines.iter().all(|l| l.starts_with("  ")) {
+            html.push_str("<table>\n");
+            for l in lines {
+                match l.trim().split_once(':') {
+                    Some((k, v)) => html.push_str(&format!(
+                        "<tr><td>{}:</td><td>{}</td></tr>\n",
+                        escape(k),
+                        escape(v.trim())
+                    )),
+                    None => html.push_str(&format!(
+                        "<tr><td colspan=\"2\">{}</td></tr>\n",
+                        escape(l.trim())
+                    )),
+                }
+            }
+            html.push_str("</table>\n");
+        } else {
+            let body: Vec<String> = lines.iter().map(|l| escape(l.trim())).collect();
+            html.push_str(&format!("<p>{}</p>\n", body.join("<br>\n")));
+        }
+    }
+    html.push_str("</body></html>\n");
+    html
 }
 
 /// Writes atomically: a reader never sees half a file.
@@ -328,6 +384,22 @@ mod tests {
             .unwrap();
         let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
         assert_eq!(body.trim_end(), "Bună ziua,\nCazul AGE-2026-00001.");
+    }
+
+    #[test]
+    fn html_alternative() {
+        let html = text_to_html(
+            "Bună ziua <Ana>,\n\n  IDNO:   1008600038413\n  Sistem: e-Cereri\n\n- una\n- două & trei\n\nCu stimă,\nAGE\n",
+        );
+        assert!(html.contains("<p>Bună ziua &lt;Ana&gt;,</p>"), "{html}");
+        assert!(
+            html.contains("<tr><td>IDNO:</td><td>1008600038413</td></tr>"),
+            "{html}"
+        );
+        assert!(html.contains("<li>două &amp; trei</li>"), "{html}");
+        assert!(html.contains("<p>Cu stimă,<br>\nAGE</p>"), "{html}");
+        let text = String::from_utf8(build_message(&row()).unwrap().formatted()).unwrap();
+        assert!(text.contains("multipart/alternative"), "{text}");
     }
 
     #[test]

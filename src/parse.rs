@@ -9,7 +9,6 @@
 //! dedicated thread with a large stack, away from the async workers.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use mail_parser::{
     Addr, Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
@@ -20,6 +19,8 @@ use sha2::{Digest, Sha256};
 /// Containers (multiparts and attached messages) beyond which the body is not
 /// parsed at all: a bound on mail-parser's recursion, far above real mail.
 const HARD_CONTAINER_BOUND: usize = 1000;
+/// Leaf parts kept per mail; a real mail has a handful.
+pub const MAX_PARTS: usize = 1000;
 /// Stack for the parser thread; generous because nesting costs stack.
 const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
@@ -36,6 +37,8 @@ pub enum Flag {
     EncodingProblem,
     /// Nested deeper than `limits.max_nesting_depth`; inner parts were skipped.
     NestingLimit,
+    /// More parts than [`MAX_PARTS`]; the rest were skipped.
+    TooManyParts,
     /// No readable text in the body.
     EmptyBody,
 }
@@ -107,6 +110,10 @@ pub struct Mail {
     pub auto: AutoHeaders,
     /// Plain text of the body (HTML converted to text when that is all there is).
     pub text: String,
+    /// Every text and HTML body part, for inspection: a key may hide in an
+    /// inline part after an attachment, or only in the HTML alternative.
+    #[serde(skip)]
+    pub all_text: String,
     pub parts: Vec<Part>,
     pub flags: Vec<Flag>,
     /// SHA-256 over the mail less the trace headers servers add on delivery,
@@ -129,11 +136,6 @@ impl Mail {
             self.flags.push(f);
         }
     }
-}
-
-/// Parses on a dedicated thread with a large stack; the async caller awaits it.
-pub async fn parse_off_thread(raw: Arc<Vec<u8>>, max_depth: usize) -> anyhow::Result<Mail> {
-    on_parser_thread(move || parse(&raw, max_depth)).await
 }
 
 /// Runs `f` — parsing and the other pure, CPU-bound stages — on a dedicated
@@ -196,6 +198,7 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         content_hash,
         size: raw.len(),
         body_spans: Vec::new(),
+        all_text: String::new(),
     };
     if too_many_containers {
         mail.flag(Flag::NestingLimit);
@@ -233,7 +236,25 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     }
 
     if !skip_body {
-        mail.text = msg.body_text(0).map(Cow::into_owned).unwrap_or_default();
+        // HTML-only mail (Outlook): our own conversion keeps table cells apart.
+        let html_only = msg.text_body.first().is_some_and(|id| {
+            msg.parts
+                .get(*id as usize)
+                .is_some_and(|p| matches!(p.body, PartType::Html(_)))
+        });
+        mail.text = if html_only {
+            msg.body_html(0).map(|h| html_lines(&h)).unwrap_or_default()
+        } else {
+            msg.body_text(0).map(Cow::into_owned).unwrap_or_default()
+        };
+        let mut all = Vec::new();
+        for i in 0..msg.text_body_count().min(MAX_PARTS) {
+            all.extend(msg.body_text(i).map(Cow::into_owned));
+        }
+        for i in 0..msg.html_body_count().min(MAX_PARTS) {
+            all.extend(msg.body_html(i).map(|h| html_lines(&h)));
+        }
+        mail.all_text = all.join("\n");
         let mut walker = Walker {
             max_depth,
             root: raw,
@@ -329,6 +350,10 @@ impl Walker<'_> {
         let Some(part) = msg.parts.get(id as usize) else {
             return;
         };
+        if self.parts.len() >= MAX_PARTS {
+            self.flags.push(Flag::TooManyParts);
+            return;
+        }
         if part.is_encoding_problem {
             self.flags.push(Flag::EncodingProblem);
         }
@@ -377,6 +402,65 @@ struct At<'a> {
     base: Option<usize>,
     enclosing: Option<RawSpan>,
     body_ids: &'a [u32],
+}
+
+/// HTML as lines of text: tags that break lines become newlines, table
+/// cells are separated by " | " (so Outlook's "Label | value" tables keep
+/// their shape), other tags are dropped, the common entities decoded.
+pub fn html_lines(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = &rest[open..];
+            break;
+        };
+        let raw_tag = &rest[open + 1..open + close];
+        let closing = raw_tag.starts_with('/');
+        let tag = raw_tag.trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        match name.as_str() {
+            "br" | "p" | "div" | "tr" | "li" | "pre" | "table" | "h1" | "h2" | "h3" | "h4" => {
+                out.push('\n')
+            }
+            "td" | "th" if !closing && !out.ends_with('\n') && !out.is_empty() => {
+                out.push_str(" | ")
+            }
+            "style" | "script" | "head" if !closing => {
+                // Their content is not text.
+                let end = format!("</{name}");
+                match rest[open..].to_ascii_lowercase().find(&end) {
+                    Some(e) => {
+                        rest = &rest[open + e..];
+                        continue;
+                    }
+                    None => {
+                        rest = "";
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    let text = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    // Whitespace inside a line is not layout in HTML.
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn join(prefix: &str, n: usize) -> String {
@@ -518,6 +602,19 @@ pub fn content_hash(raw: &[u8]) -> String {
     hex::encode(h.finalize())
 }
 
+/// The header block of a raw mail, with the empty line that ends it.
+pub fn header_block(raw: &[u8]) -> &[u8] {
+    let (head, _) = split_head(raw);
+    let end = (head.len() + 4).min(raw.len());
+    // Keep the separator exactly as it was (CRLF CRLF or LF LF).
+    let sep = if raw.get(head.len()..head.len() + 2) == Some(b"\n\n") {
+        2
+    } else {
+        4
+    };
+    &raw[..(head.len() + sep).min(end)]
+}
+
 fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
     let crlf = raw
         .windows(4)
@@ -535,27 +632,20 @@ fn split_head(raw: &[u8]) -> (&[u8], &[u8]) {
 }
 
 /// Upper bound on the number of multipart/message containers: each one needs
-/// a Content-Type naming it, so counting those names bounds the nesting.
+/// a Content-Type header naming it, so counting those bounds the nesting.
+/// Only header lines count, so body text that merely mentions the words
+/// cannot make a mail skip its body.
 fn count_containers(raw: &[u8]) -> usize {
-    let lower = |b: &u8| b.to_ascii_lowercase();
-    let needles: [&[u8]; 3] = [b"multipart/", b"message/rfc822", b"message/global"];
-    let mut count = 0;
-    let mut i = 0;
-    while i < raw.len() {
-        let b = lower(&raw[i]);
-        if b == b'm' {
-            for n in needles {
-                if raw.len() - i >= n.len()
-                    && raw[i..i + n.len()].iter().map(lower).eq(n.iter().copied())
-                {
-                    count += 1;
-                    break;
-                }
+    raw.split(|b| *b == b'\n')
+        .filter(|line| {
+            let line = line.trim_ascii_start();
+            line.len() > 13 && line[..13].eq_ignore_ascii_case(b"content-type:") && {
+                let value = line[13..].trim_ascii_start();
+                let lower: Vec<u8> = value.iter().take(16).map(u8::to_ascii_lowercase).collect();
+                lower.starts_with(b"multipart/") || lower.starts_with(b"message/")
             }
-        }
-        i += 1;
-    }
-    count
+        })
+        .count()
 }
 
 #[cfg(test)]
@@ -569,6 +659,16 @@ Message-ID: <abc@primaria.md>\r\n\
 Date: Tue, 24 Nov 2026 10:00:00 +0200\r\n\
 \r\n\
 Buna ziua,\r\nSolicitam integrarea.\r\n";
+
+    #[test]
+    fn html_tables_keep_their_cells() {
+        let t = html_lines(
+            "<html><head><style>p {x}</style></head><body><p>Dear&nbsp;colleagues,</p><table><tr><td>Company name</td><td>FinTech &amp; Co SRL</td></tr><tr><td>IDNO</td><td>1008600038413</td></tr></table></body></html>",
+        );
+        assert!(t.contains("Company name | FinTech & Co SRL"), "{t}");
+        assert!(t.contains("IDNO | 1008600038413"), "{t}");
+        assert!(t.contains("Dear colleagues,") && !t.contains("{x}"), "{t}");
+    }
 
     #[test]
     fn simple_mail() {
@@ -681,9 +781,8 @@ From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\
             raw.push_str("Content-Type: message/rfc822\r\n\r\n");
         }
         raw.push_str("From: a@b.md\r\n\r\nx\r\n");
-        let m = parse_off_thread(Arc::new(raw.into_bytes()), 20)
-            .await
-            .unwrap();
+        let raw = raw.into_bytes();
+        let m = on_parser_thread(move || parse(&raw, 20)).await.unwrap();
         assert!(m.flags.contains(&Flag::NestingLimit));
     }
 }

@@ -53,6 +53,14 @@ pub struct AnalysisReport {
     pub stage: Option<String>,
     pub idno: Option<String>,
     pub idno_valid: Option<bool>,
+    /// What the case knows of the request, this mail included.
+    pub request: serde_json::Value,
+    /// Fields the step still needs (keys of `request`, `certificate`, `signed_agreement`).
+    pub missing: Vec<String>,
+    pub priority: String,
+    pub labels: Vec<String>,
+    /// Names of the triage rules that matched.
+    pub triage: Vec<String>,
     pub attachments: Vec<inspect::Attachment>,
     pub private_key_found: bool,
     pub rejection: Option<Rejection>,
@@ -92,6 +100,9 @@ struct Analysis {
 /// Which copy of the mail the database may keep.
 enum Stored {
     Original,
+    /// Only the header block: the body was not (fully) inspected, so it is
+    /// not kept where a key in it would be persisted.
+    Headers,
     /// Private keys replaced by notes, checked by a second inspection.
     Redacted(Vec<u8>),
     /// Redaction could not be trusted: no copy at all.
@@ -99,7 +110,7 @@ enum Stored {
 }
 
 /// Bytes of the start of an oversized mail read for its headers.
-const OVERSIZE_HEAD: usize = 256 * 1024;
+pub const OVERSIZE_HEAD: usize = 256 * 1024;
 
 impl Pipeline {
     pub fn new(store: Store, config: Arc<Config>, rules: Rules) -> Pipeline {
@@ -197,8 +208,13 @@ impl Pipeline {
             .collect();
         let history = tx.history(&analysis.mail, &certificates, now).await?;
         let threading = decide::thread(&analysis.mail, &history);
-        let new_case_number = match (&threading, &analysis.rejection) {
-            (Threading::New, None) => Some(tx.allocate_case_number(decide::case_year(now)).await?),
+        // Case numbers are official: none is used up by mail that opens no case.
+        let automated = decide::loop_guard::check(&analysis.mail, &history, &settings)
+            .is_some_and(|s| s.automated);
+        let new_case_number = match (&threading, &analysis.rejection, automated) {
+            (Threading::New, None, false) => {
+                Some(tx.allocate_case_number(decide::case_year(now)).await?)
+            }
             _ => None,
         };
         let decision = decide::decide(
@@ -226,6 +242,7 @@ impl Pipeline {
                 decision: &decision,
                 stored: match &analysis.stored {
                     Stored::Original => Some(raw.as_slice()),
+                    Stored::Headers => Some(parse::header_block(&raw)),
                     Stored::Redacted(r) => Some(r.as_slice()),
                     Stored::Nothing => None,
                 },
@@ -273,18 +290,24 @@ impl Pipeline {
             archive: inspect::archive::Limits::default(),
             now,
         };
+        let options = understand::fields::Options {
+            allowed_private_ranges: rules.allowed_private_ranges().to_vec(),
+        };
+        let header_options = options.clone();
+        let header_settings = settings.clone();
         let headers_only = move |raw: &[u8], rejection: Rejection| {
+            let options = &header_options;
             let mail = Mail {
                 content_hash: parse::content_hash(raw),
                 size,
                 ..parse::parse_headers_only(&raw[..raw.len().min(OVERSIZE_HEAD)])
             };
             Analysis {
-                inspection: inspect::inspect(&mail, &inspect::Settings::default()),
-                understanding: understand::understand(&mail, role),
+                inspection: inspect::inspect(&mail, &header_settings),
+                understanding: understand::understand(&mail, role, options),
                 mail,
                 rejection: Some(rejection),
-                stored: Stored::Original,
+                stored: Stored::Headers,
             }
         };
         if size > limits.max_message_bytes {
@@ -298,7 +321,9 @@ impl Pipeline {
         let full = parse::on_parser_thread(move || {
             let mail = parse::parse(&input, limits.max_nesting_depth);
             let inspection = inspect::inspect(&mail, &settings);
-            let stored = if inspection.private_key_found {
+            let stored = if !inspection.private_key_found && !inspection.complete() {
+                Stored::Headers
+            } else if inspection.private_key_found {
                 let redacted = crate::redact::redact(&input, &mail, &inspection);
                 // Trust the redaction only if a second look finds no key.
                 let again = inspect::inspect(
@@ -314,7 +339,7 @@ impl Pipeline {
                 Stored::Original
             };
             Analysis {
-                understanding: understand::understand(&mail, role),
+                understanding: understand::understand(&mail, role, &options),
                 mail,
                 inspection,
                 rejection: None,
@@ -368,13 +393,29 @@ impl Pipeline {
     }
 }
 
+/// Writes a spool copy readable by the daemon's user only: quarantined mail
+/// was not fully inspected and may hold anything.
 async fn write_spool(path: &std::path::Path, raw: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    use tokio::io::AsyncWriteExt as _;
     if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .await
             .with_context(|| format!("creating spool folder {}", dir.display()))?;
     }
-    tokio::fs::write(path, raw)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true).mode(0o600);
+    let mut file = tokio::fs::OpenOptions::from(options)
+        .open(path)
+        .await
+        .with_context(|| format!("writing spool copy {}", path.display()))?;
+    file.write_all(raw)
+        .await
+        .with_context(|| format!("writing spool copy {}", path.display()))?;
+    file.sync_all()
         .await
         .with_context(|| format!("writing spool copy {}", path.display()))
 }
@@ -410,10 +451,7 @@ fn report(
             })
             .collect::<Vec<_>>()
     };
-    let stage = match &d.case {
-        decide::CaseAction::Open { stage, .. } => Some(stage.clone()),
-        _ => None,
-    };
+    let request = decide::full_request(&d.facts);
     Report {
         mailbox: mailbox.name.clone(),
         source_key: source_key.to_string(),
@@ -427,10 +465,14 @@ fn report(
             size: a.mail.size,
             flags: a.mail.flags.clone(),
             language: a.understanding.language,
-            service: a.understanding.service,
-            stage,
-            idno: a.understanding.idno.as_ref().map(|i| i.value.clone()),
-            idno_valid: a.understanding.idno.as_ref().map(|i| i.valid),
+            service: d.service,
+            stage: d.stage.clone(),
+            idno: request["idno"].as_str().map(str::to_string),
+            idno_valid: request["idno_valid"].as_bool(),
+            missing: d.missing.clone(),
+            priority: d.priority.clone(),
+            labels: d.labels.clone(),
+            triage: d.triage.clone(),
             attachments: a.inspection.attachments.clone(),
             private_key_found: a.inspection.private_key_found,
             rejection: a.rejection.clone(),
@@ -447,6 +489,7 @@ fn report(
             alerts: outgoing(decide::OutgoingKind::Alert),
             suppressed: d.suppressed.clone(),
             problems: d.problems.clone(),
+            request,
             events: d.events.clone(),
         }),
     }

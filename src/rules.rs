@@ -7,6 +7,8 @@
 //! - `certificates.toml`: the certificate policy and the trust anchors;
 //! - `problems.toml`: every problem code explained in ro, ru and en;
 //! - `calendar.toml`: the Government's yearly changes to working days;
+//! - `fields.toml`: what each step requires, and how to ask for each field;
+//! - `triage.toml`: AGE's sorting rules, evaluated in order;
 //! - `templates/{ro,ru,en}/<name>.txt`: replies to beneficiaries;
 //! - `templates/staff/<name>.txt`: messages to AGE staff.
 //!
@@ -22,6 +24,37 @@ use rustls_pki_types::pem::PemObject as _;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, ConfigErrors, Locator};
+
+pub mod triage;
+
+/// Every field a step can require: the keys of the `request` object, plus
+/// `certificate` and `signed_agreement`.
+pub const FIELDS: &[&str] = &[
+    "institution",
+    "idno",
+    "system_name",
+    "system_description",
+    "service_name_ro",
+    "service_name_ru",
+    "service_name_en",
+    "service_description",
+    "environment",
+    "ip_addresses",
+    "signer_type",
+    "logout_request_url",
+    "logout_response_url",
+    "attributes",
+    "certificate",
+    "signed_agreement",
+];
+
+/// The procedure steps a mail can be about.
+pub const STEPS: &[&str] = &[
+    "request",
+    "agreement",
+    "test_registration",
+    "production_registration",
+];
 
 /// Languages a beneficiary may be answered in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -53,6 +86,25 @@ pub const BENEFICIARY_TEMPLATES: &[(&str, &[&str])] = &[
 pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[
     ("quarantined", STAFF_VARS),
     ("private_key", PRIVATE_KEY_VARS),
+    ("case_summary", CASE_SUMMARY_VARS),
+];
+
+/// Variables of the compact case summary for staff.
+pub const CASE_SUMMARY_VARS: &[&str] = &[
+    "case_number",
+    "mailbox",
+    "sender_address",
+    "subject",
+    "received_at",
+    "service",
+    "stage",
+    "language",
+    "understood",
+    "missing",
+    "problems",
+    "priority",
+    "labels",
+    "rules",
 ];
 
 /// Every problem code the daemon can report to a sender; rules/problems.toml
@@ -81,6 +133,11 @@ pub const PROBLEM_CODES: &[&str] = &[
     "archive_unreadable",
     "signature_invalid",
     "signature_problem",
+    "idnp_not_idno",
+    "ip_not_public",
+    "url_not_https",
+    "url_localhost",
+    "attribute_unknown",
 ];
 
 /// Variables a reply template can use (filled by `decide`).
@@ -97,6 +154,10 @@ pub const REPLY_VARS: &[&str] = &[
     "problems",
     "explanations",
     "reason",
+    "understood",
+    "missing",
+    "complete",
+    "answer_due",
 ];
 /// Variables a staff template can use.
 pub const STAFF_VARS: &[&str] = &[
@@ -136,6 +197,65 @@ struct Inner {
     /// code → language → text
     problems: BTreeMap<String, BTreeMap<Language, String>>,
     calendar: crate::calendar::Calendar,
+    /// step → service ("" for all) → required fields
+    required: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// field → language → what to send and why
+    field_texts: BTreeMap<String, BTreeMap<Language, String>>,
+    allowed_private_ranges: Vec<String>,
+    triage: Vec<triage::Rule>,
+    answer_days: u32,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFields {
+    #[serde(default)]
+    deadlines: RawDeadlines,
+    #[serde(default)]
+    steps: BTreeMap<String, RawStep>,
+    #[serde(default)]
+    fields: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    msign: RawMsign,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDeadlines {
+    /// AGE answers a request within this many working days.
+    #[serde(default = "ten")]
+    answer_working_days: u32,
+}
+
+impl Default for RawDeadlines {
+    fn default() -> Self {
+        RawDeadlines {
+            answer_working_days: ten(),
+        }
+    }
+}
+
+fn ten() -> u32 {
+    10
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    #[serde(default)]
+    required: Vec<String>,
+    #[serde(default)]
+    mpass: Vec<String>,
+    #[serde(default)]
+    msign: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMsign {
+    /// Private address ranges (CIDR) that may be registered all the same.
+    #[serde(default)]
+    allowed_private_ranges: Vec<String>,
 }
 
 impl std::fmt::Debug for Rules {
@@ -261,6 +381,94 @@ impl Rules {
             }
         };
 
+        let fields_file = dir.join("fields.toml");
+        let (raw_fields, fields_text) = read_toml::<RawFields>(&fields_file, &mut errors);
+        let at_fields = Locator::new(&fields_file, &fields_text);
+        let find = |needle: &str| fields_text.find(needle).unwrap_or(0);
+        let mut required: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        for (step, r) in raw_fields.steps {
+            if !STEPS.contains(&step.as_str()) {
+                errors.push(at_fields.at(
+                    find(&format!("[steps.{step}]")),
+                    format!("unknown step {step:?}; known: {}", STEPS.join(", ")),
+                ));
+            }
+            for (service, list) in [("", r.required), ("mpass", r.mpass), ("msign", r.msign)] {
+                for f in &list {
+                    if !FIELDS.contains(&f.as_str()) {
+                        errors.push(at_fields.at(
+                            find(&format!("\"{f}\"")),
+                            format!("unknown field {f:?} in [steps.{step}]"),
+                        ));
+                    }
+                }
+                required
+                    .entry(step.clone())
+                    .or_default()
+                    .insert(service.to_string(), list);
+            }
+        }
+        let mut field_texts: BTreeMap<String, BTreeMap<Language, String>> = BTreeMap::new();
+        for (field, texts) in raw_fields.fields {
+            if !FIELDS.contains(&field.as_str()) {
+                errors.push(at_fields.at(
+                    find(&format!("[fields.{field}]")),
+                    format!("unknown field {field:?}"),
+                ));
+            }
+            for (lang, text) in texts {
+                match Language::ALL.iter().find(|l| l.code() == lang) {
+                    Some(l) => {
+                        field_texts
+                            .entry(field.clone())
+                            .or_default()
+                            .insert(*l, text.trim().to_string());
+                    }
+                    None => errors.push(at_fields.at(
+                        find(&format!("[fields.{field}]")),
+                        format!("[fields.{field}]: unknown language {lang:?}"),
+                    )),
+                }
+            }
+        }
+        for step in required.values() {
+            for f in step.values().flatten() {
+                for lang in Language::ALL {
+                    if !field_texts.get(f).is_some_and(|t| t.contains_key(&lang)) {
+                        errors.push(at_fields.at(
+                            find(&format!("[fields.{f}]")),
+                            format!(
+                                "field {f:?} is required but has no {} text in [fields.{f}]",
+                                lang.code()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        for range in &raw_fields.msign.allowed_private_ranges {
+            if crate::understand::parse_cidr(range).is_none() {
+                errors.push(at_fields.at(
+                    find(range),
+                    format!("allowed_private_ranges: {range:?} is not a CIDR range"),
+                ));
+            }
+        }
+
+        let triage_file = dir.join("triage.toml");
+        let (raw_triage, triage_text) = read_toml::<triage::RawFile>(&triage_file, &mut errors);
+        let template_names: Vec<&str> = BENEFICIARY_TEMPLATES.iter().map(|(n, _)| *n).collect();
+        let triage = triage::load(
+            &triage_file,
+            &triage_text,
+            raw_triage,
+            &triage::Vocabulary {
+                templates: &template_names,
+                fields: FIELDS,
+            },
+            &mut errors,
+        );
+
         let problems_file = dir.join("problems.toml");
         let (raw_problems, problems_text) =
             read_toml::<BTreeMap<String, BTreeMap<String, String>>>(&problems_file, &mut errors);
@@ -368,6 +576,11 @@ impl Rules {
                     anchors,
                     problems,
                     calendar,
+                    required,
+                    field_texts,
+                    allowed_private_ranges: raw_fields.msign.allowed_private_ranges,
+                    triage,
+                    answer_days: raw_fields.deadlines.answer_working_days,
                 }),
             })
         } else {
@@ -377,6 +590,39 @@ impl Rules {
 
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    /// The fields `step` requires for `service` (mpass, msign or unknown).
+    pub fn required(&self, step: &str, service: &str) -> Vec<String> {
+        let Some(step) = self.inner.required.get(step) else {
+            return Vec::new();
+        };
+        let mut v = step.get("").cloned().unwrap_or_default();
+        v.extend(step.get(service).cloned().unwrap_or_default());
+        v
+    }
+
+    /// What to send for a missing field, and why, in `lang`.
+    pub fn ask_for(&self, field: &str, lang: Language) -> String {
+        self.inner
+            .field_texts
+            .get(field)
+            .and_then(|t| t.get(&lang))
+            .cloned()
+            .unwrap_or_else(|| field.to_string())
+    }
+
+    /// Working days AGE takes to answer a request.
+    pub fn answer_days(&self) -> u32 {
+        self.inner.answer_days
+    }
+
+    pub fn allowed_private_ranges(&self) -> &[String] {
+        &self.inner.allowed_private_ranges
+    }
+
+    pub fn triage(&self) -> &[triage::Rule] {
+        &self.inner.triage
     }
 
     /// Working days, with this year's Government changes.
@@ -393,10 +639,19 @@ impl Rules {
         &self.inner.anchors
     }
 
-    /// The explanation of a problem code for a sender, in their language.
-    pub fn explain(&self, code: &str, lang: Language) -> String {
+    /// The explanation of a problem for a sender, in their language.
+    /// `{value}` becomes the value concerned; `{suggestion: … {suggestion} …}`
+    /// appears only when there is a suggestion.
+    pub fn explain(
+        &self,
+        code: &str,
+        value: Option<&str>,
+        suggestion: Option<&str>,
+        lang: Language,
+    ) -> String {
         let p = &self.inner.problems;
-        p.get(code)
+        let text = p
+            .get(code)
             .or_else(|| {
                 code.starts_with("signature_")
                     .then(|| p.get("signature_problem"))
@@ -404,7 +659,8 @@ impl Rules {
             })
             .and_then(|t| t.get(&lang))
             .cloned()
-            .unwrap_or_else(|| code.to_string())
+            .unwrap_or_else(|| code.to_string());
+        fill(&text, value, suggestion)
     }
 
     /// Address patterns (`*` wildcards, lowercase) that never get an automatic reply.
@@ -424,6 +680,35 @@ impl Rules {
         let tmpl = self.inner.env.get_template(&key)?;
         Ok(tmpl.render(vars)?)
     }
+}
+
+/// Fills `{value}`, `{suggestion}` and the optional `{suggestion: …}` part.
+fn fill(text: &str, value: Option<&str>, suggestion: Option<&str>) -> String {
+    let mut out = text.to_string();
+    if let Some(start) = out.find("{suggestion:") {
+        // The optional part ends at the brace that balances its opening one.
+        let mut depth = 0;
+        let mut end = None;
+        for (i, c) in out[start..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(start + i + 1);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            let part = out[start + "{suggestion:".len()..end - 1].to_string();
+            out.replace_range(start..end, if suggestion.is_some() { &part } else { "" });
+        }
+    }
+    out.replace("{value}", value.unwrap_or_default())
+        .replace("{suggestion}", suggestion.unwrap_or_default())
 }
 
 /// Shell-style match of `*` wildcards, for loop-guard address patterns.
@@ -470,6 +755,27 @@ mod tests {
                 .iter()
                 .any(|p| p == "mailer-daemon@*")
         );
+    }
+
+    #[test]
+    fn explanations_are_filled() {
+        let rules = Rules::load(&shipped()).unwrap();
+        let t = rules.explain(
+            "attribute_unknown",
+            Some("Email"),
+            Some("EmailAddress"),
+            Language::En,
+        );
+        assert_eq!(
+            t,
+            "There is no MPass attribute \"Email\". Did you mean \"EmailAddress\"?"
+        );
+        let t = rules.explain("attribute_unknown", Some("Foo"), None, Language::En);
+        assert_eq!(t, "There is no MPass attribute \"Foo\".");
+        let t = rules.explain("ip_not_public", Some("10.0.0.1"), None, Language::Ro);
+        assert!(t.contains("10.0.0.1") && !t.contains('{'), "{t}");
+        assert_eq!(rules.required("test_registration", "msign").len(), 7);
+        assert!(rules.ask_for("ip_addresses", Language::Ru).contains("IP"));
     }
 
     #[test]

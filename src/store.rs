@@ -76,6 +76,10 @@ pub struct CaseSummary {
     pub created_at: String,
     pub updated_at: String,
     pub messages: i64,
+    pub priority: String,
+    pub labels: serde_json::Value,
+    /// Fields the current step still needs.
+    pub missing: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -483,7 +487,7 @@ impl Store {
 
 const CASE_SELECT: &str =
     "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
-    c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at,
+    c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at, c.priority, c.labels, c.missing,
     (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
     FROM \"case\" c";
 
@@ -503,6 +507,9 @@ fn case_summary(r: &sqlx::sqlite::SqliteRow) -> CaseSummary {
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
         messages: r.get("messages"),
+        priority: r.get("priority"),
+        labels: json_column(r.get("labels")),
+        missing: json_column(r.get("missing")),
     }
 }
 
@@ -569,10 +576,12 @@ async fn insert_event(
 
 impl Tx {
     async fn case_ref(&mut self, id: i64) -> anyhow::Result<Option<CaseRef>> {
-        let Some(row) = sqlx::query("SELECT number, language FROM \"case\" WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?
+        let Some(row) = sqlx::query(
+            "SELECT number, language, stage, service, facts FROM \"case\" WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?
         else {
             return Ok(None);
         };
@@ -587,6 +596,9 @@ impl Tx {
             number: row.get("number"),
             language: language_from(row.get("language")),
             participants,
+            stage: row.get("stage"),
+            service: crate::understand::Service::parse(row.get("service")),
+            facts: json_column(row.get("facts")),
         }))
     }
 
@@ -715,16 +727,14 @@ impl Tx {
                 language,
                 subject,
                 opened_by,
-                idno,
             } => {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO \"case\" (number, service, stage, status, idno, language, subject, opened_by, mailbox, created_at, updated_at)
-                     VALUES (?, ?, ?, 'waiting_for_age', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    "INSERT INTO \"case\" (number, service, stage, status, language, subject, opened_by, mailbox, created_at, updated_at)
+                     VALUES (?, ?, ?, 'waiting_for_age', ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(number)
                 .bind(service.as_str())
                 .bind(stage)
-                .bind(idno)
                 .bind(language.map(Language::code))
                 .bind(subject)
                 .bind(opened_by)
@@ -735,16 +745,37 @@ impl Tx {
                 .await?;
                 (Some(id), Some(number.clone()), true)
             }
-            CaseAction::Existing { id, number } => {
-                sqlx::query("UPDATE \"case\" SET updated_at = ? WHERE id = ?")
-                    .bind(&now)
-                    .bind(id)
-                    .execute(&mut *self.tx)
-                    .await?;
-                (Some(*id), Some(number.clone()), false)
-            }
+            CaseAction::Existing { id, number } => (Some(*id), Some(number.clone()), false),
             CaseAction::None => (None, None, false),
         };
+
+        if let Some(id) = case_id
+            && !matches!(r.threading, Threading::Duplicate { .. })
+        {
+            // What the case knows now: the merged facts, the step, what is missing, triage.
+            let request = &d.facts["request"];
+            let text = |k: &str| request[k].as_str().map(str::to_string);
+            sqlx::query(
+                "UPDATE \"case\" SET facts = ?, missing = ?, stage = COALESCE(?, stage),
+                    service = CASE WHEN service = 'unknown' THEN ? ELSE service END,
+                    institution = COALESCE(?, institution), idno = COALESCE(?, idno),
+                    system_name = COALESCE(?, system_name),
+                    priority = ?, labels = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(d.facts.to_string())
+            .bind(serde_json::to_string(&d.missing)?)
+            .bind(&d.stage)
+            .bind(d.service.as_str())
+            .bind(text("institution"))
+            .bind(text("idno"))
+            .bind(text("system_name"))
+            .bind(&d.priority)
+            .bind(serde_json::to_string(&d.labels)?)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
 
         let (quarantine_reason, disposition) = match &d.disposition {
             Disposition::Processed => (None, "processed"),

@@ -1,6 +1,8 @@
 //! Understand stage: what the beneficiary is asking for — the language they
 //! wrote in, the service (MPass or MSign) and the institution's IDNO.
 
+pub mod documents;
+pub mod fields;
 pub mod idno;
 pub mod language;
 
@@ -36,12 +38,6 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Idno {
-    pub value: String,
-    pub valid: bool,
-}
-
 /// Which environment a registration is for (procedure steps 5 and 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,35 +67,42 @@ impl Environment {
 pub struct Understanding {
     pub language: Option<Language>,
     pub service: Service,
-    pub idno: Option<Idno>,
     /// Test or production, when the wording says so and not both.
     pub environment: Option<Environment>,
+    /// The fields of the request, as far as the mail gives them.
+    pub request: fields::Request,
+    /// Problems with values the sender gave (bad IDNO, private IP, …).
+    pub problems: Vec<fields::Problem>,
 }
 
-/// Reads what `mail` asks for, knowing which mailbox it reached.
-pub fn understand(mail: &Mail, role: Role) -> Understanding {
-    let language = language::detect(&mail.subject, &mail.text);
+/// Reads what `mail` asks for, knowing which mailbox it reached: the
+/// sender's own words (quoted history left out) and the text of attached
+/// request forms (.txt, .docx, .odt, .pdf).
+pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Understanding {
+    let own = own_text(&mail.text);
+    let mut text = format!("{}\n{own}", mail.subject);
+    for part in &mail.parts {
+        if let Some(t) = documents::text_of(part.name.as_deref(), &part.content_type, &part.data) {
+            text.push_str("\n\n");
+            text.push_str(&t);
+        }
+    }
+    let language = language::detect(&mail.subject, &own).or_else(|| language::detect("", &text));
     let service = match role {
         Role::Mpass => Service::Mpass,
         Role::Msign => Service::Msign,
-        Role::Office => service_from_text(&format!("{}\n{}", mail.subject, own_text(&mail.text))),
+        Role::Office => service_from_text(&text),
     };
-    let found = idno::candidates(&own_text(&mail.text));
-    // Prefer a number whose check digit holds; else report the first, invalid.
-    let idno = found
-        .iter()
-        .find(|c| idno::is_valid(c))
-        .or(found.first())
-        .map(|v| Idno {
-            value: v.clone(),
-            valid: idno::is_valid(v),
-        });
-    let environment = environment_from_text(&format!("{}\n{}", mail.subject, own_text(&mail.text)));
+    let mut extracted = fields::extract(&text, options);
+    if extracted.request.environment.is_none() {
+        extracted.request.environment = environment_from_text(&text);
+    }
     Understanding {
         language,
         service,
-        idno,
-        environment,
+        environment: extracted.request.environment,
+        request: extracted.request,
+        problems: extracted.problems,
     }
 }
 
@@ -128,6 +131,15 @@ fn environment_from_text(text: &str) -> Option<Environment> {
         (false, true) => Some(Environment::Production),
         _ => None,
     }
+}
+
+/// A CIDR range such as `10.20.0.0/16` or `fd00::/8`.
+pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
+    let (ip, bits) = s.trim().split_once('/')?;
+    let ip: std::net::IpAddr = ip.parse().ok()?;
+    let bits: u8 = bits.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
 }
 
 /// The sender's own words: quoted history (ours above all) is left out.
@@ -186,24 +198,18 @@ mod tests {
     #[test]
     fn service_from_role_then_text() {
         let m = mail("Solicitare integrare MSign", "IDNO 1003600005148");
-        assert_eq!(understand(&m, Role::Office).service, Service::Msign);
-        assert_eq!(understand(&m, Role::Mpass).service, Service::Mpass);
-        let both = mail("MPass si MSign", "");
-        assert_eq!(understand(&both, Role::Office).service, Service::Unknown);
-    }
-
-    #[test]
-    fn idno_prefers_a_valid_number_and_ignores_quotes() {
-        let m = mail("x", "cod 1008600038412 sau 1008600038413\n> 1003600005148");
-        let u = understand(&m, Role::Office);
         assert_eq!(
-            u.idno,
-            Some(Idno {
-                value: "1008600038413".into(),
-                valid: true
-            })
+            understand(&m, Role::Office, &fields::Options::default()).service,
+            Service::Msign
         );
-        let bad = understand(&mail("x", "IDNO 1008600038412"), Role::Office);
-        assert!(!bad.idno.unwrap().valid);
+        assert_eq!(
+            understand(&m, Role::Mpass, &fields::Options::default()).service,
+            Service::Mpass
+        );
+        let both = mail("MPass si MSign", "");
+        assert_eq!(
+            understand(&both, Role::Office, &fields::Options::default()).service,
+            Service::Unknown
+        );
     }
 }

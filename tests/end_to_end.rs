@@ -77,6 +77,19 @@ username = "{MPASS}"
 password_env = "EGOV_TEST_IMAP_PASSWORD"
 command_timeout_secs = 10
 
+[[mailbox]]
+name = "msign"
+role = "msign"
+address = "support.msign@egov.md"
+[mailbox.source]
+kind = "imap"
+host = "127.0.0.1"
+port = {imaps}
+ca_file = "{ca}"
+username = "support.msign@egov.md"
+password_file = "{d}/imap-password"
+command_timeout_secs = 10
+
 [transport]
 kind = "smtp"
 host = "127.0.0.1"
@@ -523,4 +536,111 @@ fn a_pfx_leaves_no_trace_of_its_key() {
             );
         }
     }
+}
+
+/// A Russian MSign test registration without IPs and signer type gets a
+/// Russian reply asking for exactly those; the follow-up that gives them is
+/// told the step is complete.
+#[test]
+fn an_incomplete_russian_msign_registration_is_completed_by_mail() {
+    use base64::Engine as _;
+    let servers = MailServers::start().unwrap();
+    let d = servers.dir();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .expect("openssl is needed");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "svc.key",
+        "-out",
+        "svc.pem",
+        "-days",
+        "700",
+        "-subj",
+        "/CN=sign.medtech.md",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "extendedKeyUsage=clientAuth",
+    ]);
+    openssl(&[
+        "x509", "-in", "svc.pem", "-outform", "DER", "-out", "svc.cer",
+    ]);
+    let cer =
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(d.join("svc.cer")).unwrap());
+    let mut daemon = Daemon::start(&servers, &[]);
+    daemon.wait_for_log("egov-intake running");
+    const MSIGN: &str = "support.msign@egov.md";
+    let ivan = "i.petrov@medtech.md";
+    let mail = |id: &str, extra_headers: &str, text: &str| -> Vec<u8> {
+        format!(
+            "From: =?utf-8?b?0JjQstCw0L0g0J/QtdGC0YDQvtCy?= <{ivan}>\r\nTo: {MSIGN}\r\nSubject: =?utf-8?b?0KDQtdCz0LjRgdGC0YDQsNGG0LjRjyBNU2lnbg==?=\r\n\
+             Message-ID: <{id}>\r\n{extra_headers}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_ru\"\r\n\r\n\
+             --=_ru\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
+             --=_ru\r\nContent-Type: application/pkix-cert; name=\"sign.cer\"\r\nContent-Disposition: attachment; filename=\"sign.cer\"\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{cer}\r\n--=_ru--\r\n"
+        )
+        .into_bytes()
+    };
+    let first = "Добрый день!\r\n\r\nПросим зарегистрировать нашу услугу в тестовой среде MSign.\r\n\r\n\
+                 Название услуги (рум.): Semnarea contractelor\r\nНазвание услуги (рус.): Подписание договоров\r\n\
+                 Название услуги (англ.): Contract signing\r\nОписание услуги: подписание договоров клиентов электронной подписью.\r\n\r\n\
+                 С уважением,\r\nИван Петров";
+    servers
+        .send_smtp(ivan, &[MSIGN], &mail("ru-1@medtech.md", "", first))
+        .unwrap();
+    let reply = wait_for_reply(&servers, ivan, "ru-1@medtech.md");
+    let text = parsed(&reply).body_text(0).unwrap().to_string();
+    assert!(text.contains("Здравствуйте"), "not in Russian:\n{text}");
+    assert!(!text.contains("Bună ziua"), "not only in Russian:\n{text}");
+    assert!(text.contains("IP-адрес"), "IPs not asked for:\n{text}");
+    assert!(
+        text.contains("Тип подписанта"),
+        "signer type not asked for:\n{text}"
+    );
+    assert!(
+        !text.contains("Название услуги на"),
+        "asked for what was given:\n{text}"
+    );
+    let our_id = header(&reply, "Message-ID").unwrap();
+    let subj = subject(&reply);
+
+    let second = "Добрый день!\r\n\r\nIP-адреса: 185.108.180.20, 185.108.180.21\r\nТип подписанта: физические и юридические лица\r\n\r\nС уважением,\r\nИван Петров";
+    let headers = format!("In-Reply-To: {our_id}\r\nReferences: <ru-1@medtech.md> {our_id}\r\n");
+    let follow = String::from_utf8(mail("ru-2@medtech.md", &headers, second))
+        .unwrap()
+        .replace(
+            "Subject: =?utf-8?b?0KDQtdCz0LjRgdGC0YDQsNGG0LjRjyBNU2lnbg==?=",
+            &format!("Subject: Re: {subj}"),
+        );
+    servers
+        .send_smtp(ivan, &[MSIGN], follow.as_bytes())
+        .unwrap();
+    let done = wait_for_reply(&servers, ivan, "ru-2@medtech.md");
+    let text = parsed(&done).body_text(0).unwrap().to_string();
+    assert!(
+        text.contains("Сведения для этого этапа полные"),
+        "not complete:\n{text}"
+    );
+    assert!(text.contains("185.108.180.20"), "{text}");
+    let cases = cli(&servers, &["cases", "list", "--json"]);
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    assert_eq!(cases[0]["missing"], serde_json::json!([]), "{cases}");
+    daemon.stop();
 }

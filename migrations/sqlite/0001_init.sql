@@ -29,6 +29,10 @@ CREATE TABLE "case" (
     opened_by    TEXT,
     mailbox      TEXT NOT NULL,
     assigned_to  TEXT,
+    priority     TEXT NOT NULL DEFAULT 'normal',
+    labels       TEXT NOT NULL DEFAULT '[]',   -- JSON array, from triage rules
+    facts        TEXT NOT NULL DEFAULT '{}',   -- JSON: what the case's mail said so far (request fields, certificate, signed agreement)
+    missing      TEXT NOT NULL DEFAULT '[]',   -- JSON array of field names the current step still needs
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );

@@ -54,8 +54,10 @@ pub fn check(mail: &Mail, history: &History, settings: &Settings<'_>) -> Option<
             return automated(format!("X-Auto-Response-Suppress: {v}"));
         }
     }
+    // Newsletter and relay markers: no automatic answer, but some relays put
+    // them on every mail, so a person's request still opens its case.
     if let Some(marker) = auto.other.first() {
-        return automated(format!("automated mail ({marker})"));
+        return human(format!("automated mail ({marker})"));
     }
     if auto.return_path.as_deref() == Some("") {
         return automated("bounce (empty Return-Path)".into());

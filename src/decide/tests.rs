@@ -69,7 +69,7 @@ impl Fixture {
     fn decide(&self, raw: &str, role: Role, history: &History) -> Decision {
         let mail = parse(raw.as_bytes(), 10);
         let inspection = inspect(&mail, &crate::inspect::Settings::default());
-        let understanding = understand(&mail, role);
+        let understanding = understand(&mail, role, &crate::understand::fields::Options::default());
         let threading = thread(&mail, history);
         let mb = mailbox(role);
         decide(
@@ -108,6 +108,9 @@ fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
         number: number.into(),
         language: Some(Language::Ro),
         participants: participants.iter().map(|s| s.to_string()).collect(),
+        stage: "request".into(),
+        service: Service::Mpass,
+        facts: serde_json::json!({}),
     }
 }
 
@@ -143,7 +146,15 @@ fn new_request_opens_a_case_and_answers_in_romanian() {
     assert!(reply.body.contains("10 zile lucrătoare"), "{}", reply.body);
     assert_eq!(d.disposition, Disposition::Processed);
     let kinds: Vec<_> = d.events.iter().map(|e| e.kind.as_str()).collect();
-    assert_eq!(kinds, ["mail_received", "case_opened", "reply_queued"]);
+    assert_eq!(
+        kinds,
+        [
+            "mail_received",
+            "case_opened",
+            "request_assessed",
+            "reply_queued"
+        ]
+    );
 }
 
 #[test]

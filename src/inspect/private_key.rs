@@ -34,6 +34,11 @@ pub struct KeyFacts {
 }
 
 impl KeyFacts {
+    /// A key of which nothing more is known.
+    pub fn unknown() -> KeyFacts {
+        KeyFacts::new("unknown")
+    }
+
     fn new(format: &'static str) -> KeyFacts {
         KeyFacts {
             format,
@@ -407,19 +412,31 @@ fn sshcom(text: &str) -> KeyFacts {
 }
 
 /// The JSON objects holding a `"kty"` member anywhere in a text: each JWK
-/// alone, inside a JWK Set, or pasted into a mail between other words.
+/// alone, inside a JWK Set or any other JSON, or pasted between words.
 fn jwk_objects(text: &str) -> Vec<serde_json::Value> {
+    fn collect(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.contains_key("kty") && !out.contains(v) {
+                    out.push(v.clone());
+                }
+                map.values().for_each(|x| collect(x, out));
+            }
+            serde_json::Value::Array(list) => list.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
     let mut found = Vec::new();
     for (at, _) in text.match_indices("\"kty\"").take(32) {
-        let Some(open) = text[..at].rfind('{') else {
-            continue;
-        };
-        let mut stream =
-            serde_json::Deserializer::from_str(&text[open..]).into_iter::<serde_json::Value>();
-        if let Some(Ok(v)) = stream.next()
-            && v.get("kty").is_some()
-        {
-            found.push(v);
+        // The object holding "kty" may itself sit inside others: try the
+        // nearest few openings, from the innermost out.
+        let openings: Vec<usize> = text[..at].match_indices('{').map(|(i, _)| i).collect();
+        for open in openings.iter().rev().take(8) {
+            let mut stream =
+                serde_json::Deserializer::from_str(&text[*open..]).into_iter::<serde_json::Value>();
+            if let Some(Ok(v)) = stream.next() {
+                collect(&v, &mut found);
+            }
         }
     }
     found

@@ -130,7 +130,13 @@ async fn serve(
     failures: &mut Failures,
     cancel: &CancellationToken,
 ) -> anyhow::Result<ImapSession> {
-    sync(w, &mut s, caps, full, failures, Some(cancel)).await?;
+    // Mail that arrives while a batch is processed is announced in the
+    // middle of other responses, not again in IDLE: look again until a pass
+    // finds nothing new, then wait.
+    let mut found = sync(w, &mut s, caps, full, failures, Some(cancel)).await?;
+    while found > 0 && !cancel.is_cancelled() {
+        found = sync(w, &mut s, caps, false, failures, Some(cancel)).await?;
+    }
     if cancel.is_cancelled() {
         return Ok(s);
     }
@@ -246,6 +252,22 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
     ] {
         // Fails harmlessly when the folder exists already.
         let _ = timeout(cfg.command_timeout, session.create(folder)).await;
+        // A folder we cannot move mail into would stall the mailbox at its
+        // first mail: refuse to start instead, and say why.
+        let listed: Vec<_> = cmd(cfg, "LIST", async {
+            session
+                .list(Some(""), Some(folder.as_str()))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        if listed.is_empty() {
+            bail!(
+                "folder {folder:?} does not exist and could not be created \
+                 (check its name, the server's namespace prefix and the account's rights)"
+            );
+        }
     }
     Ok((
         session,
@@ -297,7 +319,10 @@ async fn sync(
         cfg,
     } = w;
     let selected = cmd(cfg, "SELECT", s.select(&cfg.folder)).await?;
-    let uidvalidity = selected.uid_validity.unwrap_or(0);
+    // Without UIDVALIDITY a UID names nothing for sure: refuse rather than guess.
+    let Some(uidvalidity) = selected.uid_validity else {
+        bail!("the server gave no UIDVALIDITY for {:?}", cfg.folder);
+    };
     let stored = pipeline.store.sync_state(&mailbox.name).await?;
     let last = match stored {
         Some((v, last)) if v == uidvalidity => last,
@@ -326,7 +351,7 @@ async fn sync(
         if cancel.is_some_and(CancellationToken::is_cancelled) {
             break;
         }
-        let key = format!("imap:{uidvalidity}:{uid}");
+        let key = format!("imap:{}:{uidvalidity}:{uid}", cfg.folder);
         let (raw, size) = fetch(cfg, s, uid, pipeline.config.limits.max_message_bytes).await?;
         let Some(raw) = raw else {
             // Expunged by somebody else meanwhile.
@@ -460,10 +485,12 @@ async fn expunge(
         })
         .await?;
     } else {
-        cmd(cfg, "EXPUNGE", async {
-            s.expunge().await?.try_collect::<Vec<_>>().await
-        })
-        .await?;
+        // A plain EXPUNGE would also remove whatever staff marked deleted in
+        // the folder: leave the mail marked, for the server's own clean-up.
+        tracing::warn!(
+            uid = set,
+            "server has no UIDPLUS: mail left marked \\Deleted"
+        );
     }
     Ok(())
 }

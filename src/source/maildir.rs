@@ -79,6 +79,14 @@ pub fn ensure_maildir(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A quarantine Maildir: only the daemon's user may read it.
+fn ensure_private_maildir(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    ensure_maildir(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("restricting {}", path.display()))
+}
+
 /// One pass over `new/`, oldest first. Stops at the first transient error,
 /// leaving that mail where it is for the next pass, and between two mails
 /// when cancelled.
@@ -105,15 +113,20 @@ pub async fn drain(
             break;
         }
         let path = cfg.path.join("new").join(&name);
-        let raw = match tokio::fs::read(&path).await {
-            Ok(raw) => raw,
+        let size = match tokio::fs::metadata(&path).await {
+            Ok(m) => m.len() as usize,
             // Taken by another reader meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        // Over the limit only the head is read: the pipeline only needs its header.
+        let raw = match read_at_most(&path, size, pipeline.config.limits.max_message_bytes).await {
+            Ok(raw) => raw,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         let unique = name.split(':').next().unwrap_or(&name);
         let key = format!("maildir:{unique}");
-        let size = raw.len();
         let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
         acknowledge(
             &cfg.path,
@@ -125,6 +138,20 @@ pub async fn drain(
         done += 1;
     }
     Ok(done)
+}
+
+async fn read_at_most(path: &Path, size: usize, max: usize) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    if size <= max {
+        return tokio::fs::read(path).await;
+    }
+    let mut head = Vec::with_capacity(crate::pipeline::OVERSIZE_HEAD);
+    tokio::fs::File::open(path)
+        .await?
+        .take(crate::pipeline::OVERSIZE_HEAD as u64)
+        .read_to_end(&mut head)
+        .await?;
+    Ok(head)
 }
 
 /// Moves a processed mail out of `new/` (or deletes it, for a private key
@@ -152,7 +179,7 @@ fn acknowledge(
     let target_root: PathBuf = match folder {
         Some(f) => {
             let q = root.join(f);
-            ensure_maildir(&q)?;
+            ensure_private_maildir(&q)?;
             q
         }
         None => root.to_path_buf(),

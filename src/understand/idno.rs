@@ -22,12 +22,16 @@ pub fn check_digit(first12: &[u32]) -> u32 {
         % 10
 }
 
-/// Every standalone run of exactly 13 digits in `text`, in order, without repeats.
+/// At most this many candidates are looked at: a real request names a few.
+const MAX_CANDIDATES: usize = 32;
+
+/// Every standalone run of exactly 13 digits in `text`, in order, without
+/// repeats, at most [`MAX_CANDIDATES`].
 pub fn candidates(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut run = String::new();
     let flush = |run: &mut String, found: &mut Vec<String>| {
-        if run.len() == 13 && !found.contains(run) {
+        if run.len() == 13 && found.len() < MAX_CANDIDATES && !found.contains(run) {
             found.push(run.clone());
         }
         run.clear();
