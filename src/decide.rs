@@ -47,6 +47,8 @@ pub struct History {
     pub duplicate_of: Option<(i64, Option<CaseRef>)>,
     /// Case of a mail named in In-Reply-To/References (ours first).
     pub replied_case: Option<CaseRef>,
+    /// That mail was one of ours (else a beneficiary's earlier mail).
+    pub replied_to_ours: bool,
     /// Case named by a `[AGE-…]` tag in the subject.
     pub tagged_case: Option<CaseRef>,
     /// Automatic replies to the same recipient recently queued.
@@ -219,6 +221,8 @@ pub struct Input<'a> {
     pub new_case_number: Option<&'a str>,
     /// Where the spool copy is (quarantined mail only).
     pub spool_path: Option<&'a str>,
+    /// Which copy the database keeps: original, headers, redacted or none.
+    pub kept_copy: &'a str,
     pub now: DateTime<Utc>,
 }
 
@@ -268,15 +272,24 @@ pub fn thread(mail: &Mail, history: &History) -> Threading {
             case: case.clone(),
         };
     }
+    let sender = mail.from.as_ref().map(|f| f.address.to_lowercase());
+    let on_case = |case: &CaseRef| {
+        sender
+            .as_ref()
+            .is_some_and(|s| case.participants.contains(s))
+    };
     if let Some(case) = &history.replied_case {
-        return Threading::Existing {
-            case: case.clone(),
-            via: "references",
-        };
+        // Answering our mail joins its case; answering somebody's mail only
+        // for those already on the case (a Message-ID is easy to learn).
+        if history.replied_to_ours || on_case(case) {
+            return Threading::Existing {
+                case: case.clone(),
+                via: "references",
+            };
+        }
     }
     if let Some(case) = &history.tagged_case {
-        let sender = mail.from.as_ref().map(|f| f.address.to_lowercase());
-        if sender.is_some_and(|s| case.participants.contains(&s)) {
+        if on_case(case) {
             return Threading::Existing {
                 case: case.clone(),
                 via: "subject_tag",
@@ -1049,6 +1062,7 @@ fn staff_alert(
                 .collect::<Vec<_>>(),
         ),
     );
+    vars.insert("stored", TemplateValue::from(input.kept_copy));
     vars.insert(
         "action",
         TemplateValue::from(match settings.private_key_action {

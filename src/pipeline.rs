@@ -228,6 +228,12 @@ impl Pipeline {
                 history: &history,
                 new_case_number: new_case_number.as_deref(),
                 spool_path: spool_text.as_deref(),
+                kept_copy: match &analysis.stored {
+                    Stored::Original => "original",
+                    Stored::Headers => "headers",
+                    Stored::Redacted(_) => "redacted",
+                    Stored::Nothing => "none",
+                },
                 now,
             },
             &settings,

@@ -180,6 +180,7 @@ pub const PRIVATE_KEY_VARS: &[&str] = &[
     "received_at",
     "keys",
     "action",
+    "stored",
 ];
 
 /// A loaded, checked rules folder. Cheap to clone and share.

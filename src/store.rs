@@ -640,11 +640,25 @@ impl Tx {
                     });
             }
         }
-        if let Some(row) = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
+        // The same mail: the same content, or — when a server added headers
+        // we do not know to leave out — the same Message-ID, sender and date.
+        let same = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
             .bind(&mail.content_hash)
             .fetch_optional(&mut *self.tx)
-            .await?
-        {
+            .await?;
+        let same = match (same, &mail.message_id, &mail.from, &mail.date) {
+            (Some(row), ..) => Some(row),
+            (None, Some(id), Some(from), Some(date)) => {
+                sqlx::query("SELECT id, case_id FROM message WHERE message_id = ? AND from_addr = ? AND sent_date = ?")
+                    .bind(id)
+                    .bind(from.address.to_lowercase())
+                    .bind(date)
+                    .fetch_optional(&mut *self.tx)
+                    .await?
+            }
+            _ => None,
+        };
+        if let Some(row) = same {
             let case_id: Option<i64> = row.get("case_id");
             let case = match case_id {
                 Some(id) => self.case_ref(id).await?,
@@ -653,24 +667,37 @@ impl Tx {
             h.duplicate_of = Some((row.get("id"), case));
         }
 
-        // In-Reply-To first, then References from the newest back.
+        // Our own Message-IDs first (In-Reply-To, then References from the
+        // newest back), then the beneficiary's earlier mail; long threads
+        // are cut to the last few.
         let ids: Vec<&String> = mail
             .in_reply_to
             .iter()
             .chain(mail.references.iter().rev())
+            .take(20)
             .collect();
-        'ids: for id in &ids {
-            for sql in [
+        for (sql, ours) in [
+            (
                 "SELECT case_id FROM outbox WHERE message_id = ? AND case_id IS NOT NULL",
+                true,
+            ),
+            (
                 "SELECT case_id FROM message WHERE message_id = ? AND case_id IS NOT NULL",
-            ] {
+                false,
+            ),
+        ] {
+            if h.replied_case.is_some() {
+                break;
+            }
+            for id in &ids {
                 if let Some(case_id) = sqlx::query_scalar::<_, i64>(sql)
                     .bind(id.as_str())
                     .fetch_optional(&mut *self.tx)
                     .await?
                 {
                     h.replied_case = self.case_ref(case_id).await?;
-                    break 'ids;
+                    h.replied_to_ours = ours;
+                    break;
                 }
             }
         }

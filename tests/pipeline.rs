@@ -1076,3 +1076,109 @@ fn deadline_command_counts_moldovan_working_days() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn unclear_service_goes_to_staff_triage() {
+    let env = Env::new();
+    let raw = "From: Ana <ana@primaria.md>\r\nTo: office@egov.md\r\nSubject: Solicitare integrare\r\nMessage-ID: <t1@primaria.md>\r\n\r\n\
+               Buna ziua, dorim sa ne integram sistemul cu serviciile guvernamentale.\r\nDenumirea institutiei: Primaria Ialoveni\r\n";
+    env.deliver("office", "1700000011.1.host", raw.as_bytes());
+    env.instance().await.run_once().await.unwrap();
+    let out = env.outbox();
+    let summary = out
+        .iter()
+        .find(|m| header(m, "To") == Some("staff@egov.md"))
+        .expect("a staff summary");
+    assert!(
+        header(summary, "Subject").unwrap().contains("unknown"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Instituția: Primaria Ialoveni"),
+        "{summary}"
+    );
+    let reply = out
+        .iter()
+        .find(|m| header(m, "To") == Some("ana@primaria.md"))
+        .unwrap();
+    assert!(reply.contains("MPass sau MSign"), "{reply}");
+    let cases = env.cases_json();
+    assert_eq!(cases[0]["labels"], serde_json::json!(["triage"]));
+}
+
+#[test]
+fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
+    let env = Env::new();
+    let rules = env.path("rules");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    let text = env.config_text().replace(
+        &format!(
+            "dir = \"{}\"",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules")
+                .display()
+        ),
+        &format!("dir = \"{}\"", rules.display()),
+    );
+    std::fs::write(env.config_path(), text).unwrap();
+    let log = env.path("daemon.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(["run", "--config"])
+        .arg(env.config_path())
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(needle)
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never logged {needle:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_for("egov-intake running");
+    let hup = || {
+        Command::new("kill")
+            .arg("-HUP")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap()
+    };
+    // A broken triage regex: refused, the old rules stay.
+    std::fs::write(
+        rules.join("triage.toml"),
+        "[[rule]]\nname = \"x\"\nmatch = { subject = \"(\" }\n",
+    )
+    .unwrap();
+    hup();
+    wait_for("rules NOT reloaded");
+    // The daemon still answers with the old rules.
+    env.deliver(
+        "office",
+        "1700000012.1.host",
+        &request("h1@primaria.md", "ana@primaria.md", "Solicitare MPass", ""),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.files("outbox").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reply after a refused reload"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::write(rules.join("triage.toml"), "").unwrap();
+    hup();
+    wait_for("rules reloaded");
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}

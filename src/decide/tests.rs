@@ -83,6 +83,7 @@ impl Fixture {
                 history,
                 new_case_number: Some("AGE-2026-00007"),
                 spool_path: None,
+                kept_copy: "original",
                 now: chrono::Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
             },
             &self.settings(),
@@ -183,6 +184,12 @@ fn unclear_language_gets_all_three() {
 fn threading_table() {
     let references = History {
         replied_case: Some(case(3, "AGE-2026-00003", &[])),
+        replied_to_ours: true,
+        ..Default::default()
+    };
+    // A stranger quoting a beneficiary's Message-ID does not get in.
+    let references_of_others = History {
+        replied_case: Some(case(3, "AGE-2026-00003", &["someone@else.md"])),
         ..Default::default()
     };
     let tag_from_participant = History {
@@ -201,6 +208,12 @@ fn threading_table() {
     let f = Fixture::new();
     for (name, history, want_number, want_template_word) in [
         ("references", &references, "AGE-2026-00003", Some("adăugat")),
+        (
+            "references of others",
+            &references_of_others,
+            "AGE-2026-00007",
+            Some("înregistrat"),
+        ),
         (
             "tag from participant",
             &tag_from_participant,
