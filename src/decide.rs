@@ -288,13 +288,13 @@ pub fn thread(mail: &Mail, history: &History) -> Threading {
             };
         }
     }
-    if let Some(case) = &history.tagged_case {
-        if on_case(case) {
-            return Threading::Existing {
-                case: case.clone(),
-                via: "subject_tag",
-            };
-        }
+    if let Some(case) = &history.tagged_case
+        && on_case(case)
+    {
+        return Threading::Existing {
+            case: case.clone(),
+            via: "subject_tag",
+        };
     }
     Threading::New
 }
