@@ -79,6 +79,18 @@ enum Command {
         #[arg(long, num_args = 1..)]
         days: Vec<u32>,
     },
+    /// The staff digest: print it, or send it to every staff list now.
+    Digest {
+        /// Print the digest (of --service, else of all services).
+        #[arg(long, required_unless_present = "send")]
+        print: bool,
+        /// Queue today's digest for every staff list now and send the outbox.
+        #[arg(long)]
+        send: bool,
+        /// mpass or msign (with --print).
+        #[arg(long)]
+        service: Option<String>,
+    },
     /// Look at cases.
     Cases {
         #[command(subcommand)]
@@ -98,6 +110,45 @@ enum CasesCommand {
         number: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Move a case to a stage of the procedure; what AGE owed is met.
+    Advance {
+        number: String,
+        /// request, agreement, examination, certificate, test_registration, production_registration
+        stage: String,
+        #[arg(long)]
+        note: String,
+        /// Who acts (default: $USER).
+        #[arg(long, env = "USER")]
+        by: Option<String>,
+    },
+    /// Give a case to a member of staff.
+    Assign {
+        number: String,
+        who: String,
+        #[arg(long, env = "USER")]
+        by: Option<String>,
+    },
+    /// End a case; nothing is due any more.
+    Close {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        /// The request was rejected (else: closed, done).
+        #[arg(long)]
+        rejected: bool,
+        #[arg(long, env = "USER")]
+        by: Option<String>,
+    },
+    /// Extend the examination deadline once, with a reason (art. 60).
+    Extend {
+        number: String,
+        #[arg(long)]
+        days: Option<u32>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "USER")]
+        by: Option<String>,
     },
 }
 
@@ -191,6 +242,44 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 files,
             } => ingest(config, dry_run, json, mailbox, &files).await,
             Command::Cases { command } => cases(&config, command).await,
+            Command::Digest {
+                print,
+                send,
+                service,
+            } => {
+                let instance = Instance::open(config).await?;
+                let rules = instance.pipeline.rules();
+                let now = chrono::Utc::now();
+                if print {
+                    let (subject, body) = crate::schedule::digest(
+                        &instance.store,
+                        &rules,
+                        &instance.config,
+                        service.as_deref(),
+                        now,
+                    )
+                    .await?;
+                    println!("{subject}\n\n{body}");
+                }
+                if send {
+                    let n = crate::schedule::send_digest(
+                        &instance.store,
+                        &rules,
+                        &instance.config,
+                        now,
+                        true,
+                    )
+                    .await?;
+                    crate::outbox::drain(
+                        &instance.store,
+                        &instance.transport,
+                        &instance.config.outbox,
+                    )
+                    .await?;
+                    eprintln!("digest sent to {n} recipient(s)");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Inspect { .. } | Command::Deadline { .. } => {
                 unreachable!("handled before the configuration is loaded")
             }
@@ -461,7 +550,60 @@ fn human_report(file: &Path, r: &Report) -> String {
 
 async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failure> {
     let store = Store::open(&config.database_url).await?;
+    let who = |by: Option<String>| {
+        by.filter(|b| !b.is_empty())
+            .unwrap_or_else(|| "staff".into())
+    };
     match command {
+        CasesCommand::Advance {
+            number,
+            stage,
+            note,
+            by,
+        } => {
+            if !crate::decide::lifecycle::STAGES.contains(&stage.as_str()) {
+                return Err(Failure::Usage(format!(
+                    "unknown stage {stage:?}; one of {}",
+                    crate::decide::lifecycle::STAGES.join(", ")
+                )));
+            }
+            store.advance(&number, &stage, &note, &who(by)).await?;
+            println!("{number}: now at {stage}");
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesCommand::Assign {
+            number,
+            who: to,
+            by,
+        } => {
+            store.assign(&number, &to, &who(by)).await?;
+            println!("{number}: assigned to {to}");
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesCommand::Close {
+            number,
+            reason,
+            rejected,
+            by,
+        } => {
+            store.close(&number, &reason, rejected, &who(by)).await?;
+            println!("{number}: {}", if rejected { "rejected" } else { "closed" });
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesCommand::Extend {
+            number,
+            days,
+            reason,
+            by,
+        } => {
+            let rules = Rules::load(&config.rules_dir)?;
+            let days = days.unwrap_or(rules.lifecycle().deadlines.extension_days);
+            let due = store
+                .extend(&number, days, &reason, &who(by), rules.calendar())
+                .await?;
+            println!("{number}: examination now due {due}");
+            Ok(ExitCode::SUCCESS)
+        }
         CasesCommand::List { json } => {
             let list = store.list_cases().await?;
             if json {
@@ -471,12 +613,14 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             } else {
                 for c in list {
                     println!(
-                        "{}  {:<7}  {:<18}  {:<24}  {}  {}  {}",
+                        "{}  {:<7}  {:<23}  {:<24}  {}  due {}{}  {}  {}",
                         c.number,
                         c.service,
                         c.stage,
                         c.status,
                         &c.created_at[..10.min(c.created_at.len())],
+                        c.due.as_deref().unwrap_or("-"),
+                        if c.overdue { " OVERDUE" } else { "" },
                         c.opened_by.as_deref().unwrap_or("-"),
                         c.subject
                     );
@@ -509,6 +653,22 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                 println!("  IDNO {idno}");
             }
             println!("  participants: {}", detail.participants.join(", "));
+            if let Some(who) = &s.assigned_to {
+                println!("  assigned to {who}");
+            }
+            for d in &detail.deadlines {
+                let state = match (&d.met_at, &d.cancelled_at) {
+                    (Some(t), _) => format!("met {t}"),
+                    (None, Some(t)) => format!("cancelled {t}"),
+                    (None, None) => "open".into(),
+                };
+                println!(
+                    "  deadline {:<12} due {}{}  {state}",
+                    d.kind,
+                    d.due,
+                    if d.extended { " (extended)" } else { "" }
+                );
+            }
             println!("messages:");
             for m in &detail.messages {
                 println!(

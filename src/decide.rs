@@ -5,6 +5,7 @@
 //! Pure: the store gathers a [`History`] beforehand and writes the
 //! [`Decision`] afterwards, in one transaction.
 
+pub mod lifecycle;
 pub mod loop_guard;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,8 @@ pub struct Event {
 pub enum OutgoingKind {
     Reply,
     Alert,
+    /// A follow-up to a beneficiary about missing items.
+    Reminder,
 }
 
 impl OutgoingKind {
@@ -149,6 +152,7 @@ impl OutgoingKind {
         match self {
             OutgoingKind::Reply => "reply",
             OutgoingKind::Alert => "alert",
+            OutgoingKind::Reminder => "reminder",
         }
     }
 }
@@ -193,6 +197,8 @@ pub struct Decision {
     pub labels: Vec<String>,
     /// Names of the triage rules that matched.
     pub triage: Vec<String>,
+    /// Whose turn it is, and the deadlines that start, move or are met.
+    pub progress: Option<lifecycle::Progress>,
 }
 
 /// Settings the decision depends on, gathered from config and rules.
@@ -255,6 +261,11 @@ pub fn is_case_number(s: &str) -> bool {
 
 pub fn format_case_number(year: i32, seq: i64) -> String {
     format!("AGE-{year}-{seq:05}")
+}
+
+/// AGE's date at `now` (Europe/Chisinau).
+pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&TZ).date_naive()
 }
 
 /// The year case numbers of mail arriving at `now` carry (AGE's local year).
@@ -375,6 +386,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 priority: "normal".into(),
                 labels: Vec::new(),
                 triage: Vec::new(),
+                progress: None,
             });
         }
         (_, Some(_)) => CaseAction::None,
@@ -521,15 +533,39 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }),
     }
 
+    let progress = (!matches!(case, CaseAction::None)).then(|| {
+        let today = input.now.with_timezone(&TZ).date_naive();
+        lifecycle::progress(
+            &assessment.step,
+            &assessment.facts,
+            &assessment.missing,
+            today,
+            settings.rules.calendar(),
+            &settings.rules.lifecycle().deadlines,
+        )
+    });
+    if let (Some(p), Some(before)) = (&progress, case_before)
+        && p.stage != before.stage
+        && p.stage != assessment.step
+    {
+        events.push(Event {
+            kind: "stage_changed".into(),
+            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
+        });
+    }
+    let stage = progress
+        .as_ref()
+        .map_or(assessment.step.clone(), |p| p.stage.clone());
     Ok(Decision {
         case,
         events,
         outgoing,
         disposition,
         suppressed,
+        progress,
         problems: problem_codes,
         problem_details: assessment.problems,
-        stage: Some(assessment.step),
+        stage: Some(stage),
         service: assessment.service,
         facts: assessment.facts,
         missing: assessment.missing,
@@ -849,10 +885,10 @@ fn reply(
         TemplateValue::from(assessment.missing.is_empty() && assessment.problems.is_empty()),
     );
     let today = input.now.with_timezone(&TZ).date_naive();
-    let due = settings
-        .rules
-        .calendar()
-        .add_working_days(today, settings.rules.answer_days());
+    let due = settings.rules.calendar().add_working_days(
+        today,
+        settings.rules.lifecycle().deadlines.answer_working_days,
+    );
     vars.insert(
         "answer_due",
         TemplateValue::from(due.format("%d.%m.%Y").to_string()),

@@ -24,6 +24,7 @@
 //! - [`pipeline`]: runs the stages for one mail around the transaction.
 //! - [`outbox`]: sends queued mail with retries (SMTP or `.eml` files).
 //! - [`calendar`]: Moldovan working days for the procedure's deadlines.
+//! - [`schedule`]: reminders, follow-ups, the daily digest, silent-mailbox alerts.
 //! - [`daemon`]: tasks, signals, graceful shutdown.
 //! - [`cli`]: the `egov-intake` command.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
@@ -40,6 +41,7 @@ pub mod parse;
 pub mod pipeline;
 pub mod redact;
 pub mod rules;
+pub mod schedule;
 pub mod source;
 pub mod store;
 pub mod tls;

@@ -9,6 +9,7 @@
 //! - `calendar.toml`: the Government's yearly changes to working days;
 //! - `fields.toml`: what each step requires, and how to ask for each field;
 //! - `triage.toml`: AGE's sorting rules, evaluated in order;
+//! - `lifecycle.toml`: every deadline, reminder, digest and alert duration;
 //! - `templates/{ro,ru,en}/<name>.txt`: replies to beneficiaries;
 //! - `templates/staff/<name>.txt`: messages to AGE staff.
 //!
@@ -82,11 +83,42 @@ pub const BENEFICIARY_TEMPLATES: &[(&str, &[&str])] = &[
     ("received", REPLY_VARS),
     ("followup", REPLY_VARS),
     ("rejected", REPLY_VARS),
+    ("reminder", BENEFICIARY_REMINDER_VARS),
+];
+
+/// Variables of the follow-up to a beneficiary who owes missing items.
+pub const BENEFICIARY_REMINDER_VARS: &[&str] = &["case_number", "subject", "n", "missing"];
+
+/// Variables of a staff reminder of an AGE deadline.
+pub const STAFF_REMINDER_VARS: &[&str] = &[
+    "case_number",
+    "kind",
+    "due",
+    "working_days_left",
+    "subject",
+    "sender_address",
+    "stage",
+    "service",
+];
+
+/// Variables of the daily digest.
+pub const DIGEST_VARS: &[&str] = &[
+    "date",
+    "service",
+    "new_cases",
+    "waiting_for_age",
+    "overdue",
+    "waiting_for_beneficiary",
+    "incidents",
+    "mailboxes",
+    "outbox_backlog",
 ];
 pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[
     ("quarantined", STAFF_VARS),
     ("private_key", PRIVATE_KEY_VARS),
     ("case_summary", CASE_SUMMARY_VARS),
+    ("reminder", STAFF_REMINDER_VARS),
+    ("digest", DIGEST_VARS),
 ];
 
 /// Variables of the compact case summary for staff.
@@ -204,14 +236,12 @@ struct Inner {
     field_texts: BTreeMap<String, BTreeMap<Language, String>>,
     allowed_private_ranges: Vec<String>,
     triage: Vec<triage::Rule>,
-    answer_days: u32,
+    lifecycle: Lifecycle,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawFields {
-    #[serde(default)]
-    deadlines: RawDeadlines,
     #[serde(default)]
     steps: BTreeMap<String, RawStep>,
     #[serde(default)]
@@ -220,24 +250,97 @@ struct RawFields {
     msign: RawMsign,
 }
 
-#[derive(Deserialize)]
+/// Every duration of the procedure (rules/lifecycle.toml).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDeadlines {
-    /// AGE answers a request within this many working days.
-    #[serde(default = "ten")]
-    answer_working_days: u32,
+pub struct Lifecycle {
+    #[serde(default)]
+    pub deadlines: Deadlines,
+    #[serde(default)]
+    pub reminders: Reminders,
+    #[serde(default)]
+    pub digest: DigestRules,
+    #[serde(default)]
+    pub alerts: AlertRules,
 }
 
-impl Default for RawDeadlines {
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Deadlines {
+    /// AGE answers a complete request within this many working days.
+    pub answer_working_days: u32,
+    /// Examination of request and agreement, in calendar days.
+    pub examination_days: u32,
+    /// The extension staff may give once, with a reason.
+    pub extension_days: u32,
+    /// Remind the beneficiary of missing items after this many working days…
+    pub followup_working_days: u32,
+    /// …at most this many times.
+    pub followup_max: u32,
+}
+
+impl Default for Deadlines {
     fn default() -> Self {
-        RawDeadlines {
-            answer_working_days: ten(),
+        Deadlines {
+            answer_working_days: 10,
+            examination_days: 30,
+            extension_days: 15,
+            followup_working_days: 5,
+            followup_max: 2,
         }
     }
 }
 
-fn ten() -> u32 {
-    10
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reminders {
+    /// Staff are reminded this many working days before a due date (and on
+    /// it, and daily once it is overdue).
+    pub staff_before_working_days: Vec<u32>,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            staff_before_working_days: vec![3],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestRules {
+    /// When the daily digest goes out, Europe/Chisinau, "HH:MM".
+    pub time: String,
+}
+
+impl Default for DigestRules {
+    fn default() -> Self {
+        DigestRules {
+            time: "08:00".into(),
+        }
+    }
+}
+
+impl DigestRules {
+    pub fn at(&self) -> Option<chrono::NaiveTime> {
+        chrono::NaiveTime::parse_from_str(&self.time, "%H:%M").ok()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertRules {
+    /// A mailbox that received nothing for this long is reported to staff.
+    pub silent_mailbox_hours: u32,
+}
+
+impl Default for AlertRules {
+    fn default() -> Self {
+        AlertRules {
+            silent_mailbox_hours: 72,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -456,6 +559,16 @@ impl Rules {
             }
         }
 
+        let lifecycle_file = dir.join("lifecycle.toml");
+        let (lifecycle, lifecycle_text) = read_toml::<Lifecycle>(&lifecycle_file, &mut errors);
+        if lifecycle.digest.at().is_none() {
+            let at = Locator::new(&lifecycle_file, &lifecycle_text);
+            errors.push(at.at(
+                lifecycle_text.find("time").unwrap_or(0),
+                format!("[digest] time {:?} is not HH:MM", lifecycle.digest.time),
+            ));
+        }
+
         let triage_file = dir.join("triage.toml");
         let (raw_triage, triage_text) = read_toml::<triage::RawFile>(&triage_file, &mut errors);
         let template_names: Vec<&str> = BENEFICIARY_TEMPLATES.iter().map(|(n, _)| *n).collect();
@@ -581,7 +694,7 @@ impl Rules {
                     field_texts,
                     allowed_private_ranges: raw_fields.msign.allowed_private_ranges,
                     triage,
-                    answer_days: raw_fields.deadlines.answer_working_days,
+                    lifecycle,
                 }),
             })
         } else {
@@ -613,9 +726,9 @@ impl Rules {
             .unwrap_or_else(|| field.to_string())
     }
 
-    /// Working days AGE takes to answer a request.
-    pub fn answer_days(&self) -> u32 {
-        self.inner.answer_days
+    /// Every duration of the procedure.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.inner.lifecycle
     }
 
     pub fn allowed_private_ranges(&self) -> &[String] {

@@ -80,6 +80,9 @@ pub struct CaseSummary {
     pub labels: serde_json::Value,
     /// Fields the current step still needs.
     pub missing: serde_json::Value,
+    /// The earliest open deadline AGE holds itself to (answer, examination).
+    pub due: Option<String>,
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -87,9 +90,19 @@ pub struct CaseDetail {
     #[serde(flatten)]
     pub summary: CaseSummary,
     pub participants: Vec<String>,
+    pub deadlines: Vec<DeadlineRow>,
     pub messages: Vec<MessageSummary>,
     pub events: Vec<EventRow>,
     pub outbox: Vec<OutboxSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlineRow {
+    pub kind: String,
+    pub due: String,
+    pub met_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    pub extended: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -133,6 +146,23 @@ pub struct OutboxSummary {
     pub sent_at: Option<String>,
     pub failed_at: Option<String>,
     pub last_error: Option<String>,
+}
+
+/// An open deadline with the case facts a reminder needs.
+#[derive(Debug, Clone)]
+pub struct OpenDeadline {
+    pub case_id: i64,
+    pub number: String,
+    pub service: String,
+    pub stage: String,
+    pub status: String,
+    pub subject: String,
+    pub opened_by: Option<String>,
+    pub language: Option<Language>,
+    pub missing: Vec<String>,
+    pub kind: String,
+    pub due: chrono::NaiveDate,
+    pub reminders: u32,
 }
 
 /// A queued mail, as the outbox worker sends it.
@@ -353,13 +383,306 @@ impl Store {
             last_error: o.get("last_error"),
         })
         .collect();
+        let deadlines = sqlx::query("SELECT kind, due, met_at, cancelled_at, extended FROM deadline WHERE case_id = ? ORDER BY due")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| DeadlineRow {
+                kind: r.get("kind"),
+                due: r.get("due"),
+                met_at: r.get("met_at"),
+                cancelled_at: r.get("cancelled_at"),
+                extended: r.get::<i64, _>("extended") != 0,
+            })
+            .collect();
         Ok(Some(CaseDetail {
             summary,
             participants,
+            deadlines,
             messages,
             events,
             outbox,
         }))
+    }
+
+    /// A staff action on a case, in one transaction with its event.
+    async fn staff_action(
+        &self,
+        number: &str,
+        by: &str,
+        kind: &str,
+        detail: serde_json::Value,
+        apply: impl for<'t> FnOnce(
+            i64,
+            &'t mut Transaction<'static, Sqlite>,
+        ) -> futures::future::BoxFuture<'t, anyhow::Result<()>>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            anyhow::bail!("no case {number}");
+        };
+        apply(id, &mut tx).await?;
+        sqlx::query("UPDATE \"case\" SET updated_at = ? WHERE id = ?")
+            .bind(timestamp(Utc::now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_event(
+            &mut tx,
+            Some(id),
+            None,
+            Utc::now(),
+            &format!("staff:{by}"),
+            kind,
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `cases advance`: the case moves to `stage`; what AGE owed at the old
+    /// stage is met, and it is the beneficiary's turn.
+    pub async fn advance(
+        &self,
+        number: &str,
+        stage: &str,
+        note: &str,
+        by: &str,
+    ) -> anyhow::Result<()> {
+        let stage = stage.to_string();
+        let detail = serde_json::json!({"to": stage, "note": note});
+        self.staff_action(number, by, "stage_changed", detail, move |id, tx| {
+            Box::pin(async move {
+                let now = timestamp(Utc::now());
+                sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND met_at IS NULL AND kind IN ('answer', 'examination')")
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("UPDATE \"case\" SET stage = ?, status = 'waiting_for_beneficiary' WHERE id = ?")
+                    .bind(&stage)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    pub async fn assign(&self, number: &str, who: &str, by: &str) -> anyhow::Result<()> {
+        let who = who.to_string();
+        let detail = serde_json::json!({"to": who});
+        self.staff_action(number, by, "assigned", detail, move |id, tx| {
+            Box::pin(async move {
+                sqlx::query("UPDATE \"case\" SET assigned_to = ? WHERE id = ?")
+                    .bind(&who)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// `cases close`: the case ends (closed, or rejected); nothing is due any more.
+    pub async fn close(
+        &self,
+        number: &str,
+        reason: &str,
+        rejected: bool,
+        by: &str,
+    ) -> anyhow::Result<()> {
+        let status = if rejected { "rejected" } else { "closed" };
+        let detail = serde_json::json!({"status": status, "reason": reason});
+        self.staff_action(number, by, "closed", detail, move |id, tx| {
+            Box::pin(async move {
+                let now = timestamp(Utc::now());
+                sqlx::query("UPDATE deadline SET cancelled_at = ? WHERE case_id = ? AND met_at IS NULL AND cancelled_at IS NULL")
+                    .bind(&now)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ?")
+                    .bind(status)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// `cases extend`: the examination deadline moves by `days`, once.
+    pub async fn extend(
+        &self,
+        number: &str,
+        days: u32,
+        reason: &str,
+        by: &str,
+        calendar: &crate::calendar::Calendar,
+    ) -> anyhow::Result<String> {
+        let row = sqlx::query(
+            "SELECT d.due, d.extended FROM deadline d JOIN \"case\" c ON c.id = d.case_id
+             WHERE c.number = ? AND d.kind = 'examination' AND d.met_at IS NULL AND d.cancelled_at IS NULL",
+        )
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            anyhow::bail!("case {number} has no open examination deadline to extend");
+        };
+        anyhow::ensure!(
+            row.get::<i64, _>("extended") == 0,
+            "the examination of {number} was extended already (once is the law's limit)"
+        );
+        let due: chrono::NaiveDate = row.get::<String, _>("due").parse()?;
+        let new_due = calendar.add_days(due, days).to_string();
+        let detail = serde_json::json!({"kind": "examination", "from": due.to_string(), "to": new_due, "days": days, "reason": reason});
+        let value = new_due.clone();
+        self.staff_action(number, by, "deadline_extended", detail, move |id, tx| {
+            Box::pin(async move {
+                sqlx::query("UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = 'examination'")
+                    .bind(&value)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(new_due)
+    }
+
+    /// Deadlines not met nor cancelled, of cases still open, with what a
+    /// reminder needs to say.
+    pub async fn open_deadlines(&self) -> anyhow::Result<Vec<OpenDeadline>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.opened_by, c.language, c.missing,
+                    d.kind, d.due, d.reminders
+             FROM deadline d JOIN \"case\" c ON c.id = d.case_id
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND c.status NOT IN ('closed', 'rejected')
+             ORDER BY d.due, c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                Some(OpenDeadline {
+                    case_id: r.get("id"),
+                    number: r.get("number"),
+                    service: r.get("service"),
+                    stage: r.get("stage"),
+                    status: r.get("status"),
+                    subject: r.get("subject"),
+                    opened_by: r.get("opened_by"),
+                    language: language_from(r.get("language")),
+                    missing: serde_json::from_str(r.get::<&str, _>("missing")).unwrap_or_default(),
+                    kind: r.get("kind"),
+                    due: r.get::<String, _>("due").parse().ok()?,
+                    reminders: r.get::<i64, _>("reminders") as u32,
+                })
+            })
+            .collect())
+    }
+
+    /// Queues scheduler mail (reminders, digests, alerts) with its keys; a
+    /// follow-up also counts itself on its deadline and moves it on.
+    pub async fn queue(
+        &self,
+        items: &[(Option<i64>, crate::decide::Outgoing)],
+        followup: Option<(i64, chrono::NaiveDate)>,
+    ) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let now = timestamp(Utc::now());
+        let mut queued = 0;
+        for (case_id, o) in items {
+            let n = insert_outgoing(&mut tx, o, *case_id, None, &now).await?;
+            if n > 0
+                && let Some(id) = case_id
+            {
+                insert_event(
+                    &mut tx,
+                    Some(*id),
+                    None,
+                    Utc::now(),
+                    "scheduler",
+                    &format!("{}_queued", o.kind.as_str()),
+                    &serde_json::json!({"to": o.to, "subject": o.subject}),
+                )
+                .await?;
+            }
+            queued += n;
+        }
+        if let Some((case_id, next)) = followup
+            && queued > 0
+        {
+            sqlx::query("UPDATE deadline SET reminders = reminders + 1, due = ? WHERE case_id = ? AND kind = 'followup'")
+                .bind(next.to_string())
+                .bind(case_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// Whether a mail with this outbox key was queued already.
+    pub async fn queued(&self, key: &str) -> anyhow::Result<bool> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE key = ?")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?
+                > 0,
+        )
+    }
+
+    /// Events of these kinds since `since` (RFC 3339), newest last.
+    pub async fn events_since(
+        &self,
+        kinds: &[&str],
+        since: &str,
+    ) -> anyhow::Result<Vec<(Option<String>, EventRow)>> {
+        let rows = sqlx::query(
+            "SELECT c.number, e.at, e.actor, e.kind, e.detail FROM case_event e LEFT JOIN \"case\" c ON c.id = e.case_id
+             WHERE e.at > ? AND e.kind IN (SELECT value FROM json_each(?)) ORDER BY e.id",
+        )
+        .bind(since)
+        .bind(serde_json::to_string(kinds)?)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("number"),
+                    EventRow {
+                        at: r.get("at"),
+                        actor: r.get("actor"),
+                        kind: r.get("kind"),
+                        detail: json_column(r.get("detail")),
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// When each mailbox last received mail.
+    pub async fn last_mail(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT mailbox, MAX(received_at) FROM delivery GROUP BY mailbox")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     /// Outbox rows whose time has come, oldest first.
@@ -488,6 +811,8 @@ impl Store {
 const CASE_SELECT: &str =
     "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
     c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at, c.priority, c.labels, c.missing,
+    (SELECT MIN(d.due) FROM deadline d WHERE d.case_id = c.id AND d.met_at IS NULL AND d.cancelled_at IS NULL
+        AND d.kind IN ('answer', 'examination') AND c.status NOT IN ('closed', 'rejected')) AS due,
     (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
     FROM \"case\" c";
 
@@ -510,6 +835,10 @@ fn case_summary(r: &sqlx::sqlite::SqliteRow) -> CaseSummary {
         priority: r.get("priority"),
         labels: json_column(r.get("labels")),
         missing: json_column(r.get("missing")),
+        overdue: r
+            .get::<Option<String>, _>("due")
+            .is_some_and(|d| d < crate::decide::today(Utc::now()).to_string()),
+        due: r.get("due"),
     }
 }
 
@@ -551,6 +880,39 @@ fn language_from(code: Option<String>) -> Option<Language> {
         Some("en") => Some(Language::En),
         _ => None,
     }
+}
+
+/// Queues one mail; a key already queued is left alone (idempotency).
+async fn insert_outgoing(
+    tx: &mut Transaction<'static, Sqlite>,
+    o: &crate::decide::Outgoing,
+    case_id: Option<i64>,
+    message: Option<i64>,
+    now: &str,
+) -> anyhow::Result<usize> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (key, kind, case_id, in_message, from_name, from_addr, to_addr, subject, message_id,
+            in_reply_to, refs, languages, body, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(&o.key)
+    .bind(o.kind.as_str())
+    .bind(case_id)
+    .bind(message)
+    .bind(&o.from_name)
+    .bind(&o.from_address)
+    .bind(o.to.to_lowercase())
+    .bind(&o.subject)
+    .bind(&o.message_id)
+    .bind(&o.in_reply_to)
+    .bind(serde_json::to_string(&o.references)?)
+    .bind(serde_json::to_string(&o.languages)?)
+    .bind(&o.body)
+    .bind(now)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() as usize)
 }
 
 async fn insert_event(
@@ -802,6 +1164,37 @@ impl Tx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
+            if let Some(p) = &d.progress {
+                sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ? AND status NOT IN ('closed', 'rejected')")
+                    .bind(p.status)
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                for plan in &p.deadlines {
+                    let sql = if plan.replace {
+                        "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
+                         ON CONFLICT (case_id, kind) DO UPDATE SET due = excluded.due, met_at = NULL, cancelled_at = NULL"
+                    } else {
+                        "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
+                         ON CONFLICT (case_id, kind) DO NOTHING"
+                    };
+                    sqlx::query(sql)
+                        .bind(id)
+                        .bind(&plan.kind)
+                        .bind(plan.due.to_string())
+                        .bind(&now)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+                for kind in &p.met {
+                    sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND kind = ? AND met_at IS NULL")
+                        .bind(&now)
+                        .bind(id)
+                        .bind(kind)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+            }
         }
 
         let (quarantine_reason, disposition) = match &d.disposition {
@@ -902,29 +1295,7 @@ impl Tx {
 
         let mut queued = 0;
         for o in &d.outgoing {
-            let done = sqlx::query(
-                "INSERT INTO outbox (key, kind, case_id, in_message, from_name, from_addr, to_addr, subject, message_id,
-                    in_reply_to, refs, languages, body, created_at, next_attempt_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(&o.key)
-            .bind(o.kind.as_str())
-            .bind(case_id)
-            .bind(message)
-            .bind(&o.from_name)
-            .bind(&o.from_address)
-            .bind(o.to.to_lowercase())
-            .bind(&o.subject)
-            .bind(&o.message_id)
-            .bind(&o.in_reply_to)
-            .bind(serde_json::to_string(&o.references)?)
-            .bind(serde_json::to_string(&o.languages)?)
-            .bind(&o.body)
-            .bind(&now)
-            .bind(&now)
-            .execute(&mut *self.tx)
-            .await?;
-            queued += done.rows_affected() as usize;
+            queued += insert_outgoing(&mut self.tx, o, case_id, Some(message), &now).await?;
         }
 
         Ok(Recorded {

@@ -1182,3 +1182,297 @@ fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
         .unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+#[tokio::test]
+async fn staff_move_cases_and_deadlines_follow() {
+    let env = Env::new();
+    let complete = "From: Ion <ion@primaria.md>\r\nTo: office@egov.md\r\nSubject: Solicitare MPass\r\nMessage-ID: <l1@primaria.md>\r\n\r\n\
+                    Buna ziua,\r\nDenumirea institutiei: Primaria Orhei\r\nIDNO: 1007601001396\r\nDenumirea sistemului: e-Autorizatii\r\n\
+                    Descrierea succinta: portal pentru autorizatii de constructie.\r\n";
+    env.deliver("office", "1700000013.1.host", complete.as_bytes());
+    env.instance().await.run_once().await.unwrap();
+    let case = &env.cases_json()[0];
+    assert_eq!(case["status"], "waiting_for_age");
+    assert!(case["due"].is_string(), "{case}");
+    assert_eq!(case["overdue"], false);
+
+    let ok = |args: &[&str]| {
+        let out = env.cli(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&[
+        "cases",
+        "assign",
+        "AGE-2026-00001",
+        "maria",
+        "--by",
+        "ion.staff",
+    ]);
+    ok(&[
+        "cases",
+        "advance",
+        "AGE-2026-00001",
+        "examination",
+        "--note",
+        "raspuns trimis",
+        "--by",
+        "ion.staff",
+    ]);
+    let out = env.cli(&[
+        "cases",
+        "advance",
+        "AGE-2026-00001",
+        "nowhere",
+        "--note",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = env.cli(&[
+        "cases",
+        "extend",
+        "AGE-2026-00001",
+        "--reason",
+        "no examination yet",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "nothing to extend");
+
+    let detail: serde_json::Value = serde_json::from_slice(
+        &env.cli(&["cases", "show", "AGE-2026-00001", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(detail["stage"], "examination");
+    assert_eq!(detail["assigned_to"], "maria");
+    assert_eq!(detail["status"], "waiting_for_beneficiary");
+    assert!(
+        detail["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["met_at"].is_string() || d["kind"] != "answer"),
+        "{detail}"
+    );
+    let staff: Vec<&serde_json::Value> = detail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "staff:ion.staff")
+        .collect();
+    assert_eq!(staff.len(), 2, "{detail}");
+    assert_eq!(staff[1]["kind"], "stage_changed");
+    assert_eq!(staff[1]["detail"]["note"], "raspuns trimis");
+
+    ok(&[
+        "cases",
+        "close",
+        "AGE-2026-00001",
+        "--reason",
+        "integrat",
+        "--by",
+        "ion.staff",
+    ]);
+    let case = &env.cases_json()[0];
+    assert_eq!(case["status"], "closed");
+    assert!(case["due"].is_null());
+}
+
+#[tokio::test]
+async fn the_examination_runs_thirty_days_and_extends_once() {
+    let env = Env::new();
+    let d = env.dir.path();
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "s.key",
+            "-out",
+            "s.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Director",
+        ],
+    );
+    let pdf =
+        b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec();
+    std::fs::write(d.join("acord.pdf"), &pdf).unwrap();
+    openssl(
+        d,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "acord.pdf",
+            "-signer",
+            "s.pem",
+            "-inkey",
+            "s.key",
+            "-outform",
+            "DER",
+            "-out",
+            "acord.pdf.p7s",
+        ],
+    );
+    let p7s = std::fs::read(d.join("acord.pdf.p7s")).unwrap();
+    let body = String::from_utf8(mail_with_files("x1@primaria.md", "Solicitare si acord MPass", &[("acord.pdf", "application/pdf", &pdf), ("acord.pdf.p7s", "application/pkcs7-signature", &p7s)]))
+        .unwrap()
+        .replace(
+            "Bună ziua, anexăm acordul semnat pentru MPass.",
+            "Denumirea institutiei: Primaria Orhei\r\nIDNO: 1007601001396\r\nDenumirea sistemului: e-Autorizatii\r\nDescrierea succinta: portal pentru autorizatii.",
+        );
+    env.deliver("office", "1700000014.1.host", body.as_bytes());
+    env.instance().await.run_once().await.unwrap();
+    let detail: serde_json::Value = serde_json::from_slice(
+        &env.cli(&["cases", "show", "AGE-2026-00001", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(detail["stage"], "examination", "{detail}");
+    let exam = detail["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "examination")
+        .expect("examination deadline")
+        .clone();
+    let out = env.cli(&[
+        "cases",
+        "extend",
+        "AGE-2026-00001",
+        "--reason",
+        "documente suplimentare",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let detail: serde_json::Value = serde_json::from_slice(
+        &env.cli(&["cases", "show", "AGE-2026-00001", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    let extended = detail["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "examination")
+        .unwrap()
+        .clone();
+    assert_eq!(extended["extended"], true);
+    assert!(extended["due"].as_str().unwrap() > exam["due"].as_str().unwrap());
+    let out = env.cli(&["cases", "extend", "AGE-2026-00001", "--reason", "again"]);
+    assert_eq!(out.status.code(), Some(1), "only once");
+}
+
+#[tokio::test]
+async fn reminders_go_out_once_per_point() {
+    use chrono::TimeZone;
+    let env = Env::new();
+    let complete = "From: Ion <ion@primaria.md>\r\nTo: office@egov.md\r\nSubject: Solicitare MPass\r\nMessage-ID: <r1@primaria.md>\r\n\r\n\
+                    Denumirea institutiei: Primaria Orhei\r\nIDNO: 1007601001396\r\nDenumirea sistemului: e-Autorizatii\r\n\
+                    Descrierea succinta: portal pentru autorizatii.\r\n";
+    env.deliver("office", "1700000015.1.host", complete.as_bytes());
+    let i = env.instance().await;
+    i.run_once().await.unwrap();
+    let due: chrono::NaiveDate = env.cases_json()[0]["due"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let rules = i.pipeline.rules();
+    let at = |date: chrono::NaiveDate, hour: u32| {
+        egov_intake::decide::TZ
+            .from_local_datetime(&date.and_hms_opt(hour, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let reminders = |env: &Env| {
+        env.outbox()
+            .iter()
+            .filter(|m| header(m, "Subject").is_some_and(|s| s.contains(": answer ")))
+            .count()
+    };
+    let before = rules
+        .calendar()
+        .add_working_days(due - chrono::Duration::days(10), 0);
+    let three_before = {
+        let mut d = due;
+        let mut n = 0;
+        while n < 3 {
+            d -= chrono::Duration::days(1);
+            if rules.calendar().is_working_day(d) {
+                n += 1;
+            }
+        }
+        d
+    };
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", env.path("intake.db").display()))
+        .await
+        .unwrap();
+    let pool = &pool;
+    let store = i.store.clone();
+    let config = i.config.clone();
+    // How many reminders a tick at `now` queued (the digest and other mail aside).
+    let tick = |now| {
+        let (store, rules, config) = (store.clone(), i.pipeline.rules(), config.clone());
+        async move {
+            let count = || async {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM outbox WHERE key LIKE 'reminder:%'",
+                )
+                .fetch_one(pool)
+                .await
+                .unwrap()
+            };
+            let before = count().await;
+            egov_intake::schedule::tick(&store, &rules, &config, now)
+                .await
+                .unwrap();
+            count().await - before
+        }
+    };
+    assert_eq!(tick(at(before, 9)).await, 0, "nothing ten days ahead");
+    assert_eq!(
+        tick(at(three_before, 7)).await,
+        1,
+        "three working days before"
+    );
+    assert_eq!(tick(at(three_before, 15)).await, 0, "once");
+    assert_eq!(tick(at(due, 9)).await, 1, "on the due date");
+    assert_eq!(tick(at(due, 10)).await, 0);
+    let after = rules.calendar().add_working_days(due, 1);
+    assert_eq!(tick(at(after, 9)).await, 1, "overdue");
+    assert_eq!(
+        tick(at(after + chrono::Duration::days(1), 9)).await,
+        1,
+        "daily while overdue"
+    );
+    assert_eq!(tick(at(after + chrono::Duration::days(1), 12)).await, 0);
+    egov_intake::outbox::drain(&i.store, &i.transport, &i.config.outbox)
+        .await
+        .unwrap();
+    assert_eq!(reminders(&env), 4);
+    // A met deadline stops them.
+    let out = env.cli(&[
+        "cases",
+        "advance",
+        "AGE-2026-00001",
+        "agreement",
+        "--note",
+        "answered",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(tick(at(after + chrono::Duration::days(2), 9)).await, 0);
+    assert_eq!(env.cases_json()[0]["overdue"], false);
+}

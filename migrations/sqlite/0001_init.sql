@@ -107,6 +107,8 @@ CREATE TABLE case_event (
 CREATE INDEX case_event_by_case ON case_event(case_id, id);
 CREATE INDEX case_event_by_message ON case_event(message_id);
 
+-- What a case waits for, and by when: answer (AGE, working days), examination
+-- (AGE, calendar days, extendable once), followup (the beneficiary).
 CREATE TABLE deadline (
     id          INTEGER PRIMARY KEY,
     case_id     INTEGER NOT NULL REFERENCES "case"(id),
@@ -114,9 +116,12 @@ CREATE TABLE deadline (
     due         TEXT NOT NULL,            -- date, Europe/Chisinau
     met_at      TEXT,
     cancelled_at TEXT,
+    extended    INTEGER NOT NULL DEFAULT 0,
+    reminders   INTEGER NOT NULL DEFAULT 0,  -- follow-ups sent to the beneficiary
     created_at  TEXT NOT NULL,
     UNIQUE (case_id, kind)
 );
+CREATE INDEX deadline_open ON deadline(met_at, cancelled_at, due);
 
 -- Transactional outbox: one row per mail to send.
 CREATE TABLE outbox (

@@ -1,0 +1,592 @@
+//! Scheduler: staff reminders before AGE's deadlines run out, follow-ups to
+//! beneficiaries who owe missing items, the daily staff digest and the
+//! silent-mailbox alert.
+//!
+//! Every mail goes through the outbox under a key naming the case, the
+//! deadline and the reminder (or the digest's date and recipient), so a
+//! restart or a second instance never sends one twice. [`plan`] is pure;
+//! [`tick`] reads the database, plans, renders and queues.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use minijinja::Value as TemplateValue;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::calendar::Calendar;
+use crate::config::{Config, Role};
+use crate::decide::lifecycle::AGE_DEADLINES;
+use crate::decide::{Outgoing, OutgoingKind, TZ, reply_subject, today};
+use crate::pipeline::Pipeline;
+use crate::rules::{Language, Lifecycle, Rules};
+use crate::store::{CaseSummary, OpenDeadline, Store};
+
+/// How often the scheduler looks; reminders are by the day, so a minute is plenty.
+pub const TICK: Duration = Duration::from_secs(60);
+
+/// One thing to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Remind the case's team of an AGE deadline.
+    StaffReminder {
+        case: usize,
+        /// before-N, due, or overdue-YYYY-MM-DD: part of the idempotency key.
+        point: String,
+        working_days_left: i64,
+    },
+    /// Remind the beneficiary of what is missing (the nth time).
+    Followup {
+        case: usize,
+        n: u32,
+        next_due: NaiveDate,
+    },
+}
+
+/// What to send today for the open deadlines (indexes into `open`).
+pub fn plan(
+    open: &[OpenDeadline],
+    today: NaiveDate,
+    calendar: &Calendar,
+    lifecycle: &Lifecycle,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for (i, d) in open.iter().enumerate() {
+        if AGE_DEADLINES.contains(&d.kind.as_str()) {
+            let left = calendar.working_days_between(today, d.due);
+            let point = if d.due < today {
+                Some(format!("overdue-{today}"))
+            } else if d.due == today {
+                Some("due".to_string())
+            } else {
+                // Inside the window of the widest reminder still ahead: the
+                // key makes each point send once, even after a day missed.
+                lifecycle
+                    .reminders
+                    .staff_before_working_days
+                    .iter()
+                    .filter(|n| **n > 0 && left <= i64::from(**n))
+                    .min()
+                    .map(|n| format!("before-{n}"))
+            };
+            if let Some(point) = point {
+                actions.push(Action::StaffReminder {
+                    case: i,
+                    point,
+                    working_days_left: left,
+                });
+            }
+        } else if d.kind == "followup"
+            && d.status == "waiting_for_beneficiary"
+            && d.due <= today
+            && d.reminders < lifecycle.deadlines.followup_max
+        {
+            actions.push(Action::Followup {
+                case: i,
+                n: d.reminders + 1,
+                next_due: calendar
+                    .add_working_days(today, lifecycle.deadlines.followup_working_days),
+            });
+        }
+    }
+    actions
+}
+
+fn role_of(service: &str) -> Option<Role> {
+    match service {
+        "mpass" => Some(Role::Mpass),
+        "msign" => Some(Role::Msign),
+        _ => None,
+    }
+}
+
+fn mailbox_address(config: &Config, service: &str) -> String {
+    let role = role_of(service).unwrap_or(Role::Office);
+    config
+        .mailboxes
+        .iter()
+        .find(|m| m.role == role)
+        .or(config.mailboxes.first())
+        .map(|m| m.address.clone())
+        .unwrap_or_default()
+}
+
+fn message_id(config: &Config, key: &str) -> String {
+    format!(
+        "<{}@{}>",
+        &crate::util::sha256_hex(key.as_bytes())[..32],
+        config.reply.message_id_domain
+    )
+}
+
+/// Renders and queues what [`plan`] says, the digest when its time has
+/// come, and silent-mailbox alerts. Returns how many mails were queued.
+pub async fn tick(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let today = today(now);
+    let open = store.open_deadlines().await?;
+    let mut queued = 0;
+    for action in plan(&open, today, rules.calendar(), rules.lifecycle()) {
+        match action {
+            Action::StaffReminder {
+                case,
+                point,
+                working_days_left,
+            } => {
+                let d = &open[case];
+                let key = format!("reminder:{}:{}:{}:{point}", d.number, d.kind, d.due);
+                let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+                vars.insert("case_number", TemplateValue::from(d.number.clone()));
+                vars.insert("kind", TemplateValue::from(d.kind.clone()));
+                vars.insert(
+                    "due",
+                    TemplateValue::from(d.due.format("%d.%m.%Y").to_string()),
+                );
+                vars.insert("working_days_left", TemplateValue::from(working_days_left));
+                vars.insert("subject", TemplateValue::from(d.subject.clone()));
+                vars.insert(
+                    "sender_address",
+                    TemplateValue::from(d.opened_by.clone().unwrap_or_default()),
+                );
+                vars.insert("stage", TemplateValue::from(d.stage.clone()));
+                vars.insert("service", TemplateValue::from(d.service.clone()));
+                let body = rules.render(None, "reminder", &vars)?;
+                let status = if working_days_left < 0 {
+                    "OVERDUE".to_string()
+                } else if working_days_left == 0 {
+                    "due today".to_string()
+                } else {
+                    format!("due in {working_days_left} working days")
+                };
+                let items: Vec<(Option<i64>, Outgoing)> = config
+                    .staff_for(role_of(&d.service))
+                    .into_iter()
+                    .map(|to| {
+                        let key = format!("{key}:{to}");
+                        (
+                            Some(d.case_id),
+                            Outgoing {
+                                message_id: message_id(config, &key),
+                                key,
+                                kind: OutgoingKind::Alert,
+                                from_name: "egov-intake".into(),
+                                from_address: config.staff.from.clone(),
+                                to,
+                                subject: format!(
+                                    "[egov-intake] {} {}: {} {status}",
+                                    d.number, d.service, d.kind
+                                ),
+                                in_reply_to: None,
+                                references: Vec::new(),
+                                languages: vec![Language::Ro],
+                                body: body.clone(),
+                            },
+                        )
+                    })
+                    .collect();
+                queued += store.queue(&items, None).await?;
+            }
+            Action::Followup { case, n, next_due } => {
+                let d = &open[case];
+                let Some(to) = d.opened_by.clone() else {
+                    continue;
+                };
+                let key = format!("followup:{}:{n}", d.number);
+                let languages: Vec<Language> =
+                    d.language.map_or(Language::ALL.to_vec(), |l| vec![l]);
+                let mut body = String::new();
+                for (i, lang) in languages.iter().enumerate() {
+                    if i > 0 {
+                        body.push_str("\n----------------------------------------\n\n");
+                    }
+                    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+                    vars.insert("case_number", TemplateValue::from(d.number.clone()));
+                    vars.insert("subject", TemplateValue::from(d.subject.clone()));
+                    vars.insert("n", TemplateValue::from(n));
+                    let missing: Vec<String> =
+                        d.missing.iter().map(|f| rules.ask_for(f, *lang)).collect();
+                    vars.insert("missing", TemplateValue::from_serialize(&missing));
+                    body.push_str(&rules.render(Some(*lang), "reminder", &vars)?);
+                }
+                let item = Outgoing {
+                    message_id: message_id(config, &key),
+                    key,
+                    kind: OutgoingKind::Reminder,
+                    from_name: config.reply.from_name.clone(),
+                    from_address: mailbox_address(config, &d.service),
+                    to,
+                    subject: reply_subject(&d.subject, Some(&d.number)),
+                    in_reply_to: None,
+                    references: Vec::new(),
+                    languages,
+                    body,
+                };
+                queued += store
+                    .queue(&[(Some(d.case_id), item)], Some((d.case_id, next_due)))
+                    .await?;
+            }
+        }
+    }
+    queued += digest_if_due(store, rules, config, now).await?;
+    queued += silent_mailboxes(store, rules, config, now).await?;
+    Ok(queued)
+}
+
+/// Who gets which digest: each team its service (and the unsorted), the
+/// general list everything.
+fn digest_recipients(config: &Config) -> Vec<(String, Option<&'static str>)> {
+    let mut v: Vec<(String, Option<&'static str>)> = Vec::new();
+    for a in &config.staff.alerts {
+        v.push((a.clone(), None));
+    }
+    for a in &config.staff.mpass {
+        v.push((a.clone(), Some("mpass")));
+    }
+    for a in &config.staff.msign {
+        v.push((a.clone(), Some("msign")));
+    }
+    v
+}
+
+/// The digest for one service (or all), as `(subject, body)`.
+pub async fn digest(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    service: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(String, String)> {
+    let today = today(now);
+    let since = crate::util::timestamp(now - chrono::Duration::days(1));
+    let cases: Vec<CaseSummary> = store
+        .list_cases()
+        .await?
+        .into_iter()
+        .filter(|c| service.is_none_or(|s| c.service == s || c.service == "unknown"))
+        .collect();
+    let line = |c: &CaseSummary| {
+        serde_json::json!({
+            "number": c.number, "service": c.service, "stage": c.stage, "status": c.status,
+            "due": c.due, "subject": c.subject, "from": c.opened_by, "assigned_to": c.assigned_to,
+            "missing": c.missing,
+        })
+    };
+    let open: Vec<&CaseSummary> = cases
+        .iter()
+        .filter(|c| c.status != "closed" && c.status != "rejected")
+        .collect();
+    let new: Vec<_> = open
+        .iter()
+        .filter(|c| c.created_at > since)
+        .map(|c| line(c))
+        .collect();
+    let mut waiting_age: Vec<&&CaseSummary> = open
+        .iter()
+        .filter(|c| c.status == "waiting_for_age" && !c.overdue)
+        .collect();
+    waiting_age.sort_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
+    let overdue: Vec<_> = open.iter().filter(|c| c.overdue).map(|c| line(c)).collect();
+    let waiting_beneficiary: Vec<_> = open
+        .iter()
+        .filter(|c| c.status == "waiting_for_beneficiary")
+        .map(|c| line(c))
+        .collect();
+    let incidents: Vec<_> = store
+        .events_since(&["private_key_received", "delivery_failed", "quarantined"], &since)
+        .await?
+        .into_iter()
+        .map(|(case, e)| serde_json::json!({"case": case, "at": e.at, "kind": e.kind, "detail": e.detail.to_string()}))
+        .collect();
+    let last = store.last_mail().await?;
+    let health: Vec<_> = config
+        .mailboxes
+        .iter()
+        .map(|m| {
+            let seen = last
+                .iter()
+                .find(|(name, _)| name == &m.name)
+                .map(|(_, at)| at.clone());
+            serde_json::json!({"mailbox": m.name, "address": m.address, "last_mail": seen})
+        })
+        .collect();
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+    vars.insert(
+        "date",
+        TemplateValue::from(today.format("%d.%m.%Y").to_string()),
+    );
+    vars.insert("service", TemplateValue::from(service.unwrap_or("all")));
+    vars.insert("new_cases", TemplateValue::from_serialize(&new));
+    vars.insert(
+        "waiting_for_age",
+        TemplateValue::from_serialize(waiting_age.iter().map(|c| line(c)).collect::<Vec<_>>()),
+    );
+    vars.insert("overdue", TemplateValue::from_serialize(&overdue));
+    vars.insert(
+        "waiting_for_beneficiary",
+        TemplateValue::from_serialize(&waiting_beneficiary),
+    );
+    vars.insert("incidents", TemplateValue::from_serialize(&incidents));
+    vars.insert("mailboxes", TemplateValue::from_serialize(&health));
+    vars.insert(
+        "outbox_backlog",
+        TemplateValue::from(store.outbox_backlog().await?),
+    );
+    let body = rules.render(None, "digest", &vars)?;
+    let subject = format!(
+        "[egov-intake] Digest {} ({}): {} new, {} overdue, {} waiting for AGE",
+        today.format("%d.%m.%Y"),
+        service.unwrap_or("all"),
+        new.len(),
+        overdue.len(),
+        waiting_age.len()
+    );
+    Ok((subject, body))
+}
+
+/// Queues today's digest for everyone once its time has come; `force`
+/// (`digest --send`) queues it now whatever the hour.
+pub async fn send_digest(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    now: DateTime<Utc>,
+    force: bool,
+) -> anyhow::Result<usize> {
+    let local = now.with_timezone(&TZ);
+    let at = rules.lifecycle().digest.at().unwrap_or_default();
+    if !force && local.time() < at {
+        return Ok(0);
+    }
+    let mut queued = 0;
+    for (to, service) in digest_recipients(config) {
+        let mut key = format!("digest:{}:{to}", local.date_naive());
+        if force {
+            key.push_str(&format!(":sent-{}", now.timestamp()));
+        }
+        if store.queued(&key).await? {
+            continue;
+        }
+        let (subject, body) = digest(store, rules, config, service, now).await?;
+        let item = Outgoing {
+            message_id: message_id(config, &key),
+            key,
+            kind: OutgoingKind::Alert,
+            from_name: "egov-intake".into(),
+            from_address: config.staff.from.clone(),
+            to,
+            subject,
+            in_reply_to: None,
+            references: Vec::new(),
+            languages: vec![Language::Ro],
+            body,
+        };
+        queued += store.queue(&[(None, item)], None).await?;
+    }
+    Ok(queued)
+}
+
+async fn digest_if_due(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    send_digest(store, rules, config, now, false).await
+}
+
+/// A mailbox that received nothing for longer than configured: staff are
+/// told once a day (the server may be down, or the address changed).
+async fn silent_mailboxes(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let hours = i64::from(rules.lifecycle().alerts.silent_mailbox_hours);
+    if hours == 0 {
+        return Ok(0);
+    }
+    let last = store.last_mail().await?;
+    let mut queued = 0;
+    for m in &config.mailboxes {
+        let Some((_, at)) = last.iter().find(|(name, _)| name == &m.name) else {
+            // Never received anything: nothing to compare with yet.
+            continue;
+        };
+        let Ok(seen) = DateTime::parse_from_rfc3339(at) else {
+            continue;
+        };
+        if now - seen.with_timezone(&Utc) < chrono::Duration::hours(hours) {
+            continue;
+        }
+        for to in config.staff_for(Some(m.role)) {
+            let key = format!("silent:{}:{}:{to}", m.name, today(now));
+            let item = Outgoing {
+                message_id: message_id(config, &key),
+                key,
+                kind: OutgoingKind::Alert,
+                from_name: "egov-intake".into(),
+                from_address: config.staff.from.clone(),
+                to,
+                subject: format!("[egov-intake] Mailbox {} silent since {at}", m.name),
+                in_reply_to: None,
+                references: Vec::new(),
+                languages: vec![Language::Ro],
+                body: format!(
+                    "Cutia poștală {} ({}) nu a primit niciun mesaj din {at} (mai mult de {hours} de ore).\nVerificați serverul de poștă și configurația.\n",
+                    m.name, m.address
+                ),
+            };
+            queued += store.queue(&[(None, item)], None).await?;
+        }
+    }
+    Ok(queued)
+}
+
+/// The scheduler task: a tick now and every [`TICK`] until cancelled.
+pub async fn run(pipeline: Arc<Pipeline>, cancel: CancellationToken) {
+    every(TICK, &cancel, || async {
+        let rules = pipeline.rules();
+        match tick(&pipeline.store, &rules, &pipeline.config, Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(queued = n, "scheduler queued mail");
+                pipeline.outbox_wake.notify_one();
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "scheduler tick failed"),
+        }
+    })
+    .await;
+}
+
+/// Runs `f` now and then every `period`, until cancelled.
+async fn every<F, Fut>(period: Duration, cancel: &CancellationToken, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        f().await;
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(period) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(kind: &str, due: &str, status: &str, reminders: u32) -> OpenDeadline {
+        OpenDeadline {
+            case_id: 1,
+            number: "AGE-2026-00001".into(),
+            service: "mpass".into(),
+            stage: "request".into(),
+            status: status.into(),
+            subject: "Solicitare".into(),
+            opened_by: Some("ana@primaria.md".into()),
+            language: Some(Language::Ro),
+            missing: vec!["idno".into()],
+            kind: kind.into(),
+            due: due.parse().unwrap(),
+            reminders,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_scheduler_ticks_at_once_then_every_minute_until_cancelled() {
+        let ticks = std::sync::atomic::AtomicU32::new(0);
+        let cancel = CancellationToken::new();
+        let run = every(TICK, &cancel, || async {
+            ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let stop = async {
+            tokio::time::sleep(Duration::from_secs(150)).await;
+            cancel.cancel();
+        };
+        tokio::join!(run, stop);
+        // t = 0, 60 and 120 s.
+        assert_eq!(ticks.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn reminder_points() {
+        let cal = Calendar::default();
+        let lc = Lifecycle::default();
+        let today: NaiveDate = "2026-12-03".parse().unwrap(); // Thursday
+        let points = |due: &str| -> Vec<String> {
+            plan(
+                &[open("answer", due, "waiting_for_age", 0)],
+                today,
+                &cal,
+                &lc,
+            )
+            .into_iter()
+            .map(|a| match a {
+                Action::StaffReminder { point, .. } => point,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+        };
+        assert_eq!(points("2026-12-08"), ["before-3"]); // 3 working days ahead
+        assert_eq!(points("2026-12-09"), Vec::<String>::new()); // 4 ahead: not yet
+        assert_eq!(points("2026-12-03"), ["due"]);
+        assert_eq!(points("2026-12-01"), ["overdue-2026-12-03"]);
+    }
+
+    #[test]
+    fn followups_stop_at_the_limit_and_wait_their_turn() {
+        let cal = Calendar::default();
+        let lc = Lifecycle::default();
+        let today: NaiveDate = "2026-12-03".parse().unwrap();
+        let p = plan(
+            &[open("followup", "2026-12-03", "waiting_for_beneficiary", 0)],
+            today,
+            &cal,
+            &lc,
+        );
+        assert_eq!(
+            p,
+            vec![Action::Followup {
+                case: 0,
+                n: 1,
+                next_due: "2026-12-10".parse().unwrap()
+            }]
+        );
+        assert!(
+            plan(
+                &[open("followup", "2026-12-03", "waiting_for_beneficiary", 2)],
+                today,
+                &cal,
+                &lc
+            )
+            .is_empty()
+        );
+        assert!(
+            plan(
+                &[open("followup", "2026-12-04", "waiting_for_beneficiary", 0)],
+                today,
+                &cal,
+                &lc
+            )
+            .is_empty()
+        );
+        assert!(
+            plan(
+                &[open("followup", "2026-12-03", "waiting_for_age", 0)],
+                today,
+                &cal,
+                &lc
+            )
+            .is_empty()
+        );
+    }
+}
