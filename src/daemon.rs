@@ -1,4 +1,4 @@
-//! The daemon: one task per mailbox, the outbox worker, and the signals that
+//! The daemon: one task per mailbox, the outbox worker, the scheduler, and the signals that
 //! steer them. Shutdown goes through one `CancellationToken` that every
 //! loop races; a mail in flight reaches its commit or stays untouched on
 //! the server. SIGHUP reloads the rules folder (an invalid one is refused).
@@ -86,6 +86,7 @@ impl Instance {
             self.pipeline.outbox_wake.clone(),
             cancel.clone(),
         ));
+        tasks.spawn(crate::schedule::run(self.pipeline.clone(), cancel.clone()));
         tracing::info!(
             mailboxes = self.config.mailboxes.len(),
             "egov-intake running"

@@ -479,7 +479,12 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }
         Disposition::Processed => {}
     }
-    if assessment.triage.notify_staff && !matches!(case, CaseAction::None) {
+    // A certificate problem on a production registration: staff hear at once.
+    let production_cert_problem = assessment.step == "production_registration"
+        && problem_codes.iter().any(|c| c.starts_with("cert_"));
+    if (assessment.triage.notify_staff || production_cert_problem)
+        && !matches!(case, CaseAction::None)
+    {
         for (i, to) in settings.staff.iter().enumerate() {
             outgoing.push(staff_summary(
                 input,
@@ -1036,7 +1041,14 @@ fn staff_summary(
         from_address: settings.staff_from.clone(),
         to: to.to_string(),
         subject: format!(
-            "[egov-intake] {} {} {}: {}",
+            "[egov-intake] {}{} {} {}: {}",
+            if problems.iter().any(|c| c.starts_with("cert_"))
+                && assessment.step == "production_registration"
+            {
+                "CERTIFICATE PROBLEM "
+            } else {
+                ""
+            },
             case.number().unwrap_or("-"),
             assessment.service.as_str(),
             assessment.step,

@@ -26,6 +26,9 @@ pub struct Pipeline {
     rules: RwLock<Rules>,
     /// Woken after every commit that queued mail, so replies leave at once.
     pub outbox_wake: Arc<Notify>,
+    /// Woken after every commit that touched a case, so the scheduler sees
+    /// new deadlines without waiting for its next tick.
+    pub schedule_wake: Arc<Notify>,
 }
 
 /// Everything the pipeline concluded about one mail (`ingest --json` prints it).
@@ -119,6 +122,7 @@ impl Pipeline {
             config,
             rules: RwLock::new(rules),
             outbox_wake: Arc::new(Notify::new()),
+            schedule_wake: Arc::new(Notify::new()),
         }
     }
 
@@ -261,6 +265,9 @@ impl Pipeline {
             tx.commit().await?;
             if recorded.queued > 0 {
                 self.outbox_wake.notify_one();
+            }
+            if recorded.case_id.is_some() {
+                self.schedule_wake.notify_one();
             }
             tracing::info!(
                 mailbox = %mailbox.name,

@@ -451,7 +451,7 @@ async fn silent_mailboxes(
 
 /// The scheduler task: a tick now and every [`TICK`] until cancelled.
 pub async fn run(pipeline: Arc<Pipeline>, cancel: CancellationToken) {
-    every(TICK, &cancel, || async {
+    every(TICK, &cancel, &pipeline.schedule_wake, || async {
         let rules = pipeline.rules();
         match tick(&pipeline.store, &rules, &pipeline.config, Utc::now()).await {
             Ok(0) => {}
@@ -465,9 +465,13 @@ pub async fn run(pipeline: Arc<Pipeline>, cancel: CancellationToken) {
     .await;
 }
 
-/// Runs `f` now and then every `period`, until cancelled.
-async fn every<F, Fut>(period: Duration, cancel: &CancellationToken, mut f: F)
-where
+/// Runs `f` now, then every `period` or when woken, until cancelled.
+async fn every<F, Fut>(
+    period: Duration,
+    cancel: &CancellationToken,
+    wake: &tokio::sync::Notify,
+    mut f: F,
+) where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
@@ -475,6 +479,7 @@ where
         f().await;
         tokio::select! {
             _ = cancel.cancelled() => return,
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(period) => {}
         }
     }
@@ -505,7 +510,8 @@ mod tests {
     async fn the_scheduler_ticks_at_once_then_every_minute_until_cancelled() {
         let ticks = std::sync::atomic::AtomicU32::new(0);
         let cancel = CancellationToken::new();
-        let run = every(TICK, &cancel, || async {
+        let wake = tokio::sync::Notify::new();
+        let run = every(TICK, &cancel, &wake, || async {
             ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         });
         let stop = async {

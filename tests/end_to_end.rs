@@ -28,7 +28,21 @@ impl Daemon {
         Daemon::start_with(servers, env, 1500)
     }
 
+    fn start_with_rules(servers: &MailServers, rules: &std::path::Path) -> Daemon {
+        Daemon::launch(servers, &[], 1500, rules)
+    }
+
     fn start_with(servers: &MailServers, env: &[(&str, &str)], idle_timeout_secs: u64) -> Daemon {
+        let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Daemon::launch(servers, env, idle_timeout_secs, &rules)
+    }
+
+    fn launch(
+        servers: &MailServers,
+        env: &[(&str, &str)],
+        idle_timeout_secs: u64,
+        rules: &std::path::Path,
+    ) -> Daemon {
         let dir = servers.dir();
         let config = dir.join("intake.toml");
         std::fs::write(
@@ -36,7 +50,6 @@ impl Daemon {
             format!("{}\n", servers.password()),
         )
         .unwrap();
-        let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
         std::fs::write(
             &config,
             format!(
@@ -643,4 +656,108 @@ fn an_incomplete_russian_msign_registration_is_completed_by_mail() {
     assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
     assert_eq!(cases[0]["missing"], serde_json::json!([]), "{cases}");
     daemon.stop();
+}
+
+/// A case near its deadline gives exactly one reminder, even across a
+/// restart, and the digest arrives with the case in the right buckets.
+#[test]
+fn one_reminder_across_a_restart_and_a_digest_with_its_buckets() {
+    let servers = MailServers::start().unwrap();
+    let dir = servers.dir().to_path_buf();
+    // Rules where the reminder window covers the whole answer period and
+    // the digest is due at once.
+    let rules = dir.join("rules");
+    copy_dir(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules"),
+        &rules,
+    );
+    std::fs::write(
+        rules.join("lifecycle.toml"),
+        "[reminders]\nstaff_before_working_days = [15]\n[digest]\ntime = \"00:00\"\n",
+    )
+    .unwrap();
+    let mut daemon = Daemon::start_with_rules(&servers, &rules);
+    daemon.wait_for_log("egov-intake running");
+    let ion = "ion@primaria-orhei.md";
+    let request = format!(
+        "From: Ion <{ion}>\r\nTo: {OFFICE}\r\nSubject: Solicitare MPass\r\nMessage-ID: <dl-1@primaria-orhei.md>\r\n\r\n\
+         Buna ziua,\r\nDenumirea institutiei: Primaria Orhei\r\nIDNO: 1007601001396\r\nDenumirea sistemului: e-Autorizatii\r\n\
+         Descrierea succinta: portal pentru autorizatii de constructie.\r\n"
+    );
+    servers
+        .send_smtp(ion, &[OFFICE], request.as_bytes())
+        .unwrap();
+    wait_for_reply(&servers, ion, "dl-1@primaria-orhei.md");
+    let reminder = |m: &[u8]| subject(m).contains("answer due in");
+    servers
+        .wait_for_message(STAFF, "INBOX", WAIT, reminder)
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", daemon.log()));
+    daemon.stop();
+
+    let mut daemon = Daemon::start_with_rules(&servers, &rules);
+    daemon.wait_for_log("egov-intake running");
+    // The restarted scheduler ticked (its first tick is at start) and found
+    // everything queued already.
+    std::thread::sleep(Duration::from_millis(1500));
+    daemon.stop();
+    let staff = servers.messages(STAFF, "INBOX").unwrap();
+    assert_eq!(
+        staff.iter().filter(|m| reminder(m)).count(),
+        1,
+        "exactly one reminder"
+    );
+    // Today's digest went out once, at the first tick.
+    let digests = staff
+        .iter()
+        .filter(|m| subject(m).contains("Digest"))
+        .count();
+    assert_eq!(digests, 1, "one digest a day");
+    // Sent now, it has the case in its buckets: new, and waiting for AGE with its due date.
+    let out = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(["digest", "--send", "--config"])
+        .arg(dir.join("intake.toml"))
+        .env("EGOV_TEST_IMAP_PASSWORD", servers.password())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let digest = servers
+        .wait_for_message(STAFF, "INBOX", WAIT, |m| {
+            subject(m).contains("Digest") && subject(m).contains("1 new")
+        })
+        .unwrap();
+    let text = parsed(&digest).body_text(0).unwrap().to_string();
+    let section = |title: &str| -> String {
+        let start = text
+            .find(title)
+            .unwrap_or_else(|| panic!("no {title:?} in\n{text}"));
+        text[start..].split("\n\n").next().unwrap().to_string()
+    };
+    assert!(section("Cazuri noi").contains("AGE-2026-00001"), "{text}");
+    assert!(
+        section("Așteaptă AGE").contains("AGE-2026-00001: scadent"),
+        "{text}"
+    );
+    assert!(!section("Depășite").contains("AGE-2026-00001"), "{text}");
+    assert!(
+        !section("Așteaptă beneficiarul").contains("AGE-2026-00001"),
+        "{text}"
+    );
+    assert!(text.contains("office: ultimul mesaj 20"), "{text}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
 }
