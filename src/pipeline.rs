@@ -149,11 +149,8 @@ impl Pipeline {
         raw: Arc<Vec<u8>>,
         size: usize,
     ) -> anyhow::Result<Report> {
-        let report = self
-            .run(mailbox, source_key, raw, size, Utc::now(), true)
-            .await?;
-        failpoint("after-commit");
-        Ok(report)
+        self.run(mailbox, source_key, raw, size, Utc::now(), true)
+            .await
     }
 
     /// The whole pipeline; with `commit = false` the transaction is rolled back
@@ -263,6 +260,7 @@ impl Pipeline {
             .await?;
         if commit {
             tx.commit().await?;
+            failpoint("after-commit");
             if recorded.queued > 0 {
                 self.outbox_wake.notify_one();
             }
@@ -509,8 +507,9 @@ fn report(
 }
 
 /// Test hook: `EGOV_INTAKE_FAILPOINT=after-commit` freezes processing right
-/// after a commit and before the acknowledgement (the test then SIGKILLs us), the window the
-/// no-loss and no-duplicate guarantees are about.
+/// after a commit — before the outbox is woken and before the mail is
+/// acknowledged on the server — so a test can SIGKILL the daemon exactly in
+/// the window the no-loss and no-duplicate guarantees are about.
 fn failpoint(name: &str) {
     static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var("EGOV_INTAKE_FAILPOINT").ok());

@@ -392,7 +392,16 @@ fn sigkill_after_commit_before_ack_leaves_no_duplicate() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let replies = servers.messages(ana, "INBOX").unwrap();
-    assert_eq!(replies.len(), 1, "duplicate reply");
+    let subjects: Vec<String> = replies
+        .iter()
+        .map(|m| format!("{} {:?}", subject(m), header(m, "Message-ID")))
+        .collect();
+    assert_eq!(
+        replies.len(),
+        1,
+        "duplicate reply: {subjects:?}\n{}",
+        daemon.log()
+    );
     daemon.stop();
 }
 
