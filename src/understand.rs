@@ -93,43 +93,13 @@ pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Underst
         Role::Msign => Service::Msign,
         Role::Office => service_from_text(&text),
     };
-    let mut extracted = fields::extract(&text, options);
-    if extracted.request.environment.is_none() {
-        extracted.request.environment = environment_from_text(&text);
-    }
+    let extracted = fields::extract(&text, options);
     Understanding {
         language,
         service,
         environment: extracted.request.environment,
         request: extracted.request,
         problems: extracted.problems,
-    }
-}
-
-/// Test or production from the wording (ro, ru, en), when only one is named.
-fn environment_from_text(text: &str) -> Option<Environment> {
-    let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let production = words.iter().any(|w| {
-        w.starts_with("producți")
-            || w.starts_with("productie")
-            || w.starts_with("producţi")
-            || w.starts_with("production")
-            || *w == "prod"
-            || w.starts_with("продакшн")
-            || w.starts_with("промышленн")
-            || w.starts_with("продуктив")
-    });
-    let test = words
-        .iter()
-        .any(|w| *w == "test" || *w == "testare" || *w == "testing" || w.starts_with("тест"));
-    match (test, production) {
-        (true, false) => Some(Environment::Test),
-        (false, true) => Some(Environment::Production),
-        _ => None,
     }
 }
 
@@ -171,28 +141,6 @@ mod tests {
             "From: a@b.md\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
         );
         crate::parse::parse(raw.as_bytes(), 10)
-    }
-
-    #[test]
-    fn environment_table() {
-        for (text, want) in [
-            ("Înregistrare pe mediul de test", Some(Environment::Test)),
-            (
-                "Integrarea pe mediul de producție",
-                Some(Environment::Production),
-            ),
-            ("Regisration for production", Some(Environment::Production)),
-            ("Регистрация в тестовой среде", Some(Environment::Test)),
-            (
-                "Подключение к промышленной среде",
-                Some(Environment::Production),
-            ),
-            ("test and then production", None),
-            ("Certificatul nostru", None),
-            ("contest", None),
-        ] {
-            assert_eq!(environment_from_text(text), want, "{text}");
-        }
     }
 
     #[test]
