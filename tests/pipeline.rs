@@ -64,6 +64,20 @@ max_message_bytes = 100000
         )
     }
 
+    /// Gives this environment a rules folder of its own (a copy of the
+    /// shipped one) to change, and returns it.
+    fn own_rules(&self) -> PathBuf {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let rules = self.path("rules");
+        copy_tree(&shipped, &rules);
+        let text = self.config_text().replace(
+            &format!("dir = \"{}\"", shipped.display()),
+            &format!("dir = \"{}\"", rules.display()),
+        );
+        std::fs::write(self.config_path(), text).unwrap();
+        rules
+    }
+
     async fn instance(&self) -> Instance {
         let config = config::load(&self.config_path()).unwrap();
         Instance::open(config).await.unwrap()
@@ -639,23 +653,12 @@ async fn suppressed_replies_of_caseless_mail_are_recorded() {
 async fn a_mail_that_keeps_failing_is_set_aside_and_the_mailbox_moves_on() {
     let env = Env::new();
     // Rules whose Romanian reply cannot be rendered: every Romanian mail fails.
-    let rules = env.path("rules");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    let rules = env.own_rules();
     std::fs::write(
         rules.join("templates/ro/received.txt"),
         "{{ case_number | no_such_filter }}\n",
     )
     .unwrap();
-    let text = env.config_text().replace(
-        &format!(
-            "dir = \"{}\"",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("rules")
-                .display()
-        ),
-        &format!("dir = \"{}\"", rules.display()),
-    );
-    std::fs::write(env.config_path(), text).unwrap();
     let raw = request("p1@primaria.md", "ana@primaria.md", "Solicitare", "");
     env.deliver("office", "1700000006.1.host", &raw);
 
@@ -1044,23 +1047,12 @@ fn deadline_command_counts_moldovan_working_days() {
 
     // With a configuration, the Government's transfers count.
     let env = Env::new();
-    let rules = env.path("rules");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
+    let rules = env.own_rules();
     std::fs::write(
         rules.join("calendar.toml"),
         "[years.2026]\ndays_off = [\"2026-04-14\"]\nworking_days = [\"2026-04-18\"]\n",
     )
     .unwrap();
-    let text = env.config_text().replace(
-        &format!(
-            "dir = \"{}\"",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("rules")
-                .display()
-        ),
-        &format!("dir = \"{}\"", rules.display()),
-    );
-    std::fs::write(env.config_path(), text).unwrap();
     let out = env.cli(&["deadline", "--from", "2026-04-09", "--working-days", "3"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2026-04-16\n");
     std::fs::write(
@@ -1109,18 +1101,7 @@ async fn unclear_service_goes_to_staff_triage() {
 #[test]
 fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
     let env = Env::new();
-    let rules = env.path("rules");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("rules"), &rules);
-    let text = env.config_text().replace(
-        &format!(
-            "dir = \"{}\"",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("rules")
-                .display()
-        ),
-        &format!("dir = \"{}\"", rules.display()),
-    );
-    std::fs::write(env.config_path(), text).unwrap();
+    let rules = env.own_rules();
     let log = env.path("daemon.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
         .args(["run", "--config"])
