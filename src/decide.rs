@@ -430,6 +430,29 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             }
         }
     };
+    let progress = (!matches!(case, CaseAction::None)).then(|| {
+        let today = input.now.with_timezone(&TZ).date_naive();
+        lifecycle::progress(
+            &assessment.step,
+            &assessment.facts,
+            &assessment.missing,
+            today,
+            settings.rules.calendar(),
+            &settings.rules.lifecycle().deadlines,
+        )
+    });
+    if let (Some(p), Some(before)) = (&progress, case_before)
+        && p.stage != before.stage
+        && p.stage != assessment.step
+    {
+        events.push(Event {
+            kind: "stage_changed".into(),
+            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
+        });
+    }
+    let stage = progress
+        .as_ref()
+        .map_or(assessment.step.clone(), |p| p.stage.clone());
     if !matches!(case, CaseAction::None) {
         events.push(Event {
             kind: "request_assessed".into(),
@@ -523,6 +546,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 &template,
                 language,
                 &assessment,
+                &stage,
             )?);
             None
         }
@@ -538,29 +562,6 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }),
     }
 
-    let progress = (!matches!(case, CaseAction::None)).then(|| {
-        let today = input.now.with_timezone(&TZ).date_naive();
-        lifecycle::progress(
-            &assessment.step,
-            &assessment.facts,
-            &assessment.missing,
-            today,
-            settings.rules.calendar(),
-            &settings.rules.lifecycle().deadlines,
-        )
-    });
-    if let (Some(p), Some(before)) = (&progress, case_before)
-        && p.stage != before.stage
-        && p.stage != assessment.step
-    {
-        events.push(Event {
-            kind: "stage_changed".into(),
-            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
-        });
-    }
-    let stage = progress
-        .as_ref()
-        .map_or(assessment.step.clone(), |p| p.stage.clone());
     Ok(Decision {
         case,
         events,
@@ -850,6 +851,7 @@ fn reply(
     template: &str,
     language: Option<Language>,
     assessment: &Assessment,
+    stage: &str,
 ) -> anyhow::Result<Outgoing> {
     let problems: Vec<String> = assessment.problems.iter().map(|p| p.code.clone()).collect();
     let mail = input.mail;
@@ -880,7 +882,7 @@ fn reply(
         TemplateValue::from(input.mailbox.address.clone()),
     );
     vars.insert("service", TemplateValue::from(assessment.service.as_str()));
-    vars.insert("stage", TemplateValue::from(assessment.step.clone()));
+    vars.insert("stage", TemplateValue::from(stage));
     vars.insert(
         "understood",
         TemplateValue::from_serialize(full_request(&assessment.facts)),
@@ -893,6 +895,14 @@ fn reply(
     let due = settings.rules.calendar().add_working_days(
         today,
         settings.rules.lifecycle().deadlines.answer_working_days,
+    );
+    let examination = settings
+        .rules
+        .calendar()
+        .add_days(today, settings.rules.lifecycle().deadlines.examination_days);
+    vars.insert(
+        "examination_due",
+        TemplateValue::from(examination.format("%d.%m.%Y").to_string()),
     );
     vars.insert(
         "answer_due",

@@ -190,6 +190,7 @@ pub const REPLY_VARS: &[&str] = &[
     "missing",
     "complete",
     "answer_due",
+    "examination_due",
 ];
 /// Variables a staff template can use.
 pub const STAFF_VARS: &[&str] = &[

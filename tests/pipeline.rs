@@ -1319,6 +1319,15 @@ async fn the_examination_runs_thirty_days_and_extends_once() {
     )
     .unwrap();
     assert_eq!(detail["stage"], "examination", "{detail}");
+    let reply = env
+        .outbox()
+        .into_iter()
+        .find(|m| header(m, "To") == Some("ana@primaria.md"))
+        .unwrap();
+    assert!(
+        reply.contains("AGE examinează dosarul") && reply.contains("30 de zile, până la"),
+        "{reply}"
+    );
     let exam = detail["deadlines"]
         .as_array()
         .unwrap()
