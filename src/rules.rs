@@ -552,7 +552,7 @@ impl Rules {
             }
         }
         for range in &raw_fields.msign.allowed_private_ranges {
-            if crate::understand::parse_cidr(range).is_none() {
+            if crate::understand::fields::parse_range(range).is_none() {
                 errors.push(at_fields.at(
                     find(range),
                     format!("allowed_private_ranges: {range:?} is not a CIDR range"),

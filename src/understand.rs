@@ -103,15 +103,6 @@ pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Underst
     }
 }
 
-/// A CIDR range such as `10.20.0.0/16` or `fd00::/8`.
-pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
-    let (ip, bits) = s.trim().split_once('/')?;
-    let ip: std::net::IpAddr = ip.parse().ok()?;
-    let bits: u8 = bits.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
-}
-
 /// The sender's own words: quoted history (ours above all) is left out.
 pub fn own_text(body: &str) -> String {
     body.lines()

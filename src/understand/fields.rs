@@ -1970,7 +1970,8 @@ fn read_environment(lines: &[Line<'_>]) -> Option<Environment> {
 // ---------------------------------------------------------------------------
 // IP addresses (MSign)
 
-fn parse_range(s: &str) -> Option<(IpAddr, u8)> {
+/// A CIDR range (`10.20.0.0/16`, `fd00::/8`) or a single address.
+pub fn parse_range(s: &str) -> Option<(IpAddr, u8)> {
     let s = s.trim();
     let (addr, bits) = s.split_once('/').map_or((s, None), |(a, b)| (a, Some(b)));
     let ip: IpAddr = addr.trim().parse().ok()?;
