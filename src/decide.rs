@@ -175,6 +175,32 @@ pub struct Outgoing {
     pub body: String,
 }
 
+impl Outgoing {
+    /// A message to staff: from the daemon, in Romanian, answering nothing.
+    pub fn to_staff(
+        key: String,
+        from: &str,
+        to: String,
+        subject: String,
+        message_id: String,
+        body: String,
+    ) -> Outgoing {
+        Outgoing {
+            key,
+            kind: OutgoingKind::Alert,
+            from_name: "egov-intake".into(),
+            from_address: from.to_string(),
+            to,
+            subject,
+            message_id,
+            in_reply_to: None,
+            references: Vec::new(),
+            languages: vec![Language::Ro],
+            body,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub case: CaseAction,
@@ -996,20 +1022,7 @@ fn staff_summary(
     index: usize,
 ) -> anyhow::Result<Outgoing> {
     let mail = input.mail;
-    let sender = mail
-        .from
-        .as_ref()
-        .map(|f| f.address.clone())
-        .unwrap_or_default();
-    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-    vars.insert(
-        "case_number",
-        TemplateValue::from(case.number().unwrap_or("-")),
-    );
-    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
-    vars.insert("sender_address", TemplateValue::from(sender.clone()));
-    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
-    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
+    let mut vars = staff_vars(input, case);
     vars.insert("service", TemplateValue::from(assessment.service.as_str()));
     vars.insert("stage", TemplateValue::from(assessment.step.clone()));
     vars.insert(
@@ -1044,36 +1057,31 @@ fn staff_summary(
         TemplateValue::from_serialize(&assessment.triage.matched),
     );
     let body = settings.rules.render(None, "case_summary", &vars)?;
-    Ok(Outgoing {
-        key: format!("summary:{}:{to}", mail.content_hash),
-        kind: OutgoingKind::Alert,
-        from_name: "egov-intake".into(),
-        from_address: settings.staff_from.clone(),
-        to: to.to_string(),
-        subject: format!(
-            "[egov-intake] {}{} {} {}: {}",
-            if problems.iter().any(|c| c.starts_with("cert_"))
-                && assessment.step == "production_registration"
-            {
-                "CERTIFICATE PROBLEM "
-            } else {
-                ""
-            },
+    let flag = if problems.iter().any(|c| c.starts_with("cert_"))
+        && assessment.step == "production_registration"
+    {
+        "CERTIFICATE PROBLEM "
+    } else {
+        ""
+    };
+    Ok(Outgoing::to_staff(
+        format!("summary:{}:{to}", mail.content_hash),
+        &settings.staff_from,
+        to.to_string(),
+        format!(
+            "[egov-intake] {flag}{} {} {}: {}",
             case.number().unwrap_or("-"),
             assessment.service.as_str(),
             assessment.step,
             clean_line(&mail.subject)
         ),
-        message_id: format!(
+        format!(
             "<summary.{}.{index}@{}>",
             &mail.content_hash[..24],
             settings.reply.message_id_domain
         ),
-        in_reply_to: None,
-        references: Vec::new(),
-        languages: vec![Language::Ro],
         body,
-    })
+    ))
 }
 
 fn staff_alert(
@@ -1086,19 +1094,8 @@ fn staff_alert(
     index: usize,
 ) -> anyhow::Result<Outgoing> {
     let mail = input.mail;
-    let sender = mail
-        .from
-        .as_ref()
-        .map(|f| f.address.clone())
-        .unwrap_or_default();
-    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-    vars.insert(
-        "case_number",
-        TemplateValue::from(case.number().unwrap_or("-")),
-    );
-    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
-    vars.insert("sender_address", TemplateValue::from(sender.clone()));
-    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
+    let sender = sender_address(mail);
+    let mut vars = staff_vars(input, case);
     vars.insert(
         "message_id",
         TemplateValue::from(mail.message_id.clone().unwrap_or_default()),
@@ -1108,7 +1105,6 @@ fn staff_alert(
         "spool_path",
         TemplateValue::from(input.spool_path.unwrap_or_default()),
     );
-    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
     vars.insert(
         "keys",
         TemplateValue::from_serialize(
@@ -1139,23 +1135,42 @@ fn staff_alert(
             clean_line(&mail.subject)
         ),
     };
-    Ok(Outgoing {
-        key: format!("alert:{template}:{}:{to}", mail.content_hash),
-        kind: OutgoingKind::Alert,
-        from_name: "egov-intake".into(),
-        from_address: settings.staff_from.clone(),
-        to: to.to_string(),
+    Ok(Outgoing::to_staff(
+        format!("alert:{template}:{}:{to}", mail.content_hash),
+        &settings.staff_from,
+        to.to_string(),
         subject,
-        message_id: format!(
+        format!(
             "<alert.{}.{index}@{}>",
             &mail.content_hash[..24],
             settings.reply.message_id_domain
         ),
-        in_reply_to: None,
-        references: Vec::new(),
-        languages: vec![Language::Ro],
         body,
-    })
+    ))
+}
+
+fn sender_address(mail: &Mail) -> String {
+    mail.from
+        .as_ref()
+        .map(|f| f.address.clone())
+        .unwrap_or_default()
+}
+
+/// What every staff message about a mail names.
+fn staff_vars<'a>(input: &Input<'_>, case: &CaseAction) -> BTreeMap<&'a str, TemplateValue> {
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+    vars.insert(
+        "case_number",
+        TemplateValue::from(case.number().unwrap_or("-")),
+    );
+    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
+    vars.insert(
+        "sender_address",
+        TemplateValue::from(sender_address(input.mail)),
+    );
+    vars.insert("subject", TemplateValue::from(input.mail.subject.clone()));
+    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
+    vars
 }
 
 #[cfg(test)]

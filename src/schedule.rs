@@ -121,6 +121,12 @@ fn message_id(config: &Config, key: &str) -> String {
     )
 }
 
+/// A scheduler mail to staff, its Message-ID derived from its key.
+fn staff_mail(config: &Config, key: String, to: String, subject: String, body: String) -> Outgoing {
+    let id = message_id(config, &key);
+    Outgoing::to_staff(key, &config.staff.from, to, subject, id, body)
+}
+
 /// Renders and queues what [`plan`] says, the digest when its time has
 /// come, and silent-mailbox alerts. Returns how many mails were queued.
 pub async fn tick(
@@ -169,24 +175,13 @@ pub async fn tick(
                     .into_iter()
                     .map(|to| {
                         let key = format!("{key}:{to}");
+                        let subject = format!(
+                            "[egov-intake] {} {}: {} {status}",
+                            d.number, d.service, d.kind
+                        );
                         (
                             Some(d.case_id),
-                            Outgoing {
-                                message_id: message_id(config, &key),
-                                key,
-                                kind: OutgoingKind::Alert,
-                                from_name: "egov-intake".into(),
-                                from_address: config.staff.from.clone(),
-                                to,
-                                subject: format!(
-                                    "[egov-intake] {} {}: {} {status}",
-                                    d.number, d.service, d.kind
-                                ),
-                                in_reply_to: None,
-                                references: Vec::new(),
-                                languages: vec![Language::Ro],
-                                body: body.clone(),
-                            },
+                            staff_mail(config, key, to, subject, body.clone()),
                         )
                     })
                     .collect();
@@ -373,19 +368,7 @@ pub async fn send_digest(
             continue;
         }
         let (subject, body) = digest(store, rules, config, service, now).await?;
-        let item = Outgoing {
-            message_id: message_id(config, &key),
-            key,
-            kind: OutgoingKind::Alert,
-            from_name: "egov-intake".into(),
-            from_address: config.staff.from.clone(),
-            to,
-            subject,
-            in_reply_to: None,
-            references: Vec::new(),
-            languages: vec![Language::Ro],
-            body,
-        };
+        let item = staff_mail(config, key, to, subject, body);
         queued += store.queue(&[(None, item)], None).await?;
     }
     Ok(queued)
@@ -427,22 +410,12 @@ async fn silent_mailboxes(
         }
         for to in config.staff_for(Some(m.role)) {
             let key = format!("silent:{}:{}:{to}", m.name, today(now));
-            let item = Outgoing {
-                message_id: message_id(config, &key),
-                key,
-                kind: OutgoingKind::Alert,
-                from_name: "egov-intake".into(),
-                from_address: config.staff.from.clone(),
-                to,
-                subject: format!("[egov-intake] Mailbox {} silent since {at}", m.name),
-                in_reply_to: None,
-                references: Vec::new(),
-                languages: vec![Language::Ro],
-                body: format!(
-                    "Cutia poștală {} ({}) nu a primit niciun mesaj din {at} (mai mult de {hours} de ore).\nVerificați serverul de poștă și configurația.\n",
-                    m.name, m.address
-                ),
-            };
+            let subject = format!("[egov-intake] Mailbox {} silent since {at}", m.name);
+            let body = format!(
+                "Cutia poștală {} ({}) nu a primit niciun mesaj din {at} (mai mult de {hours} de ore).\nVerificați serverul de poștă și configurația.\n",
+                m.name, m.address
+            );
+            let item = staff_mail(config, key, to, subject, body);
             queued += store.queue(&[(None, item)], None).await?;
         }
     }

@@ -757,6 +757,52 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A tiny PDF agreement and its detached CMS signature (`.p7s`) by a
+/// throwaway signer named `subject`, made with openssl in `dir`.
+fn signed_agreement(dir: &Path, subject: &str) -> (Vec<u8>, Vec<u8>) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "signer.key",
+            "-out",
+            "signer.pem",
+            "-days",
+            "30",
+            "-utf8",
+            "-subj",
+            subject,
+        ],
+    );
+    let pdf =
+        b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec();
+    std::fs::write(dir.join("acord.pdf"), &pdf).unwrap();
+    openssl(
+        dir,
+        &[
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "acord.pdf",
+            "-signer",
+            "signer.pem",
+            "-inkey",
+            "signer.key",
+            "-outform",
+            "DER",
+            "-out",
+            "acord.pdf.p7s",
+        ],
+    );
+    (pdf, std::fs::read(dir.join("acord.pdf.p7s")).unwrap())
+}
+
 fn mail_with_files(id: &str, subject: &str, files: &[(&str, &str, &[u8])]) -> Vec<u8> {
     use base64::Engine as _;
     let mut raw = format!(
@@ -778,48 +824,7 @@ fn mail_with_files(id: &str, subject: &str, files: &[(&str, &str, &[u8])]) -> Ve
 #[tokio::test]
 async fn signed_agreements_are_recorded_and_unsigned_ones_asked_for_again() {
     let env = Env::new();
-    let d = env.dir.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "signer.key",
-            "-out",
-            "signer.pem",
-            "-days",
-            "30",
-            "-utf8",
-            "-subj",
-            "/CN=Ștefan Țurcanu/O=Primăria Ialoveni",
-        ],
-    );
-    let pdf =
-        b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec();
-    std::fs::write(d.join("acord.pdf"), &pdf).unwrap();
-    openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-in",
-            "acord.pdf",
-            "-signer",
-            "signer.pem",
-            "-inkey",
-            "signer.key",
-            "-outform",
-            "DER",
-            "-out",
-            "acord.pdf.p7s",
-        ],
-    );
-    let p7s = std::fs::read(d.join("acord.pdf.p7s")).unwrap();
+    let (pdf, p7s) = signed_agreement(env.dir.path(), "/CN=Ștefan Țurcanu/O=Primăria Ialoveni");
 
     env.deliver(
         "office",
@@ -1264,47 +1269,7 @@ async fn staff_move_cases_and_deadlines_follow() {
 #[tokio::test]
 async fn the_examination_runs_thirty_days_and_extends_once() {
     let env = Env::new();
-    let d = env.dir.path();
-    openssl(
-        d,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "s.key",
-            "-out",
-            "s.pem",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=Director",
-        ],
-    );
-    let pdf =
-        b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n".to_vec();
-    std::fs::write(d.join("acord.pdf"), &pdf).unwrap();
-    openssl(
-        d,
-        &[
-            "cms",
-            "-sign",
-            "-binary",
-            "-in",
-            "acord.pdf",
-            "-signer",
-            "s.pem",
-            "-inkey",
-            "s.key",
-            "-outform",
-            "DER",
-            "-out",
-            "acord.pdf.p7s",
-        ],
-    );
-    let p7s = std::fs::read(d.join("acord.pdf.p7s")).unwrap();
+    let (pdf, p7s) = signed_agreement(env.dir.path(), "/CN=Director");
     let body = String::from_utf8(mail_with_files("x1@primaria.md", "Solicitare si acord MPass", &[("acord.pdf", "application/pdf", &pdf), ("acord.pdf.p7s", "application/pkcs7-signature", &p7s)]))
         .unwrap()
         .replace(

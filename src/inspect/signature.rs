@@ -447,10 +447,6 @@ impl Hash {
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(digest::digest(&digest::SHA256, data))
-}
-
 // ---------------------------------------------------------------- certificates
 
 /// What we need of a certificate, all borrowed from its DER.
@@ -839,7 +835,7 @@ fn evaluate_signer(
     let cert = find_signer_cert(certs, &si.sid);
     let mut outcome = SignerOutcome {
         signer: cert.and_then(|c| c.name.clone()),
-        certificate_sha256: cert.map(|c| sha256_hex(c.raw)),
+        certificate_sha256: cert.map(|c| crate::util::sha256_hex(c.raw)),
         signing_time: None,
         verified: None,
     };
@@ -2102,7 +2098,7 @@ fn xades_signature(body: &str) -> Signature {
         .or(certs.first());
     match chosen {
         Some(der) => {
-            signature.signer_certificate_sha256 = Some(sha256_hex(der));
+            signature.signer_certificate_sha256 = Some(crate::util::sha256_hex(der));
             match parse_cert(der) {
                 Some(cert) => signature.signer = cert.name,
                 None => add(&mut signature.problems, "malformed"),
@@ -2375,7 +2371,7 @@ mod tests {
         assert_eq!(sig.signer.as_deref(), Some(SIGNER_CN));
         assert_eq!(
             sig.signer_certificate_sha256.as_deref(),
-            Some(sha256_hex(&signer.cert_der).as_str())
+            Some(crate::util::sha256_hex(&signer.cert_der).as_str())
         );
     }
 
