@@ -127,6 +127,17 @@ max_message_bytes = 100000
     }
 }
 
+/// A running daemon, killed when the test ends however it ends, so a failed
+/// assertion does not leave it running.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn request(id: &str, from: &str, subject: &str, extra: &str) -> Vec<u8> {
     format!(
         "From: {from}\r\nTo: office@egov.md\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n\
@@ -705,13 +716,15 @@ fn copy_tree(from: &Path, to: &Path) {
 #[test]
 fn the_daemon_answers_mail_dropped_into_the_maildir_while_it_runs() {
     let env = Env::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
-        .args(["run", "--config"])
-        .arg(env.config_path())
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+            .args(["run", "--config"])
+            .arg(env.config_path())
+            .env("RUST_LOG", "info")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     // Deliver the Maildir way: write into tmp/, then rename into new/.
     std::thread::sleep(std::time::Duration::from_millis(300));
     let tmp = env.path("mail/office/tmp/1700000007.1.host");
@@ -730,15 +743,39 @@ fn the_daemon_answers_mail_dropped_into_the_maildir_while_it_runs() {
     }
     assert_eq!(env.files("mail/office/cur").len(), 1);
 
+    // A plain copy into new/ (as a person would do), written slowly: the
+    // daemon waits for the whole file.
+    {
+        use std::io::Write as _;
+        let raw = request("w2@primaria.md", "ion@primaria.md", "Solicitare MPass", "");
+        let mut f = std::fs::File::create(env.path("mail/office/new/1700000007.2.host")).unwrap();
+        f.write_all(&raw[..40]).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        f.write_all(&raw[40..]).unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while env.files("outbox").len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reply to the copied mail"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let cases = env.cases_json();
+    assert_eq!(cases.as_array().unwrap().len(), 2, "{cases}");
+    assert_eq!(cases[1]["opened_by"], "ion@primaria.md", "{cases}");
+    assert_eq!(cases[1]["subject"], "Solicitare MPass", "{cases}");
+
     Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(child.0.id().to_string())
         .status()
         .unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "{status:?}");
     let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut log).unwrap();
     assert!(log.contains("shutting down"), "{log}");
     assert!(!log.contains('\u{1b}'), "colour codes in a log file");
 }
@@ -1108,13 +1145,15 @@ fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
     let env = Env::new();
     let rules = env.own_rules();
     let log = env.path("daemon.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
-        .args(["run", "--config"])
-        .arg(env.config_path())
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = Daemon(
+        Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+            .args(["run", "--config"])
+            .arg(env.config_path())
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let wait_for = |needle: &str| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while !std::fs::read_to_string(&log)
@@ -1132,7 +1171,7 @@ fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
     let hup = || {
         Command::new("kill")
             .arg("-HUP")
-            .arg(child.id().to_string())
+            .arg(child.0.id().to_string())
             .status()
             .unwrap()
     };
@@ -1163,10 +1202,10 @@ fn rules_reload_on_sighup_and_a_broken_set_is_refused() {
     wait_for("rules reloaded");
     Command::new("kill")
         .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(child.0.id().to_string())
         .status()
         .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
 }
 
 #[tokio::test]

@@ -62,7 +62,18 @@ fn watch(
 ) -> anyhow::Result<notify::RecommendedWatcher> {
     ensure_maildir(path)?;
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
+        // Only a complete file is mail: one renamed in (how delivery agents
+        // do it) or one closed after writing (a plain copy into new/). A
+        // file merely created may still be empty.
+        use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
+        let complete = |kind: &EventKind| {
+            matches!(
+                kind,
+                EventKind::Access(AccessKind::Close(AccessMode::Write))
+                    | EventKind::Modify(ModifyKind::Name(_))
+            )
+        };
+        if event.is_ok_and(|e| complete(&e.kind)) {
             // A full channel already holds a wake-up; one is enough.
             let _ = tx.try_send(());
         }
