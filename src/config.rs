@@ -132,9 +132,17 @@ pub struct SmtpConfig {
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
-    pub max_attempts: u32,
+    /// Attempts before a row is given up; `None`: only time counts.
+    pub max_attempts: Option<u32>,
     pub retry_base: Duration,
     pub retry_max: Duration,
+    /// How long a row is retried before it is given up (an MTA tries for days).
+    pub give_up_after: Duration,
+    /// After this long failing, staff are alerted once while retries go on.
+    pub alert_after: Duration,
+    /// Who hears about mail that cannot be sent, and from whom.
+    pub alert_to: Vec<String>,
+    pub alert_from: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -154,6 +162,9 @@ pub struct Limits {
     pub max_nesting_depth: usize,
     pub replies_per_recipient_10min: u32,
     pub replies_per_recipient_day: u32,
+    /// Wall time the analysis of one mail may take; past it the mail is
+    /// recorded with what is known and quarantined.
+    pub analysis_budget: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -833,26 +844,35 @@ impl RawTransport {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOutbox {
-    #[serde(default = "default_attempts")]
-    max_attempts: u32,
+    max_attempts: Option<u32>,
     #[serde(default = "default_retry_base")]
     retry_base_secs: u64,
     #[serde(default = "default_retry_max")]
     retry_max_secs: u64,
+    #[serde(default = "default_give_up_hours")]
+    give_up_after_hours: u64,
+    #[serde(default = "default_alert_hours")]
+    alert_after_hours: u64,
 }
 
 impl Default for RawOutbox {
     fn default() -> Self {
         RawOutbox {
-            max_attempts: default_attempts(),
+            max_attempts: None,
             retry_base_secs: default_retry_base(),
             retry_max_secs: default_retry_max(),
+            give_up_after_hours: default_give_up_hours(),
+            alert_after_hours: default_alert_hours(),
         }
     }
 }
 
-fn default_attempts() -> u32 {
-    12
+/// Five days, as long as a mail server keeps a message queued.
+fn default_give_up_hours() -> u64 {
+    120
+}
+fn default_alert_hours() -> u64 {
+    4
 }
 fn default_retry_base() -> u64 {
     30
@@ -884,6 +904,8 @@ struct RawLimits {
     replies_per_recipient_10min: u32,
     #[serde(default = "default_per_day")]
     replies_per_recipient_day: u32,
+    #[serde(default = "default_analysis_budget")]
+    analysis_budget_secs: u64,
 }
 
 impl Default for RawLimits {
@@ -893,8 +915,13 @@ impl Default for RawLimits {
             max_nesting_depth: default_depth(),
             replies_per_recipient_10min: default_per_10min(),
             replies_per_recipient_day: default_per_day(),
+            analysis_budget_secs: default_analysis_budget(),
         }
     }
+}
+
+fn default_analysis_budget() -> u64 {
+    10
 }
 
 fn default_max_bytes() -> usize {
@@ -1087,8 +1114,13 @@ impl RawConfig {
                 loc.whole("limits: max_message_bytes and max_nesting_depth must be positive"),
             );
         }
-        if self.outbox.max_attempts == 0 {
+        if self.outbox.max_attempts == Some(0) {
             errors.push(loc.whole("outbox.max_attempts must be at least 1"));
+        }
+        if self.outbox.give_up_after_hours == 0 || self.limits.analysis_budget_secs == 0 {
+            errors.push(loc.whole(
+                "outbox.give_up_after_hours and limits.analysis_budget_secs must be positive",
+            ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             errors.push(loc.whole(format!("log.level {:?}: {e}", self.log.level)));
@@ -1105,6 +1137,10 @@ impl RawConfig {
                 max_attempts: self.outbox.max_attempts,
                 retry_base: Duration::from_secs(self.outbox.retry_base_secs.max(1)),
                 retry_max: Duration::from_secs(self.outbox.retry_max_secs.max(1)),
+                give_up_after: Duration::from_secs(self.outbox.give_up_after_hours * 3600),
+                alert_after: Duration::from_secs(self.outbox.alert_after_hours * 3600),
+                alert_to: staff.alerts.clone(),
+                alert_from: staff.from.clone(),
             },
             staff,
             limits: Limits {
@@ -1112,6 +1148,7 @@ impl RawConfig {
                 max_nesting_depth: self.limits.max_nesting_depth,
                 replies_per_recipient_10min: self.limits.replies_per_recipient_10min,
                 replies_per_recipient_day: self.limits.replies_per_recipient_day,
+                analysis_budget: Duration::from_secs(self.limits.analysis_budget_secs),
             },
             reply: ReplyConfig {
                 message_id_domain: self.reply.message_id_domain,

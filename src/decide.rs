@@ -81,8 +81,23 @@ pub enum Threading {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Rejection {
-    TooLarge { size: usize, limit: usize },
-    Unparseable { detail: String },
+    TooLarge {
+        size: usize,
+        limit: usize,
+    },
+    Unparseable {
+        detail: String,
+    },
+    /// The analysis ran past its time budget and was abandoned.
+    AnalysisIncomplete {
+        budget_secs: u64,
+    },
+    /// Processing failed again and again while the database could be
+    /// written: the mail is set aside (recorded, quarantined) so that it
+    /// cannot hold up its mailbox.
+    ProcessingFailed {
+        detail: String,
+    },
 }
 
 impl Rejection {
@@ -90,6 +105,21 @@ impl Rejection {
         match self {
             Rejection::TooLarge { .. } => "too_large",
             Rejection::Unparseable { .. } => "unparseable",
+            Rejection::AnalysisIncomplete { .. } => "analysis_incomplete",
+            Rejection::ProcessingFailed { .. } => "processing_failed",
+        }
+    }
+
+    /// What staff are told besides the code.
+    pub fn detail(&self) -> String {
+        match self {
+            Rejection::TooLarge { size, limit } => format!("{size} bytes, limit {limit}"),
+            Rejection::Unparseable { detail } | Rejection::ProcessingFailed { detail } => {
+                detail.clone()
+            }
+            Rejection::AnalysisIncomplete { budget_secs } => {
+                format!("analysis stopped after its budget of {budget_secs} s")
+            }
         }
     }
 }
@@ -374,9 +404,11 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 v
             });
 
+    // A key found anywhere wins over every other reason: such mail always
+    // goes to the restricted folder.
     let disposition = match (input.rejection, inspection.private_key_found) {
-        (Some(r), _) => Disposition::Quarantine(r.code().into()),
-        (None, true) => Disposition::PrivateKey,
+        (_, true) => Disposition::PrivateKey,
+        (Some(r), false) => Disposition::Quarantine(r.code().into()),
         // Parts that could not be opened may hide a key: staff look first.
         (None, false) if !inspection.complete() => {
             Disposition::Quarantine("inspection_incomplete".into())
@@ -1101,6 +1133,15 @@ fn staff_alert(
         TemplateValue::from(mail.message_id.clone().unwrap_or_default()),
     );
     vars.insert("reason", TemplateValue::from(reason));
+    vars.insert(
+        "detail",
+        TemplateValue::from(
+            input
+                .rejection
+                .map(|r| clean_line(&r.detail()))
+                .unwrap_or_default(),
+        ),
+    );
     vars.insert(
         "spool_path",
         TemplateValue::from(input.spool_path.unwrap_or_default()),

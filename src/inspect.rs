@@ -12,6 +12,7 @@ pub mod archive;
 pub mod ber;
 pub mod certificate;
 pub mod private_key;
+pub mod raw;
 pub mod signature;
 
 use base64::Engine as _;
@@ -168,10 +169,32 @@ impl Inspection {
     }
 
     /// Whether every part could be looked at: not so when archives were too
-    /// deep, too big, encrypted or unreadable. A mail not fully inspected
+    /// deep, too big, encrypted or unreadable, or when the parser skipped
+    /// parts of the mail (nesting, part count). A mail not fully inspected
     /// may hide a key, so it is treated as one that might (fail closed).
     pub fn complete(&self) -> bool {
         !self.problems().iter().any(|p| p.starts_with("archive_"))
+            && !self.body.problems.iter().any(|p| p == PARTS_SKIPPED)
+    }
+
+    /// Adds what the scan of the raw bytes found ([`raw::scan`]): its keys
+    /// as the body's, and the problems that make the inspection incomplete.
+    pub fn add_raw_findings(&mut self, found: &FileReport) {
+        for (location, facts) in &found.keys {
+            // The same key seen through the structure is not counted twice.
+            let known = self.keys().iter().any(|(_, k)| *k == facts);
+            if !known {
+                self.body
+                    .key(location.clone(), Kind::PrivateKey, facts.clone());
+            }
+        }
+        for p in found.problems.iter().filter(|p| p.starts_with("archive_")) {
+            self.body.problem(p);
+        }
+        if self.body.contains_private_key {
+            self.body.kind = Kind::PrivateKey;
+            self.private_key_found = true;
+        }
     }
 
     /// Every problem code of the mail's parts, in order, once.
@@ -211,6 +234,10 @@ impl Default for Settings {
         }
     }
 }
+
+/// Problem code of a mail whose parser skipped parts (nested too deep, too
+/// many parts, or the body not read at all): they were never inspected.
+pub const PARTS_SKIPPED: &str = "parts_skipped";
 
 /// Inspects every part of `mail` and its body text.
 pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
@@ -259,6 +286,14 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
     }
 
     let mut body = FileReport::new();
+    if mail.flags.iter().any(|f| {
+        matches!(
+            f,
+            crate::parse::Flag::NestingLimit | crate::parse::Flag::TooManyParts
+        )
+    }) {
+        body.problem(PARTS_SKIPPED);
+    }
     let text = if mail.all_text.is_empty() {
         &mail.text
     } else {
@@ -511,9 +546,18 @@ fn examine_text(
     settings: &Settings,
     report: &mut FileReport,
 ) -> Option<Kind> {
-    let text = text_of(data)?;
+    examine_str(location, &text_of(data)?, settings, report)
+}
+
+/// [`examine_text`] on text already decoded.
+fn examine_str(
+    location: &str,
+    text: &str,
+    settings: &Settings,
+    report: &mut FileReport,
+) -> Option<Kind> {
     let mut kind = None;
-    let blocks = pem_blocks(&text);
+    let blocks = pem_blocks(text);
     let many = blocks.len() > 1;
     for (i, block) in blocks.iter().enumerate() {
         let at = if many {
@@ -568,7 +612,7 @@ fn examine_text(
             (_, other) => other,
         });
     }
-    for k in private_key::from_text(&text) {
+    for k in private_key::from_text(text) {
         report.key(location.to_string(), Kind::PrivateKey, k);
         kind = Some(Kind::PrivateKey);
     }
@@ -581,7 +625,7 @@ fn examine_text(
         report.key(location.to_string(), Kind::PrivateKey, k);
         kind = Some(Kind::PrivateKey);
     }
-    if kind.is_none() && (private_key::is_public_jwk(&text) || is_ssh_public_key(&text)) {
+    if kind.is_none() && (private_key::is_public_jwk(text) || is_ssh_public_key(text)) {
         report.findings.push(Finding {
             kind: Kind::PublicKey,
             location: location.to_string(),

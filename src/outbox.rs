@@ -289,25 +289,118 @@ pub async fn drain(
         for row in fresh {
             match transport.send(&row).await {
                 Ok(()) => {
-                    tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
+                    // Recorded before anything else: only a crash inside this
+                    // one statement can send the mail twice.
                     store.mark_sent(&row, Utc::now()).await?;
+                    tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
                     done.sent += 1;
                 }
-                Err(e) if e.permanent || row.attempts + 1 >= config.max_attempts => {
-                    tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
-                    store.mark_failed(&row, Utc::now(), &e.message).await?;
-                    done.failed += 1;
-                }
                 Err(e) => {
+                    if failed_for_good(config, &row, &e, Utc::now()) {
+                        tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
+                        store.mark_failed(&row, Utc::now(), &e.message).await?;
+                        alert_staff(store, config, &row, &e.message, true).await?;
+                        done.failed += 1;
+                        continue;
+                    }
                     let delay = backoff(config, row.attempts);
                     tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
                     let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
                     store.mark_retry(&row, next, &e.message).await?;
+                    if Utc::now() - row.created_at
+                        >= chrono::Duration::from_std(config.alert_after).unwrap_or_default()
+                    {
+                        alert_staff(store, config, &row, &e.message, false).await?;
+                    }
                     done.retrying += 1;
                 }
             }
         }
     }
+}
+
+/// Whether a failed row is given up: a permanent refusal, the attempt
+/// limit when one is set, or the retry period (days, like an MTA) is over.
+fn failed_for_good(
+    config: &OutboxConfig,
+    row: &OutboxRow,
+    e: &SendError,
+    now: chrono::DateTime<Utc>,
+) -> bool {
+    let too_old = now - row.created_at
+        >= chrono::Duration::from_std(config.give_up_after).unwrap_or(chrono::Duration::MAX);
+    let too_many = config
+        .max_attempts
+        .is_some_and(|max| row.attempts + 1 >= max);
+    e.permanent || too_many || too_old
+}
+
+/// Tells staff that a mail is not getting out: once while it is still
+/// retried (after `alert_after`), once when it is given up. Each alert has
+/// its own outbox key, so it is queued once however often this is called.
+/// Alerts about alerts are not raised: they would fail the same way.
+async fn alert_staff(
+    store: &Store,
+    config: &OutboxConfig,
+    row: &OutboxRow,
+    error: &str,
+    final_failure: bool,
+) -> anyhow::Result<()> {
+    if row.kind == "alert" || config.alert_to.is_empty() {
+        return Ok(());
+    }
+    let (what, state) = if final_failure {
+        ("failed", "nu a putut fi trimis și NU va mai fi reîncercat")
+    } else {
+        ("delayed", "nu a putut fi trimis încă; se reîncearcă")
+    };
+    let body = format!(
+        "Un mesaj {state}.\n\n\
+         Tip:           {kind}\n\
+         Către:         {to}\n\
+         Subiect:       {subject}\n\
+         Message-ID:    {message_id}\n\
+         Pus la coadă:  {created}\n\
+         Încercări:     {attempts}\n\
+         Ultima eroare: {error}\n\n\
+         Verificați serverul SMTP; `egov-intake cases show` arată cazul.\n",
+        kind = row.kind,
+        to = row.to_addr,
+        subject = crate::parse::clean_line(&row.subject),
+        message_id = row.message_id,
+        created = crate::util::timestamp(row.created_at),
+        attempts = row.attempts + 1,
+        error = crate::parse::clean_line(error),
+    );
+    let items: Vec<_> = config
+        .alert_to
+        .iter()
+        .enumerate()
+        .map(|(i, to)| {
+            let o = crate::decide::Outgoing::to_staff(
+                format!("alert:outbox-{what}:{}:{to}", row.key),
+                &config.alert_from,
+                to.clone(),
+                format!(
+                    "[egov-intake] Mail {what}: {}",
+                    crate::parse::clean_line(&row.subject)
+                ),
+                format!(
+                    "<outbox-{what}.{}.{i}@{}>",
+                    row.id,
+                    domain_of(&config.alert_from)
+                ),
+                body.clone(),
+            );
+            (row.case_id, o)
+        })
+        .collect();
+    store.queue(&items, None).await?;
+    Ok(())
+}
+
+fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map_or("localhost", |(_, d)| d)
 }
 
 /// The outbox worker: drains on every wake-up, when a retry falls due, and
@@ -346,6 +439,54 @@ pub async fn run(
 mod tests {
     use super::*;
 
+    fn config() -> OutboxConfig {
+        OutboxConfig {
+            max_attempts: None,
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+            give_up_after: Duration::from_secs(120 * 3600),
+            alert_after: Duration::from_secs(4 * 3600),
+            alert_to: vec!["helpdesk@egov.md".into()],
+            alert_from: "intake@egov.md".into(),
+        }
+    }
+
+    #[test]
+    fn temporary_failures_are_retried_for_days() {
+        let c = config();
+        let temporary = SendError {
+            permanent: false,
+            message: "451 try later".into(),
+        };
+        let mut r = row();
+        r.attempts = 40;
+        let now = r.created_at;
+        // Many attempts within the five days: still retried.
+        assert!(!failed_for_good(
+            &c,
+            &r,
+            &temporary,
+            now + chrono::Duration::hours(119)
+        ));
+        assert!(failed_for_good(
+            &c,
+            &r,
+            &temporary,
+            now + chrono::Duration::hours(120)
+        ));
+        let permanent = SendError {
+            permanent: true,
+            message: "550 no such user".into(),
+        };
+        assert!(failed_for_good(&c, &r, &permanent, now));
+        let limited = OutboxConfig {
+            max_attempts: Some(3),
+            ..config()
+        };
+        r.attempts = 2;
+        assert!(failed_for_good(&limited, &r, &temporary, now));
+    }
+
     fn row() -> OutboxRow {
         OutboxRow {
             id: 1,
@@ -361,6 +502,7 @@ mod tests {
             references: vec!["<p@primaria.md>".into(), "<q@primaria.md>".into()],
             body: "Bună ziua,\nCazul AGE-2026-00001.\n".into(),
             attempts: 0,
+            created_at: Utc::now(),
         }
     }
 
@@ -404,11 +546,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let c = OutboxConfig {
-            max_attempts: 5,
-            retry_base: Duration::from_secs(30),
-            retry_max: Duration::from_secs(3600),
-        };
+        let c = config();
         let first = backoff(&c, 0);
         assert!(
             first >= Duration::from_secs(24) && first <= Duration::from_secs(36),

@@ -154,7 +154,10 @@ pub async fn on_parser_thread<T: Send + 'static>(
         })?;
     match rx.await? {
         Ok(v) => Ok(v),
-        Err(_) => anyhow::bail!("the mail parser panicked"),
+        Err(panic) => anyhow::bail!(
+            "the mail parser panicked: {}",
+            crate::util::panic_message(panic.as_ref())
+        ),
     }
 }
 

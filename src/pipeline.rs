@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 
 use crate::config::{Config, MailboxConfig};
 use crate::decide::{self, Decision, Disposition, Input, Rejection, Settings, Threading};
-use crate::inspect::{self, Inspection};
+use crate::inspect::{self, FileReport, Inspection};
 use crate::parse::{self, Mail};
 use crate::rules::Rules;
 use crate::store::{Record, Recorded, Store};
@@ -98,6 +98,7 @@ struct Analysis {
     understanding: Understanding,
     rejection: Option<Rejection>,
     stored: Stored,
+    raw_scan: RawScan,
 }
 
 /// Which copy of the mail the database may keep.
@@ -110,6 +111,33 @@ enum Stored {
     Redacted(Vec<u8>),
     /// Redaction could not be trusted: no copy at all.
     Nothing,
+}
+
+/// What the scan of the raw bytes for key material concluded.
+#[derive(Clone)]
+enum RawScan {
+    Clean,
+    Keys(FileReport),
+    /// The scan did not finish: assume the worst for copies on disk.
+    Unknown,
+}
+
+impl From<FileReport> for RawScan {
+    fn from(report: FileReport) -> RawScan {
+        if report.contains_private_key {
+            RawScan::Keys(report)
+        } else {
+            RawScan::Clean
+        }
+    }
+}
+
+/// What the pure stages need besides the mail.
+struct Context {
+    inspect: inspect::Settings,
+    fields: understand::fields::Options,
+    role: crate::config::Role,
+    max_depth: usize,
 }
 
 /// Bytes of the start of an oversized mail read for its headers.
@@ -138,7 +166,9 @@ impl Pipeline {
     }
 
     /// Processes one delivery and commits it. Errors are transient (database,
-    /// disk): the caller leaves the mail untouched on the server and retries.
+    /// disk) or a failure of this mail (a panic anywhere in its processing
+    /// is caught here and becomes an error); either way the caller leaves
+    /// the mail untouched on the server and retries.
     ///
     /// `size` is the mail's full size; when it is over the limit, `raw` may
     /// hold only its header (the source need not download the rest).
@@ -149,8 +179,7 @@ impl Pipeline {
         raw: Arc<Vec<u8>>,
         size: usize,
     ) -> anyhow::Result<Report> {
-        self.run(mailbox, source_key, raw, size, Utc::now(), true)
-            .await
+        guarded(self.run(mailbox, source_key, raw, size, Utc::now(), true)).await
     }
 
     /// The whole pipeline; with `commit = false` the transaction is rolled back
@@ -167,14 +196,63 @@ impl Pipeline {
         if let Some(disposition) = self.store.delivery(&mailbox.name, source_key).await? {
             return Ok(already(mailbox, source_key, disposition));
         }
-
         let analysis = self.analyse(mailbox, raw.clone(), size, now).await;
-        let spool_path = analysis
-            .rejection
-            .as_ref()
-            .map(|_| self.spool_path(mailbox, &analysis.mail.content_hash));
+        self.record(mailbox, source_key, &raw, analysis, now, commit)
+            .await
+    }
+
+    /// Sets aside a mail whose processing keeps failing, so it cannot hold
+    /// up its mailbox: recorded from its header alone with an incident and a
+    /// staff alert, then quarantined — or, when its raw bytes hold key
+    /// material, moved to the private-key folder and never spooled. Like
+    /// every record this needs the database: when it cannot be written,
+    /// this fails and the mail stays where it is.
+    pub async fn set_aside(
+        &self,
+        mailbox: &MailboxConfig,
+        source_key: &str,
+        raw: Arc<Vec<u8>>,
+        size: usize,
+        error: &anyhow::Error,
+    ) -> anyhow::Result<Disposition> {
+        let now = Utc::now();
+        let rejection = Rejection::ProcessingFailed {
+            detail: format!("{error:#}"),
+        };
+        let analysis = self
+            .header_analysis(mailbox, raw.clone(), size, now, rejection)
+            .await;
+        let report = guarded(self.record(mailbox, source_key, &raw, analysis, now, true)).await?;
+        tracing::error!(
+            mailbox = %mailbox.name,
+            key = %source_key,
+            error = %format!("{error:#}"),
+            disposition = ?report.disposition,
+            "mail set aside after repeated failures"
+        );
+        Ok(report.disposition)
+    }
+
+    /// Decides and records one analysed mail in one transaction.
+    async fn record(
+        &self,
+        mailbox: &MailboxConfig,
+        source_key: &str,
+        raw: &[u8],
+        analysis: Analysis,
+        now: DateTime<Utc>,
+        commit: bool,
+    ) -> anyhow::Result<Report> {
+        // A spool copy only of a mail whose raw bytes were scanned whole and
+        // found free of key material.
+        let spool_path = match (&analysis.rejection, &analysis.raw_scan) {
+            (Some(_), RawScan::Clean) => {
+                Some(self.spool_path(mailbox, &analysis.mail.content_hash))
+            }
+            _ => None,
+        };
         if commit && let Some(path) = &spool_path {
-            write_spool(path, &raw).await?;
+            write_spool(path, raw).await?;
         }
         let spool_text = spool_path.as_ref().map(|p| p.display().to_string());
 
@@ -248,8 +326,8 @@ impl Pipeline {
                 threading: &threading,
                 decision: &decision,
                 stored: match &analysis.stored {
-                    Stored::Original => Some(raw.as_slice()),
-                    Stored::Headers => Some(parse::header_block(&raw)),
+                    Stored::Original => Some(raw),
+                    Stored::Headers => Some(parse::header_block(raw)),
                     Stored::Redacted(r) => Some(r.as_slice()),
                     Stored::Nothing => None,
                 },
@@ -284,7 +362,27 @@ impl Pipeline {
         ))
     }
 
-    /// Runs the pure stages on the parser thread; never fails.
+    /// What the pure stages need besides the mail.
+    fn context(&self, mailbox: &MailboxConfig, now: DateTime<Utc>) -> Arc<Context> {
+        let rules = self.rules();
+        Arc::new(Context {
+            inspect: inspect::Settings {
+                policy: rules.certificate_policy().clone(),
+                anchors: rules.anchors().to_vec(),
+                archive: inspect::archive::Limits::default(),
+                now,
+            },
+            fields: understand::fields::Options {
+                allowed_private_ranges: rules.allowed_private_ranges().to_vec(),
+            },
+            role: mailbox.role,
+            max_depth: self.config.limits.max_nesting_depth,
+        })
+    }
+
+    /// Runs the pure stages on the parser thread within the analysis
+    /// budget; never fails. Past the budget, or after a panic, the mail is
+    /// analysed from its header alone and quarantined.
     async fn analyse(
         &self,
         mailbox: &MailboxConfig,
@@ -292,115 +390,182 @@ impl Pipeline {
         size: usize,
         now: DateTime<Utc>,
     ) -> Analysis {
-        let limits = self.config.limits.clone();
-        let role = mailbox.role;
-        let rules = self.rules();
-        let settings = inspect::Settings {
-            policy: rules.certificate_policy().clone(),
-            anchors: rules.anchors().to_vec(),
-            archive: inspect::archive::Limits::default(),
-            now,
-        };
-        let options = understand::fields::Options {
-            allowed_private_ranges: rules.allowed_private_ranges().to_vec(),
-        };
-        let header_options = options.clone();
-        let header_settings = settings.clone();
-        let headers_only = move |raw: &[u8], rejection: Rejection| {
-            let options = &header_options;
-            let mail = Mail {
-                content_hash: parse::content_hash(raw),
-                size,
-                ..parse::parse_headers_only(&raw[..raw.len().min(OVERSIZE_HEAD)])
-            };
-            Analysis {
-                inspection: inspect::inspect(&mail, &header_settings),
-                understanding: understand::understand(&mail, role, options),
-                mail,
-                rejection: Some(rejection),
-                stored: Stored::Headers,
-            }
-        };
+        let limits = &self.config.limits;
         if size > limits.max_message_bytes {
             let rejection = Rejection::TooLarge {
                 size,
                 limit: limits.max_message_bytes,
             };
-            return headers_only(&raw, rejection);
+            return self
+                .header_analysis(mailbox, raw, size, now, rejection)
+                .await;
         }
+        let context = self.context(mailbox, now);
         let input = raw.clone();
-        let full = parse::on_parser_thread(move || {
-            let mail = parse::parse(&input, limits.max_nesting_depth);
-            let inspection = inspect::inspect(&mail, &settings);
-            let stored = if !inspection.private_key_found && !inspection.complete() {
-                Stored::Headers
-            } else if inspection.private_key_found {
-                let redacted = crate::redact::redact(&input, &mail, &inspection);
-                // Trust the redaction only if a second look finds no key.
-                let again = inspect::inspect(
-                    &parse::parse(&redacted, limits.max_nesting_depth),
-                    &settings,
-                );
-                if again.private_key_found {
-                    Stored::Nothing
-                } else {
-                    Stored::Redacted(redacted)
+        let budget = limits.analysis_budget;
+        let rejection = match bounded(budget, move || full_analysis(&context, &input)).await {
+            Ok(analysis) => return analysis,
+            Err(Stop::Panicked(detail)) => {
+                tracing::error!(mailbox = %mailbox.name, error = %detail, "mail could not be parsed");
+                Rejection::Unparseable { detail }
+            }
+            Err(Stop::OutOfTime) => {
+                tracing::warn!(mailbox = %mailbox.name, budget = ?budget, "analysis stopped at its budget");
+                Rejection::AnalysisIncomplete {
+                    budget_secs: budget.as_secs(),
                 }
-            } else {
-                Stored::Original
-            };
-            Analysis {
-                understanding: understand::understand(&mail, role, &options),
-                mail,
-                inspection,
-                rejection: None,
-                stored,
             }
-        })
-        .await;
-        match full {
-            Ok(analysis) => analysis,
-            Err(e) => {
-                tracing::error!(mailbox = %mailbox.name, error = %format!("{e:#}"), "mail could not be parsed");
-                headers_only(
-                    &raw,
-                    Rejection::Unparseable {
-                        detail: format!("{e:#}"),
-                    },
-                )
-            }
-        }
+        };
+        self.header_analysis(mailbox, raw, size, now, rejection)
+            .await
     }
 
-    /// Sets aside a mail the pipeline keeps failing on although the
-    /// database answers: a spool copy, so the mailbox can move on. Returns
-    /// where the copy is.
-    pub async fn set_aside(
+    /// The analysis of a mail that is not read whole: its header only, with
+    /// the raw bytes scanned for key material (within the budget too; a
+    /// scan that cannot finish leaves the mail unspooled).
+    async fn header_analysis(
         &self,
         mailbox: &MailboxConfig,
-        raw: &[u8],
-        error: &anyhow::Error,
-    ) -> anyhow::Result<PathBuf> {
-        let path = self
-            .config
-            .spool_dir
-            .join(&mailbox.name)
-            .join(format!("failed-{}.eml", crate::util::sha256_hex(raw)));
-        write_spool(&path, raw).await?;
-        tracing::error!(
-            mailbox = %mailbox.name,
-            spool = %path.display(),
-            error = %format!("{error:#}"),
-            "mail set aside after repeated failures; moved to quarantine"
-        );
-        Ok(path)
+        raw: Arc<Vec<u8>>,
+        size: usize,
+        now: DateTime<Utc>,
+        rejection: Rejection,
+    ) -> Analysis {
+        let budget = self.config.limits.analysis_budget;
+        let context = self.context(mailbox, now);
+        let (c, input) = (context.clone(), raw.clone());
+        let scan = bounded(budget, move || inspect::raw::scan(&input, &c.inspect))
+            .await
+            .map_or(RawScan::Unknown, RawScan::from);
+        let head = raw
+            .get(..raw.len().min(OVERSIZE_HEAD))
+            .unwrap_or_default()
+            .to_vec();
+        let (c, r, k) = (context.clone(), rejection.clone(), scan.clone());
+        bounded(budget, move || header_only(&c, &head, size, r, k))
+            .await
+            // Even the header defeated the parser: record the bare fact.
+            .unwrap_or_else(|_| header_only(&context, b"", size, rejection, scan))
     }
-
     fn spool_path(&self, mailbox: &MailboxConfig, hash: &str) -> PathBuf {
         self.config
             .spool_dir
             .join(&mailbox.name)
             .join(format!("{hash}.eml"))
+    }
+}
+
+/// The whole analysis of a mail read in full: the raw bytes scanned for
+/// key material first, then parse, inspect, understand. Which copy may be
+/// stored follows from what was found: a key the MIME structure hid (the
+/// raw scan found it, the inspection did not) cannot be redacted reliably,
+/// so only the header block is kept.
+fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
+    let scan = RawScan::from(inspect::raw::scan(raw, &c.inspect));
+    let mail = parse::parse(raw, c.max_depth);
+    let mut inspection = inspect::inspect(&mail, &c.inspect);
+    let structured_key = inspection.private_key_found;
+    if let RawScan::Keys(found) = &scan {
+        inspection.add_raw_findings(found);
+    }
+    let stored = if inspection.private_key_found && structured_key {
+        redacted_copy(c, raw, &mail, &inspection)
+    } else if inspection.private_key_found || !inspection.complete() {
+        header_copy(c, raw)
+    } else {
+        Stored::Original
+    };
+    Analysis {
+        understanding: understand::understand(&mail, c.role, &c.fields),
+        mail,
+        inspection,
+        rejection: None,
+        stored,
+        raw_scan: scan,
+    }
+}
+
+/// A mail's redacted copy, trusted only when neither a second inspection
+/// nor a raw scan of it finds a key.
+fn redacted_copy(c: &Context, raw: &[u8], mail: &Mail, inspection: &Inspection) -> Stored {
+    let redacted = crate::redact::redact(raw, mail, inspection);
+    let again = inspect::inspect(&parse::parse(&redacted, c.max_depth), &c.inspect);
+    if again.private_key_found || inspect::raw::scan(&redacted, &c.inspect).contains_private_key {
+        Stored::Nothing
+    } else {
+        Stored::Redacted(redacted)
+    }
+}
+
+/// The header block as the stored copy, unless key material is in it too.
+fn header_copy(c: &Context, raw: &[u8]) -> Stored {
+    if inspect::raw::scan(parse::header_block(raw), &c.inspect).contains_private_key {
+        Stored::Nothing
+    } else {
+        Stored::Headers
+    }
+}
+
+/// The analysis of a mail from its header alone, with the raw scan's verdict.
+fn header_only(
+    c: &Context,
+    head: &[u8],
+    size: usize,
+    rejection: Rejection,
+    scan: RawScan,
+) -> Analysis {
+    let mail = Mail {
+        content_hash: parse::content_hash(head),
+        size,
+        ..parse::parse_headers_only(head)
+    };
+    let mut inspection = inspect::inspect(&mail, &c.inspect);
+    if let RawScan::Keys(found) = &scan {
+        inspection.add_raw_findings(found);
+    }
+    Analysis {
+        understanding: understand::understand(&mail, c.role, &c.fields),
+        stored: header_copy(c, head),
+        mail,
+        inspection,
+        rejection: Some(rejection),
+        raw_scan: scan,
+    }
+}
+
+/// Why bounded work gave no result.
+enum Stop {
+    Panicked(String),
+    OutOfTime,
+}
+
+/// Runs pure, CPU-bound work on the parser thread, for at most `budget`.
+/// Work past its budget is abandoned (a thread cannot be stopped; every
+/// scan is linear, so it ends soon after) and the caller moves on.
+async fn bounded<T: Send + 'static>(
+    budget: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Stop> {
+    match tokio::time::timeout(budget, parse::on_parser_thread(f)).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Stop::Panicked(format!("{e:#}"))),
+        Err(_) => Err(Stop::OutOfTime),
+    }
+}
+
+/// The one panic boundary around everything that happens to one mail: a
+/// panic becomes an error of that mail, which the source counts like any
+/// other failure, instead of ending the task that watches its mailbox.
+async fn guarded<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    use futures::FutureExt as _;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(anyhow::anyhow!(
+            "processing panicked: {}",
+            crate::util::panic_message(panic.as_ref())
+        )),
     }
 }
 

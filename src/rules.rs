@@ -163,6 +163,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "archive_bomb",
     "archive_encrypted",
     "archive_unreadable",
+    "parts_skipped",
     "signature_invalid",
     "signature_problem",
     "idnp_not_idno",
@@ -199,6 +200,7 @@ pub const STAFF_VARS: &[&str] = &[
     "subject",
     "message_id",
     "reason",
+    "detail",
     "spool_path",
     "received_at",
 ];

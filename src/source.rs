@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -41,9 +42,10 @@ impl Failures {
 }
 
 /// Hands one mail to the pipeline and says where it goes on the server.
-/// An error leaves the mail untouched for the next pass — unless the same
-/// mail keeps failing while the database is fine: then it is spooled and
-/// goes to quarantine.
+/// An error leaves the mail untouched for the next pass. A mail that keeps
+/// failing is set aside (recorded, then quarantined) — but only when that
+/// record can be written: when the database is the trouble, setting aside
+/// fails too, and the mail stays where it is until the database is back.
 pub async fn intake(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
@@ -58,15 +60,15 @@ pub async fn intake(
             failures.clear(key);
             Ok(report.disposition)
         }
-        Err(e) => {
-            if failures.record(key) && pipeline.store.healthy().await {
-                pipeline.set_aside(mailbox, &raw, &e).await?;
-                failures.clear(key);
-                Ok(Disposition::Quarantine("processing_failed".into()))
-            } else {
-                Err(e)
-            }
+        Err(e) if failures.record(key) => {
+            let disposition = pipeline
+                .set_aside(mailbox, key, raw, size, &e)
+                .await
+                .with_context(|| format!("{e:#}; setting the mail aside failed too"))?;
+            failures.clear(key);
+            Ok(disposition)
         }
+        Err(e) => Err(e),
     }
 }
 

@@ -14,8 +14,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::decide::{CaseAction, CaseRef, Decision, Disposition, History, Threading, subject_tag};
 use crate::inspect::Inspection;
@@ -31,8 +32,16 @@ pub struct Store {
 
 /// A write transaction holding SQLite's write lock from its first statement
 /// (`BEGIN IMMEDIATE`), so the reads that feed a decision cannot go stale.
+///
+/// It is driven with plain `BEGIN`/`COMMIT`/`ROLLBACK` statements rather than
+/// sqlx's `Transaction`: when a COMMIT fails (a full disk, an I/O error)
+/// SQLite may already have rolled back, sqlx's rollback then fails, and its
+/// connection keeps a transaction depth of one for good — every later
+/// transaction on it is refused. Here a failed or abandoned transaction
+/// rolls back, and a connection whose state is in doubt is closed, so the
+/// daemon recovers by itself once the database is writable again.
 pub struct Tx {
-    tx: Transaction<'static, Sqlite>,
+    conn: Option<PoolConnection<Sqlite>>,
 }
 
 /// Everything that is written for one mail.
@@ -181,6 +190,7 @@ pub struct OutboxRow {
     pub references: Vec<String>,
     pub body: String,
     pub attempts: u32,
+    pub created_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -232,17 +242,18 @@ impl Store {
     }
 
     pub async fn begin(&self) -> anyhow::Result<Tx> {
-        let tx = self
+        let mut conn = self
             .pool
-            .begin_with("BEGIN IMMEDIATE")
+            .acquire()
             .await
-            .context("starting a transaction")?;
-        Ok(Tx { tx })
-    }
-
-    /// True when the database answers a trivial query.
-    pub async fn healthy(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+            .context("connecting to the database")?;
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            // Busy or failing: nothing was started, but do not reuse a
+            // connection that just failed.
+            conn.close_on_drop();
+            return Err(e).context("starting a transaction");
+        }
+        Ok(Tx { conn: Some(conn) })
     }
 
     /// How this delivery was handled, if it was recorded before.
@@ -415,10 +426,10 @@ impl Store {
         detail: serde_json::Value,
         apply: impl for<'t> FnOnce(
             i64,
-            &'t mut Transaction<'static, Sqlite>,
+            &'t mut SqliteConnection,
         ) -> futures::future::BoxFuture<'t, anyhow::Result<()>>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
             .bind(number)
             .fetch_optional(&mut *tx)
@@ -463,12 +474,12 @@ impl Store {
                 sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND met_at IS NULL AND kind IN ('answer', 'examination')")
                     .bind(&now)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE \"case\" SET stage = ?, status = 'waiting_for_beneficiary' WHERE id = ?")
                     .bind(&stage)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok(())
             })
@@ -484,7 +495,7 @@ impl Store {
                 sqlx::query("UPDATE \"case\" SET assigned_to = ? WHERE id = ?")
                     .bind(&who)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok(())
             })
@@ -508,12 +519,12 @@ impl Store {
                 sqlx::query("UPDATE deadline SET cancelled_at = ? WHERE case_id = ? AND met_at IS NULL AND cancelled_at IS NULL")
                     .bind(&now)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ?")
                     .bind(status)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok(())
             })
@@ -553,7 +564,7 @@ impl Store {
                 sqlx::query("UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = 'examination'")
                     .bind(&value)
                     .bind(id)
-                    .execute(&mut **tx)
+                    .execute(&mut *tx)
                     .await?;
                 Ok(())
             })
@@ -602,7 +613,7 @@ impl Store {
         items: &[(Option<i64>, crate::decide::Outgoing)],
         followup: Option<(i64, chrono::NaiveDate)>,
     ) -> anyhow::Result<usize> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin().await?;
         let now = timestamp(Utc::now());
         let mut queued = 0;
         for (case_id, o) in items {
@@ -692,7 +703,7 @@ impl Store {
         limit: i64,
     ) -> anyhow::Result<Vec<OutboxRow>> {
         let rows = sqlx::query(
-            "SELECT id, key, kind, case_id, from_name, from_addr, to_addr, subject, message_id, in_reply_to, refs, body, attempts
+            "SELECT id, key, kind, case_id, from_name, from_addr, to_addr, subject, message_id, in_reply_to, refs, body, attempts, created_at
              FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
              ORDER BY next_attempt_at, id LIMIT ?",
         )
@@ -716,6 +727,9 @@ impl Store {
                 references: serde_json::from_str(r.get::<&str, _>("refs")).unwrap_or_default(),
                 body: r.get("body"),
                 attempts: r.get::<i64, _>("attempts") as u32,
+                created_at: DateTime::parse_from_rfc3339(r.get::<&str, _>("created_at"))
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_else(|_| Utc::now()),
             })
             .collect())
     }
@@ -738,7 +752,7 @@ impl Store {
     }
 
     pub async fn mark_sent(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
             .bind(timestamp(now))
             .bind(row.id)
@@ -782,7 +796,7 @@ impl Store {
         now: DateTime<Utc>,
         error: &str,
     ) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?",
         )
@@ -884,7 +898,7 @@ fn language_from(code: Option<String>) -> Option<Language> {
 
 /// Queues one mail; a key already queued is left alone (idempotency).
 async fn insert_outgoing(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     o: &crate::decide::Outgoing,
     case_id: Option<i64>,
     message: Option<i64>,
@@ -910,13 +924,13 @@ async fn insert_outgoing(
     .bind(&o.body)
     .bind(now)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(done.rows_affected() as usize)
 }
 
 async fn insert_event(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     case_id: Option<i64>,
     message: Option<i64>,
     now: DateTime<Utc>,
@@ -931,7 +945,7 @@ async fn insert_event(
         .bind(actor)
         .bind(kind)
         .bind(detail.to_string())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -942,7 +956,7 @@ impl Tx {
             "SELECT number, language, stage, service, facts FROM \"case\" WHERE id = ?",
         )
         .bind(id)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn())
         .await?
         else {
             return Ok(None);
@@ -951,7 +965,7 @@ impl Tx {
             "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
         )
         .bind(id)
-        .fetch_all(&mut *self.tx)
+        .fetch_all(self.conn())
         .await?;
         Ok(Some(CaseRef {
             id,
@@ -970,7 +984,7 @@ impl Tx {
         mailbox: &str,
         source_key: &str,
     ) -> anyhow::Result<Option<Disposition>> {
-        delivery(&mut *self.tx, mailbox, source_key).await
+        delivery(self.conn(), mailbox, source_key).await
     }
 
     /// What the database knows that bears on `mail` and its certificates.
@@ -987,7 +1001,7 @@ impl Tx {
                  JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?",
             )
             .bind(sha)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(self.conn())
             .await?;
             for r in rows {
                 h.registered_certificates
@@ -1006,7 +1020,7 @@ impl Tx {
         // we do not know to leave out — the same Message-ID, sender and date.
         let same = sqlx::query("SELECT id, case_id FROM message WHERE content_hash = ?")
             .bind(&mail.content_hash)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn())
             .await?;
         let same = match (same, &mail.message_id, &mail.from, &mail.date) {
             (Some(row), ..) => Some(row),
@@ -1015,7 +1029,7 @@ impl Tx {
                     .bind(id)
                     .bind(from.address.to_lowercase())
                     .bind(date)
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn())
                     .await?
             }
             _ => None,
@@ -1054,7 +1068,7 @@ impl Tx {
             for id in &ids {
                 if let Some(case_id) = sqlx::query_scalar::<_, i64>(sql)
                     .bind(id.as_str())
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn())
                     .await?
                 {
                     h.replied_case = self.case_ref(case_id).await?;
@@ -1068,7 +1082,7 @@ impl Tx {
             && let Some(case_id) =
                 sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
                     .bind(&number)
-                    .fetch_optional(&mut *self.tx)
+                    .fetch_optional(self.conn())
                     .await?
         {
             h.tagged_case = self.case_ref(case_id).await?;
@@ -1083,10 +1097,10 @@ impl Tx {
                 .bind(timestamp(since))
             };
             h.replies_last_10min = count(now - chrono::Duration::minutes(10))
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.conn())
                 .await? as u32;
             h.replies_last_day = count(now - chrono::Duration::days(1))
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.conn())
                 .await? as u32;
         }
         Ok(h)
@@ -1099,7 +1113,7 @@ impl Tx {
              ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
         )
         .bind(year)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn())
         .await?;
         Ok(crate::decide::format_case_number(year, seq))
     }
@@ -1130,7 +1144,7 @@ impl Tx {
                 .bind(r.mailbox)
                 .bind(&now)
                 .bind(&now)
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.conn())
                 .await?;
                 (Some(id), Some(number.clone()), true)
             }
@@ -1162,13 +1176,13 @@ impl Tx {
             .bind(serde_json::to_string(&d.labels)?)
             .bind(&now)
             .bind(id)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await?;
             if let Some(p) = &d.progress {
                 sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ? AND status NOT IN ('closed', 'rejected')")
                     .bind(p.status)
                     .bind(id)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn())
                     .await?;
                 for plan in &p.deadlines {
                     let sql = if plan.replace {
@@ -1183,7 +1197,7 @@ impl Tx {
                         .bind(&plan.kind)
                         .bind(plan.due.to_string())
                         .bind(&now)
-                        .execute(&mut *self.tx)
+                        .execute(self.conn())
                         .await?;
                 }
                 for kind in &p.met {
@@ -1191,7 +1205,7 @@ impl Tx {
                         .bind(&now)
                         .bind(id)
                         .bind(kind)
-                        .execute(&mut *self.tx)
+                        .execute(self.conn())
                         .await?;
                 }
             }
@@ -1228,7 +1242,7 @@ impl Tx {
                 .bind(r.spool_path)
                 .bind(&now)
                 .bind(r.environment.map(Environment::as_str))
-                .fetch_one(&mut *self.tx)
+                .fetch_one(self.conn())
                 .await?;
                 for a in &r.inspection.attachments {
                     sqlx::query(
@@ -1246,7 +1260,7 @@ impl Tx {
                     .bind(a.report.certificate.as_ref().map(|c| &c.sha256))
                     .bind(a.report.problems.join(" "))
                     .bind(serde_json::to_string(&a.report)?)
-                    .execute(&mut *self.tx)
+                    .execute(self.conn())
                     .await?;
                 }
                 id
@@ -1259,7 +1273,7 @@ impl Tx {
             .bind(message)
             .bind(disposition)
             .bind(&now)
-            .execute(&mut *self.tx)
+            .execute(self.conn())
             .await?;
 
         if let Some(case_id) = case_id {
@@ -1276,13 +1290,13 @@ impl Tx {
                 )
                 .bind(case_id)
                 .bind(p)
-                .execute(&mut *self.tx)
+                .execute(self.conn())
                 .await?;
             }
         }
         for e in &d.events {
             insert_event(
-                &mut self.tx,
+                self.conn(),
                 case_id,
                 Some(message),
                 r.now,
@@ -1295,7 +1309,7 @@ impl Tx {
 
         let mut queued = 0;
         for o in &d.outgoing {
-            queued += insert_outgoing(&mut self.tx, o, case_id, Some(message), &now).await?;
+            queued += insert_outgoing(self.conn(), o, case_id, Some(message), &now).await?;
         }
 
         Ok(Recorded {
@@ -1308,10 +1322,66 @@ impl Tx {
     }
 
     pub async fn commit(self) -> anyhow::Result<()> {
-        self.tx.commit().await.context("committing")
+        self.end("COMMIT").await.context("committing")
     }
 
     pub async fn rollback(self) -> anyhow::Result<()> {
-        self.tx.rollback().await.context("rolling back")
+        self.end("ROLLBACK").await.context("rolling back")
+    }
+
+    async fn end(mut self, statement: &'static str) -> Result<(), sqlx::Error> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        let result = sqlx::query(statement).execute(&mut *conn).await;
+        if result.is_err() {
+            // SQLite may or may not have rolled back already; make sure, and
+            // let the pool replace the connection whatever its state.
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            conn.close_on_drop();
+        }
+        result.map(drop)
+    }
+
+    fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("a transaction's connection is taken only when it ends")
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_deref()
+            .expect("a transaction's connection is taken only when it ends")
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn()
+    }
+}
+
+/// A transaction dropped without COMMIT or ROLLBACK (an error or a panic on
+/// the way) is rolled back; when that is not possible, its connection is
+/// closed, which rolls it back too.
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        conn.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => conn.close_on_drop(),
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! Small helpers shared by several stages: hashing and timestamps.
+//! Small helpers shared by several stages: hashing, timestamps, panic messages.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -12,4 +12,13 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// milliseconds, `Z`. Fixed width, so text order is time order.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The message a panic carried (`panic!("…")` gives a `&str` or a `String`).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }

@@ -68,6 +68,8 @@ fn keys_report_type_encryption_and_public_fingerprint() {
         ("pkcs8-ed25519-pem", Some("ed25519"), false, true),
         ("pkcs8-rsa-pem-encrypted", None, true, false),
         ("pkcs1-rsa-der", Some("rsa"), false, true),
+        ("pkcs1-rsa-3prime-der", Some("rsa"), false, true),
+        ("pkcs8-rsa-3prime-der", Some("rsa"), false, true),
         ("sec1-ec-der", Some("ec-p256"), false, true),
         ("pkcs1-rsa-pem-legacy-encrypted", Some("rsa"), true, false),
         ("openssh-ed25519-encrypted", Some("ssh-ed25519"), true, true),

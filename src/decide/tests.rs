@@ -50,6 +50,7 @@ impl Fixture {
                 max_nesting_depth: 10,
                 replies_per_recipient_10min: 3,
                 replies_per_recipient_day: 20,
+                analysis_budget: std::time::Duration::from_secs(10),
             },
         }
     }

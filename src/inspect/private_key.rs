@@ -100,10 +100,15 @@ fn curve_name(curve_oid: &[u8]) -> (&'static str, u32) {
     }
 }
 
-/// Reads an RSAPrivateKey (PKCS#1) content.
+/// Reads an RSAPrivateKey (PKCS#1) content: version 0 for two primes, 1
+/// for multi-prime keys (`openssl genpkey -pkeyopt rsa_keygen_primes:3`),
+/// which carry their extra primes in a trailing SEQUENCE.
 fn pkcs1(content: &[u8]) -> Option<KeyFacts> {
     let ints: Vec<_> = ber::children(content).collect();
-    if ints.len() < 9 || ints.iter().take(9).any(|t| t.tag != INTEGER) || ints[0].content != [0] {
+    if ints.len() < 9
+        || ints.iter().take(9).any(|t| t.tag != INTEGER)
+        || !matches!(ints[0].content, [0] | [1])
+    {
         return None;
     }
     let mut k = KeyFacts::new("pkcs1");
@@ -232,9 +237,12 @@ pub fn from_der(data: &[u8]) -> Option<KeyFacts> {
             k.format = "pkcs8";
             Some(k)
         }
-        // RSAPrivateKey (PKCS#1)
+        // RSAPrivateKey (PKCS#1), two-prime or multi-prime
         [v, n, ..]
-            if v.tag == INTEGER && v.content == [0] && n.tag == INTEGER && items.len() >= 9 =>
+            if v.tag == INTEGER
+                && matches!(v.content, [0] | [1])
+                && n.tag == INTEGER
+                && items.len() >= 9 =>
         {
             pkcs1(top.content)
         }

@@ -164,6 +164,21 @@ pub fn generate() -> Result<Corpus> {
         keygen.push(Box::new(move || w.genpkey_rsa(name, 2048)));
     }
     keygen.push(Box::new(|| w.genpkey_rsa("rsa-1024", 1024)));
+    keygen.push(Box::new(|| {
+        // Multi-prime RSA: PKCS#1 version 1 with a trailing OtherPrimeInfos.
+        w.openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-pkeyopt",
+            "rsa_keygen_primes:3",
+            "-out",
+            "rsa-3prime.key",
+        ])
+        .map(drop)
+    }));
     keygen.push(Box::new(|| w.genpkey_ec("ec-main")));
     keygen.push(Box::new(|| w.genpkey_ec("ec-selfsigned-ca")));
     keygen.push(Box::new(|| {
@@ -714,6 +729,24 @@ impl Work {
                 self.openssl(
                     &[&["rsa", "-in", "rsa-main.key", "-traditional"][..], &der].concat(),
                 )?,
+                k,
+                false,
+            ),
+            fixture(
+                "pkcs1-rsa-3prime-der",
+                "server.der",
+                CT_CERT,
+                self.openssl(
+                    &[&["rsa", "-in", "rsa-3prime.key", "-traditional"][..], &der].concat(),
+                )?,
+                k,
+                false,
+            ),
+            fixture(
+                "pkcs8-rsa-3prime-der",
+                "server.cer",
+                CT_CERT,
+                self.openssl(&[&["pkey", "-in", "rsa-3prime.key"][..], &der].concat())?,
                 k,
                 false,
             ),

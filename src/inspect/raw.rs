@@ -1,0 +1,236 @@
+//! Key material anywhere in a mail's raw bytes, whatever its MIME structure
+//! says.
+//!
+//! The structured inspection sees only the parts the parser reached: a key
+//! below the nesting or part-count limit, in a part whose boundary is
+//! broken, or in a mail the parser gave up on, escapes it. Before anything
+//! of a mail is written anywhere (database, spool), this scan looks at the
+//! raw bytes three ways — as text, quoted-printable decoded, and every run
+//! of base64 lines decoded and examined like an attachment — so a key is
+//! caught however it is wrapped. Every step is linear in the mail's size.
+
+use super::{FileReport, Settings, archive, examine, examine_str};
+
+/// Shortest base64 run worth decoding: no key or key container is smaller.
+const MIN_RUN_CHARS: usize = 64;
+
+/// The keys found in `raw` (as [`FileReport::keys`]) and the problems met,
+/// `archive_*` ones included: an archive that could not be opened fully
+/// leaves the scan incomplete, as in the structured inspection.
+pub fn scan(raw: &[u8], settings: &Settings) -> FileReport {
+    let mut report = FileReport::new();
+    let text = String::from_utf8_lossy(raw);
+    examine_str("mail", &text, settings, &mut report);
+    if has_quoted_printable(raw) {
+        let decoded = quoted_printable(raw);
+        examine_str(
+            "mail (quoted-printable)",
+            &String::from_utf8_lossy(&decoded),
+            settings,
+            &mut report,
+        );
+    }
+    let mut budget = archive::Budget::new(&settings.archive);
+    for run in base64_runs(raw) {
+        let data = decode_base64(run);
+        if data.len() * 4 / 3 >= MIN_RUN_CHARS {
+            examine(
+                "mail (base64)",
+                &data,
+                settings,
+                0,
+                &mut budget,
+                &mut report,
+            );
+        }
+    }
+    report
+}
+
+/// Whether the scan found a private key (or a marker of one).
+pub fn found_key(report: &FileReport) -> bool {
+    report.contains_private_key
+}
+
+fn has_quoted_printable(raw: &[u8]) -> bool {
+    raw.windows(16)
+        .any(|w| w.eq_ignore_ascii_case(b"quoted-printable"))
+}
+
+/// Lenient quoted-printable decoding of the whole mail: soft line breaks
+/// joined, `=XX` decoded, anything else kept as it is.
+fn quoted_printable(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        if b != b'=' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match (raw.get(i + 1), raw.get(i + 2)) {
+            (Some(b'\r'), Some(b'\n')) => i += 3,
+            (Some(b'\n'), _) => i += 2,
+            (Some(&h), Some(&l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                out.push(hex(h) << 4 | hex(l));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn hex(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b.to_ascii_uppercase().wrapping_sub(b'A').wrapping_add(10),
+    }
+}
+
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+}
+
+/// Maximal runs of consecutive lines made only of base64 characters (the
+/// URL-safe alphabet too), each given as the bytes from its first line to
+/// its last.
+fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut runs = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = 0;
+    let mut chars = 0;
+    let mut pos = 0;
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        let body = line.trim_ascii();
+        let is_b64 = !body.is_empty() && body.iter().all(|b| is_base64_byte(*b));
+        if is_b64 {
+            start.get_or_insert(pos);
+            end = pos + line.len();
+            chars += body.len();
+        } else if let Some(s) = start.take() {
+            if chars >= MIN_RUN_CHARS {
+                runs.push(s..end);
+            }
+            chars = 0;
+        }
+        pos += line.len();
+    }
+    if let Some(s) = start
+        && chars >= MIN_RUN_CHARS
+    {
+        runs.push(s..end);
+    }
+    runs.into_iter().filter_map(move |r| raw.get(r))
+}
+
+/// Decodes base64 leniently: whitespace skipped, both alphabets, and `=`
+/// ending one encoded object where another may follow (two attachments
+/// back to back, or a PEM body with padding mid-run).
+fn decode_base64(run: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(run.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &b in run {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => {
+                // Padding: drop the partial group, start afresh.
+                acc = 0;
+                bits = 0;
+                continue;
+            }
+            _ => continue,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    /// A PKCS#8 Ed25519 private key (RFC 8410 test vector).
+    const ED25519_DER: &str = "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC";
+
+    fn settings() -> Settings {
+        Settings::default()
+    }
+
+    fn wrapped(b64: &str) -> String {
+        b64.as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("\r\n")
+    }
+
+    #[test]
+    fn base64_decoding_is_lenient_and_exact() {
+        let data: Vec<u8> = (0..=255).cycle().take(1000).collect();
+        let b64 = wrapped(&STANDARD.encode(&data));
+        assert_eq!(decode_base64(b64.as_bytes()), data);
+        // Two objects back to back, padding between them.
+        let two = format!("{}{}", STANDARD.encode(b"ab"), STANDARD.encode(b"cdef"));
+        assert_eq!(decode_base64(two.as_bytes()), b"abcdef");
+    }
+
+    #[test]
+    fn quoted_printable_joins_soft_breaks() {
+        assert_eq!(
+            quoted_printable(b"-----BEGIN PRIVATE KEY=\r\n-----\r\nMC4=3D\r\na=b"),
+            b"-----BEGIN PRIVATE KEY-----\r\nMC4=\r\na=b"
+        );
+    }
+
+    #[test]
+    fn a_der_key_in_base64_is_found_whatever_the_mime_structure() {
+        // A part whose boundary never appears: the parser cannot reach it.
+        let mail = format!(
+            "From: a@b.md\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n\
+             --y\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            wrapped(ED25519_DER)
+        );
+        let r = scan(mail.as_bytes(), &settings());
+        assert!(found_key(&r), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn a_pem_key_in_text_and_in_quoted_printable_is_found() {
+        let pem =
+            format!("-----BEGIN PRIVATE KEY-----\n{ED25519_DER}\n-----END PRIVATE KEY-----\n");
+        assert!(found_key(&scan(pem.as_bytes(), &settings())));
+        let qp = format!(
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n-----BEGIN PRIVATE=\r\n KEY-----\r\n{}=3D\r\n",
+            ED25519_DER.trim_end_matches('=')
+        );
+        assert!(found_key(&scan(qp.as_bytes(), &settings())));
+    }
+
+    #[test]
+    fn ordinary_mail_has_no_key() {
+        let mail = "From: a@b.md\r\nSubject: Solicitare\r\n\r\nBună ziua,\r\nVă rugăm să ne conectați la MPass.\r\n";
+        let r = scan(mail.as_bytes(), &settings());
+        assert!(!found_key(&r));
+        // A certificate is not a key.
+        let cert_like = wrapped(&STANDARD.encode([0x30u8; 300]));
+        assert!(!found_key(&scan(cert_like.as_bytes(), &settings())));
+    }
+}
