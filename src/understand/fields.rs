@@ -238,14 +238,22 @@ fn strip_trailing_punct(v: &str) -> &str {
         if !strip {
             break;
         }
-        v = v[..v.len() - c.len_utf8()].trim_end();
+        v = v.split_at(v.len() - c.len_utf8()).0.trim_end();
     }
     v
 }
 
+/// Whether the last word is like "S.R.L." or "Î.S.": at most eight
+/// characters with two dots. Only those eight are looked at, so stripping a
+/// long run of dots stays linear.
 fn ends_with_abbreviation(v: &str) -> bool {
-    let last = v.rsplit(char::is_whitespace).next().unwrap_or("");
-    last.matches('.').count() >= 2 && last.chars().count() <= 8
+    let mut chars = 0;
+    let mut dots = 0;
+    for c in v.chars().rev().take_while(|c| !c.is_whitespace()).take(9) {
+        chars += 1;
+        dots += usize::from(c == '.');
+    }
+    dots >= 2 && chars <= 8
 }
 
 fn strip_quotes(v: &str) -> &str {
@@ -3477,5 +3485,24 @@ mod tests {
         assert!(inline_tags("Servicii en: gros").is_empty());
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(fold("ȘşȚţĂÂÎ Ёж"), "ssttaai еж");
+    }
+
+    /// 100,000 dots after a value: stripping them one by one must not
+    /// re-read the value each time.
+    #[test]
+    fn long_trailing_punctuation_is_stripped_in_one_pass() {
+        let dots = ".".repeat(100_000);
+        assert_eq!(strip_trailing_punct(&format!("Primăria{dots}")), "Primăria");
+        assert_eq!(
+            strip_trailing_punct("Î.S. \"Alfa\" S.R.L.,;"),
+            "Î.S. \"Alfa\" S.R.L."
+        );
+        assert_eq!(
+            strip_trailing_punct("Instituția Publică..."),
+            "Instituția Publică"
+        );
+        let text = format!("Instituția: Primăria{dots}\nIDNO: 1003600005148");
+        let out = extract(&text, &Options::default());
+        assert_eq!(out.request.institution.as_deref(), Some("Primăria"));
     }
 }
