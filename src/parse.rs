@@ -251,10 +251,22 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         for i in 0..msg.text_body_count().min(MAX_PARTS) {
             all.extend(msg.body_text(i).map(Cow::into_owned));
         }
-        for i in 0..msg.html_body_count().min(MAX_PARTS) {
-            all.extend(msg.body_html(i).map(|h| html_lines(&h)));
+        for (i, id) in msg.html_body.iter().enumerate().take(MAX_PARTS) {
+            // A plain-text part stands in the HTML list too, rendered as
+            // HTML: its text is in already, and it may be megabytes.
+            let plain = msg.text_body.contains(id)
+                && msg
+                    .parts
+                    .get(*id as usize)
+                    .is_some_and(|p| matches!(p.body, PartType::Text(_)));
+            if !plain {
+                all.extend(msg.body_html(i).map(|h| html_lines(&h)));
+            }
         }
-        mail.all_text = all.join("\n");
+        // One plain body is `text` already; `inspect` reads that then.
+        if !(all.len() == 1 && all.first() == Some(&mail.text)) {
+            mail.all_text = all.join("\n");
+        }
         let mut walker = Walker {
             max_depth,
             root: raw,

@@ -1,4 +1,4 @@
-//! Small helpers shared by several stages: hashing and timestamps.
+//! Small helpers shared by several stages: hashing, timestamps, safe cuts.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -12,4 +12,10 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// milliseconds, `Z`. Fixed width, so text order is time order.
 pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// At most the first `max` bytes of `s`, cut back to a character boundary so
+/// that Cyrillic or Romanian text is never split inside a letter.
+pub fn prefix(s: &str, max: usize) -> &str {
+    s.split_at(s.floor_char_boundary(max.min(s.len()))).0
 }
