@@ -340,11 +340,12 @@ pub fn openssh(pem_text: &str) -> KeyFacts {
 /// Keys in the text formats that are not PEM: PuTTY, ssh.com and JWK.
 pub fn from_text(text: &str) -> Vec<KeyFacts> {
     let mut found = Vec::new();
+    // `find` gives a character boundary, so `split_at` cannot panic.
     if let Some(start) = text.find("PuTTY-User-Key-File-") {
-        found.push(putty(&text[start..]));
+        found.push(putty(text.split_at(start).1));
     }
     if let Some(start) = text.find("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----") {
-        found.push(sshcom(&text[start..]));
+        found.push(sshcom(text.split_at(start).1));
     }
     found.extend(jwk_private_keys(text));
     found
@@ -380,10 +381,10 @@ fn putty(text: &str) -> KeyFacts {
 
 fn sshcom(text: &str) -> KeyFacts {
     let mut k = KeyFacts::new("ssh2_sshcom");
-    let end = text.find("---- END SSH2").unwrap_or(text.len());
+    let body = text.split("---- END SSH2").next().unwrap_or_default();
     let mut b64 = String::new();
     let mut continued = false;
-    for line in text[..end].lines().skip(1) {
+    for line in body.lines().skip(1) {
         // Header lines ("Comment: …") may continue with a trailing backslash.
         if continued || line.contains(':') {
             continued = line.ends_with('\\');
