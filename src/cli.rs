@@ -618,7 +618,7 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                         c.service,
                         c.stage,
                         c.status,
-                        &c.created_at[..10.min(c.created_at.len())],
+                        crate::util::prefix(&c.created_at, 10),
                         c.due.as_deref().unwrap_or("-"),
                         if c.overdue { " OVERDUE" } else { "" },
                         c.opened_by.as_deref().unwrap_or("-"),

@@ -294,8 +294,7 @@ impl<'a> Locator<'a> {
     }
 
     pub fn at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
+        let before = crate::util::prefix(self.text, offset);
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |s| s.chars().count()) + 1;
         ConfigError {

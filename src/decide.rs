@@ -293,12 +293,13 @@ pub fn subject_tag(subject: &str) -> Option<String> {
     // One pass over the "[AGE-" openings, each looked at up to its closing
     // bracket only when that is near: a tag is short.
     for (start, _) in subject.match_indices("[AGE-").take(64) {
-        let tail = &subject[start + 1..];
-        let window = &tail[..tail.len().min(32)];
-        if let Some(end) = window.find(']')
-            && is_case_number(&window[..end])
+        // The window may end inside a letter of the text after the tag.
+        let tail = subject.get(start + 1..).unwrap_or_default();
+        let window = crate::util::prefix(tail, 32);
+        if let Some((tag, _)) = window.split_once(']')
+            && is_case_number(tag)
         {
-            return Some(window[..end].to_string());
+            return Some(tag.to_string());
         }
     }
     None
@@ -1033,7 +1034,7 @@ fn reply(
         subject: reply_subject(&mail.subject, case.number()),
         message_id: format!(
             "<reply.{}@{}>",
-            &mail.content_hash[..24],
+            crate::util::prefix(&mail.content_hash, 24),
             settings.reply.message_id_domain
         ),
         in_reply_to: mail.message_id.clone(),
@@ -1109,7 +1110,7 @@ fn staff_summary(
         ),
         format!(
             "<summary.{}.{index}@{}>",
-            &mail.content_hash[..24],
+            crate::util::prefix(&mail.content_hash, 24),
             settings.reply.message_id_domain
         ),
         body,
@@ -1183,7 +1184,7 @@ fn staff_alert(
         subject,
         format!(
             "<alert.{}.{index}@{}>",
-            &mail.content_hash[..24],
+            crate::util::prefix(&mail.content_hash, 24),
             settings.reply.message_id_domain
         ),
         body,

@@ -674,20 +674,20 @@ fn is_ssh_public_key(text: &str) -> bool {
 
 /// The bytes as text, when they plausibly are: UTF-8, UTF-16 with a BOM, or
 /// any ASCII-compatible single-byte text (PEM is ASCII in all of them).
-fn text_of(data: &[u8]) -> Option<String> {
+fn text_of(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     if let Some(rest) = data.strip_prefix(&[0xff, 0xfe]) {
         let units: Vec<u16> = rest
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
-        return String::from_utf16(&units).ok();
+        return String::from_utf16(&units).ok().map(Into::into);
     }
     if let Some(rest) = data.strip_prefix(&[0xfe, 0xff]) {
         let units: Vec<u16> = rest
             .chunks_exact(2)
             .map(|c| u16::from_be_bytes([c[0], c[1]]))
             .collect();
-        return String::from_utf16(&units).ok();
+        return String::from_utf16(&units).ok().map(Into::into);
     }
     let sample = &data[..data.len().min(4096)];
     let controls = sample
@@ -698,7 +698,8 @@ fn text_of(data: &[u8]) -> Option<String> {
     if controls * 100 > sample.len() {
         return None;
     }
-    Some(String::from_utf8_lossy(data).into_owned())
+    // Borrowed when it is UTF-8 already (the body text): no copy of megabytes.
+    Some(String::from_utf8_lossy(data))
 }
 
 /// One `-----BEGIN X-----` … `-----END X-----` block.
@@ -712,30 +713,48 @@ struct PemBlock {
 
 /// The text's lines, with PEM armour put on lines of its own: mail clients
 /// and people flatten a block onto one line, or start it mid-sentence.
-fn pem_lines(text: &str) -> Vec<String> {
+fn pem_lines(text: &str) -> Vec<&str> {
     let mut lines = Vec::new();
     for line in text.lines() {
-        if !line.contains("-----") {
-            lines.push(line.to_string());
-            continue;
+        if line.contains("-----") {
+            split_markers(line, &mut lines);
+        } else {
+            lines.push(line);
         }
-        let mut rest = line;
-        while let Some(at) = rest.find("-----BEGIN ").or_else(|| rest.find("-----END ")) {
-            // The marker runs to its closing dashes.
-            let after = &rest[at + 5..];
-            let Some(close) = after.find("-----") else {
-                break;
-            };
-            let end = at + 5 + close + 5;
-            if !rest[..at].trim().is_empty() {
-                lines.extend(rest[..at].split_whitespace().map(str::to_string));
-            }
-            lines.push(rest[at..end].to_string());
-            rest = &rest[end..];
-        }
-        lines.extend(rest.split_whitespace().map(str::to_string));
     }
     lines
+}
+
+/// Puts each `-----BEGIN X-----` / `-----END X-----` of `line` on a line of
+/// its own, in order, and the words around them on theirs. Where the next
+/// marker of each kind is, is remembered and only looked for again once
+/// passed: a line of thousands of markers is read once, not once per marker.
+fn split_markers<'t>(line: &'t str, lines: &mut Vec<&'t str>) {
+    const BEGIN: &str = "-----BEGIN ";
+    const END: &str = "-----END ";
+    let find_from = |pat: &str, pos: usize| line.get(pos..)?.find(pat).map(|i| i + pos);
+    let mut pos = 0;
+    let mut begin = find_from(BEGIN, 0);
+    let mut end = find_from(END, 0);
+    while let Some(at) = begin.into_iter().chain(end).min() {
+        // The marker runs to its closing dashes.
+        let Some(close) = find_from("-----", at + 5) else {
+            break;
+        };
+        let stop = close + 5;
+        let before = line.get(pos..at).unwrap_or_default();
+        lines.extend(before.split_whitespace());
+        lines.push(line.get(at..stop).unwrap_or_default());
+        pos = stop;
+        if begin.is_some_and(|b| b < pos) {
+            begin = find_from(BEGIN, pos);
+        }
+        if end.is_some_and(|e| e < pos) {
+            end = find_from(END, pos);
+        }
+    }
+    let rest = line.get(pos..).unwrap_or_default();
+    lines.extend(rest.split_whitespace());
 }
 
 /// Every PEM block in a text, tolerant of `>` quoting and CRLF.
@@ -748,7 +767,7 @@ fn pem_blocks(text: &str) -> Vec<PemBlock> {
             .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
             .trim_end();
         if let Some(at) = line.find("-----BEGIN ") {
-            line = &line[at..];
+            line = line.get(at..).unwrap_or(line);
         }
         if let Some(label) = line
             .strip_prefix("-----BEGIN ")
@@ -847,5 +866,23 @@ mod tests {
         let mut data = vec![0xff, 0xfe];
         data.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
         assert_eq!(kind_of(&data), (Kind::PrivateKey, true));
+    }
+
+    /// 80,000 END markers on one line: each marker is looked for once.
+    #[test]
+    fn many_markers_on_one_line_are_read_in_one_pass() {
+        let mut text = "-----END X----- ".repeat(80_000);
+        text.push_str("-----BEGIN EC PRIVATE KEY----- MHcC -----END EC PRIVATE KEY-----");
+        let lines = pem_lines(&text);
+        assert_eq!(lines.len(), 80_003);
+        assert_eq!(lines[80_001], "MHcC");
+        let blocks = pem_blocks(&text);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "EC PRIVATE KEY");
+        assert_eq!(blocks[0].base64, "MHcC");
+        assert_eq!(
+            pem_lines("a -----END X----- b -----BEGIN Y----- c"),
+            ["a", "-----END X-----", "b", "-----BEGIN Y-----", "c"]
+        );
     }
 }

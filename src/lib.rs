@@ -29,6 +29,9 @@
 //! - [`cli`]: the `egov-intake` command.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::string_slice))]
+
 pub mod calendar;
 pub mod cli;
 pub mod config;

@@ -254,10 +254,22 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
         for i in 0..msg.text_body_count().min(MAX_PARTS) {
             all.extend(msg.body_text(i).map(Cow::into_owned));
         }
-        for i in 0..msg.html_body_count().min(MAX_PARTS) {
-            all.extend(msg.body_html(i).map(|h| html_lines(&h)));
+        for (i, id) in msg.html_body.iter().enumerate().take(MAX_PARTS) {
+            // A plain-text part stands in the HTML list too, rendered as
+            // HTML: its text is in already, and it may be megabytes.
+            let plain = msg.text_body.contains(id)
+                && msg
+                    .parts
+                    .get(*id as usize)
+                    .is_some_and(|p| matches!(p.body, PartType::Text(_)));
+            if !plain {
+                all.extend(msg.body_html(i).map(|h| html_lines(&h)));
+            }
         }
-        mail.all_text = all.join("\n");
+        // One plain body is `text` already; `inspect` reads that then.
+        if !(all.len() == 1 && all.first() == Some(&mail.text)) {
+            mail.all_text = all.join("\n");
+        }
         let mut walker = Walker {
             max_depth,
             root: raw,
@@ -413,19 +425,22 @@ struct At<'a> {
 pub fn html_lines(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('>') else {
-            rest = &rest[open..];
+    // Each step moves `rest` forward past what it read: one pass in all.
+    while let Some((text, after_open)) = rest.split_once('<') {
+        out.push_str(text);
+        let Some((raw_tag, after)) = after_open.split_once('>') else {
+            out.push('<');
+            rest = after_open;
             break;
         };
-        let raw_tag = &rest[open + 1..open + close];
         let closing = raw_tag.starts_with('/');
-        let tag = raw_tag.trim_start_matches('/').to_ascii_lowercase();
-        let name: String = tag
+        let name: String = raw_tag
+            .trim_start_matches('/')
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
             .collect();
+        rest = after;
         match name.as_str() {
             "br" | "p" | "div" | "tr" | "li" | "pre" | "table" | "h1" | "h2" | "h3" | "h4" => {
                 out.push('\n')
@@ -436,20 +451,12 @@ pub fn html_lines(html: &str) -> String {
             "style" | "script" | "head" if !closing => {
                 // Their content is not text.
                 let end = format!("</{name}");
-                match rest[open..].to_ascii_lowercase().find(&end) {
-                    Some(e) => {
-                        rest = &rest[open + e..];
-                        continue;
-                    }
-                    None => {
-                        rest = "";
-                        break;
-                    }
-                }
+                rest = find_ignore_ascii_case(after, &end)
+                    .and_then(|e| after.get(e..))
+                    .unwrap_or_default();
             }
             _ => {}
         }
-        rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
     let text = out
@@ -464,6 +471,18 @@ pub fn html_lines(html: &str) -> String {
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Byte offset of the ASCII `needle` in `hay`, ignoring ASCII case, in one
+/// pass (no lowercased copy of the rest of the text per search).
+fn find_ignore_ascii_case(hay: &str, needle: &str) -> Option<usize> {
+    let needle = needle.as_bytes();
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 fn join(prefix: &str, n: usize) -> String {
@@ -787,5 +806,16 @@ From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\
         let raw = raw.into_bytes();
         let m = on_parser_thread(move || parse(&raw, 20)).await.unwrap();
         assert!(m.flags.contains(&Flag::NestingLimit));
+    }
+
+    /// 200,000 `<style>` blocks: each is skipped by searching on from it,
+    /// not by lowercasing the rest of the document again.
+    #[test]
+    fn many_style_blocks_are_skipped_in_one_pass() {
+        let mut html = "<STYLE>p{}</Style>".repeat(200_000);
+        html.push_str("<p>Denumirea: Primăria Bălți</p><script>x</SCRIPT>");
+        assert_eq!(html_lines(&html).trim(), "Denumirea: Primăria Bălți");
+        assert_eq!(html_lines("a<style>never closed"), "a");
+        assert_eq!(html_lines("x < y"), "x < y");
     }
 }

@@ -802,26 +802,21 @@ impl Rules {
 /// Fills `{value}`, `{suggestion}` and the optional `{suggestion: …}` part.
 fn fill(text: &str, value: Option<&str>, suggestion: Option<&str>) -> String {
     let mut out = text.to_string();
-    if let Some(start) = out.find("{suggestion:") {
+    if let Some((before, after)) = text.split_once("{suggestion:") {
         // The optional part ends at the brace that balances its opening one.
-        let mut depth = 0;
-        let mut end = None;
-        for (i, c) in out[start..].char_indices() {
+        let mut depth = 1;
+        let close = after.char_indices().find(|&(_, c)| {
             match c {
                 '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(start + i + 1);
-                        break;
-                    }
-                }
+                '}' => depth -= 1,
                 _ => {}
             }
-        }
-        if let Some(end) = end {
-            let part = out[start + "{suggestion:".len()..end - 1].to_string();
-            out.replace_range(start..end, if suggestion.is_some() { &part } else { "" });
+            depth == 0
+        });
+        if let Some((at, _)) = close {
+            let (part, rest) = after.split_at(at);
+            let kept = if suggestion.is_some() { part } else { "" };
+            out = format!("{before}{kept}{}", rest.get(1..).unwrap_or_default());
         }
     }
     out.replace("{value}", value.unwrap_or_default())

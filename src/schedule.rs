@@ -116,7 +116,7 @@ fn mailbox_address(config: &Config, service: &str) -> String {
 fn message_id(config: &Config, key: &str) -> String {
     format!(
         "<{}@{}>",
-        &crate::util::sha256_hex(key.as_bytes())[..32],
+        crate::util::prefix(&crate::util::sha256_hex(key.as_bytes()), 32),
         config.reply.message_id_domain
     )
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::config::Role;
 use crate::parse::Mail;
 use crate::rules::Language;
+use crate::util::prefix;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,19 +76,33 @@ pub struct Understanding {
     pub problems: Vec<fields::Problem>,
 }
 
+/// Most of the subject read, in bytes: subjects are a line or two.
+const MAX_SUBJECT: usize = 2 << 10;
+/// Most of the body read: a request written in a mail is a few kilobytes.
+const MAX_OWN_TEXT: usize = 128 << 10;
+/// Most text read in all, attached forms included. Field extraction costs
+/// time per byte, and megabytes of text (a mis-declared charset, a pasted
+/// log) hold no request a person wrote for us.
+const MAX_TEXT: usize = 256 << 10;
+
 /// Reads what `mail` asks for, knowing which mailbox it reached: the
 /// sender's own words (quoted history left out) and the text of attached
 /// request forms (.txt, .docx, .odt, .pdf).
 pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Understanding {
-    let own = own_text(&mail.text);
-    let mut text = format!("{}\n{own}", mail.subject);
+    let subject = prefix(&mail.subject, MAX_SUBJECT);
+    let own = own_text(prefix(&mail.text, MAX_OWN_TEXT));
+    let mut text = format!("{subject}\n{own}");
     for part in &mail.parts {
+        let room = MAX_TEXT.saturating_sub(text.len() + 2);
+        if room == 0 {
+            break;
+        }
         if let Some(t) = documents::text_of(part.name.as_deref(), &part.content_type, &part.data) {
             text.push_str("\n\n");
-            text.push_str(&t);
+            text.push_str(prefix(&t, room));
         }
     }
-    let language = language::detect(&mail.subject, &own).or_else(|| language::detect("", &text));
+    let language = language::detect(subject, &own).or_else(|| language::detect("", &text));
     let service = match role {
         Role::Mpass => Service::Mpass,
         Role::Msign => Service::Msign,
@@ -150,5 +165,32 @@ mod tests {
             understand(&both, Role::Office, &fields::Options::default()).service,
             Service::Unknown
         );
+    }
+
+    /// 36 MB of KOI8-R declared as UTF-8 (every Cyrillic byte becomes
+    /// U+FFFD): only the first part of the text is read, and what the sender
+    /// put at the top is still understood.
+    #[test]
+    fn megabytes_of_misdeclared_text_are_read_only_in_part() {
+        let koi8: Vec<u8> = [
+            0xf0u8, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4, b' ', 0xcd, 0xc9, 0xd2, b',', b' ',
+        ]
+        .iter()
+        .copied()
+        .cycle()
+        .take(36 << 20)
+        .collect();
+        let mut raw = b"From: a@b.md\r\nSubject: Solicitare integrare MSign\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\r\nIDNO: 1003600005148\r\n"
+            .to_vec();
+        for line in koi8.chunks(76) {
+            raw.extend_from_slice(line);
+            raw.extend_from_slice(b"\r\n");
+        }
+        let m = crate::parse::parse(&raw, 10);
+        assert!(m.text.len() > 36 << 20);
+        let u = understand(&m, Role::Office, &fields::Options::default());
+        assert_eq!(u.service, Service::Msign);
+        assert_eq!(u.request.idno.as_deref(), Some("1003600005148"));
     }
 }

@@ -1,4 +1,5 @@
-//! Small helpers shared by several stages: hashing, timestamps, panic messages.
+//! Small helpers shared by several stages: hashing, timestamps, safe cuts,
+//! panic messages.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -21,4 +22,10 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// At most the first `max` bytes of `s`, cut back to a character boundary so
+/// that Cyrillic or Romanian text is never split inside a letter.
+pub fn prefix(s: &str, max: usize) -> &str {
+    s.split_at(s.floor_char_boundary(max.min(s.len()))).0
 }

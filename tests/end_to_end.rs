@@ -3,6 +3,9 @@
 //! picks it up over IMAP IDLE, and its reply goes back through Postfix into
 //! the beneficiary's mailbox, where the test reads it.
 
+// Tests slice strings they built themselves, at known ASCII offsets.
+#![allow(clippy::string_slice)]
+
 mod support;
 
 use std::path::PathBuf;

@@ -5,6 +5,9 @@
 //!
 //! Failures are collected and reported together: one broken fixture should not hide the others.
 
+// Tests slice strings they built themselves, at known ASCII offsets.
+#![allow(clippy::string_slice)]
+
 mod support;
 
 use std::fs;

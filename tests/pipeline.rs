@@ -3,6 +3,9 @@
 //! No server is needed here; tests/end_to_end.rs runs the same against real
 //! Dovecot and Postfix.
 
+// Tests slice strings they built themselves, at known ASCII offsets.
+#![allow(clippy::string_slice)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

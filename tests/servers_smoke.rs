@@ -3,6 +3,9 @@
 //! by the throwaway CA, and Dovecot can be restarted. The tests in this file run in parallel, so
 //! they also prove that several private instances do not collide.
 
+// Tests slice strings they built themselves, at known ASCII offsets.
+#![allow(clippy::string_slice)]
+
 mod support;
 
 use std::io::{Read, Write};

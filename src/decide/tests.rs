@@ -444,3 +444,45 @@ fn private_key_quarantines_stores_nothing_and_warns() {
             .contains("MIIEvQIBADANBg")
     );
 }
+
+/// Every prefix of subjects in Cyrillic and with Romanian diacritics: the
+/// tag window ends inside a letter for some of them, and must not panic.
+#[test]
+fn subject_tag_never_cuts_inside_a_letter() {
+    let subjects = [
+        "Re: [AGE-2026-00001] Запрос на интеграцию с MSign, уточнения",
+        "Re: [AGE-2026-00001]Запрос",
+        "RE: [AGE-2026-00001] Solicitare de integrare în MPass, instituția Primăria Bălți",
+        "[AGE-2026-12345]șțăîâ ȘȚĂÎÂ",
+        "[AGE-ЗапросЗапросЗапросЗапросЗапрос] [AGE-2026-00007] ок",
+        "[AGE-2026-0000Ă] [AGE-2026-000001]",
+        "Ответ: [AGE-2026-00042]",
+    ];
+    for subject in subjects {
+        let ends = subject
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([subject.len()]);
+        for end in ends {
+            let cut = &subject[..end];
+            let tag = subject_tag(cut);
+            if let Some(tag) = &tag {
+                assert!(is_case_number(tag), "{cut:?} gave {tag:?}");
+                assert!(cut.contains(&format!("[{tag}]")), "{cut:?} gave {tag:?}");
+            }
+        }
+    }
+    assert_eq!(
+        subject_tag("Re: [AGE-2026-00001] Запрос на интеграцию с MSign, уточнения").as_deref(),
+        Some("AGE-2026-00001")
+    );
+    assert_eq!(
+        subject_tag("[AGE-ЗапросЗапросЗапросЗапросЗапрос] [AGE-2026-00007] ок").as_deref(),
+        Some("AGE-2026-00007")
+    );
+    assert_eq!(
+        subject_tag("[AGE-2026-0000Ă] [AGE-2026-000001]").as_deref(),
+        Some("AGE-2026-000001")
+    );
+    assert_eq!(subject_tag("Re: [AGE-2026-00001"), None);
+}

@@ -348,11 +348,12 @@ pub fn openssh(pem_text: &str) -> KeyFacts {
 /// Keys in the text formats that are not PEM: PuTTY, ssh.com and JWK.
 pub fn from_text(text: &str) -> Vec<KeyFacts> {
     let mut found = Vec::new();
+    // `find` gives a character boundary, so `split_at` cannot panic.
     if let Some(start) = text.find("PuTTY-User-Key-File-") {
-        found.push(putty(&text[start..]));
+        found.push(putty(text.split_at(start).1));
     }
     if let Some(start) = text.find("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----") {
-        found.push(sshcom(&text[start..]));
+        found.push(sshcom(text.split_at(start).1));
     }
     found.extend(jwk_private_keys(text));
     found
@@ -388,10 +389,10 @@ fn putty(text: &str) -> KeyFacts {
 
 fn sshcom(text: &str) -> KeyFacts {
     let mut k = KeyFacts::new("ssh2_sshcom");
-    let end = text.find("---- END SSH2").unwrap_or(text.len());
+    let body = text.split("---- END SSH2").next().unwrap_or_default();
     let mut b64 = String::new();
     let mut continued = false;
-    for line in text[..end].lines().skip(1) {
+    for line in body.lines().skip(1) {
         // Header lines ("Comment: …") may continue with a trailing backslash.
         if continued || line.contains(':') {
             continued = line.ends_with('\\');
@@ -421,11 +422,18 @@ fn sshcom(text: &str) -> KeyFacts {
 
 /// The JSON objects holding a `"kty"` member anywhere in a text: each JWK
 /// alone, inside a JWK Set or any other JSON, or pasted between words.
+///
+/// Bounded for hostile text: JSON is read into [`Pruned`] values (only JWK
+/// members and the containers leading to them are kept, so memory does not
+/// grow with the JSON around the keys); a "kty" inside a value already read
+/// is not read again; and all parsing together reads at most a few times
+/// the text.
 fn jwk_objects(text: &str) -> Vec<serde_json::Value> {
+    const MAX_FOUND: usize = 64;
     fn collect(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
         match v {
             serde_json::Value::Object(map) => {
-                if map.contains_key("kty") && !out.contains(v) {
+                if map.contains_key("kty") && out.len() < MAX_FOUND && !out.contains(v) {
                     out.push(v.clone());
                 }
                 map.values().for_each(|x| collect(x, out));
@@ -435,19 +443,167 @@ fn jwk_objects(text: &str) -> Vec<serde_json::Value> {
         }
     }
     let mut found = Vec::new();
+    let mut budget = text.len().saturating_mul(4).max(1 << 20);
+    let mut covered: Vec<(usize, usize)> = Vec::new();
     for (at, _) in text.match_indices("\"kty\"").take(32) {
+        if covered.iter().any(|&(start, end)| start < at && at < end) {
+            continue;
+        }
         // The object holding "kty" may itself sit inside others: try the
-        // nearest few openings, from the innermost out.
-        let openings: Vec<usize> = text[..at].match_indices('{').map(|(i, _)| i).collect();
-        for open in openings.iter().rev().take(8) {
-            let mut stream =
-                serde_json::Deserializer::from_str(&text[*open..]).into_iter::<serde_json::Value>();
-            if let Some(Ok(v)) = stream.next() {
-                collect(&v, &mut found);
+        // nearest few openings, from the innermost out, until one reaches
+        // past the member name (read whole, or broken past it).
+        let before = text.get(..at).unwrap_or_default();
+        for (open, _) in before.rmatch_indices('{').take(8) {
+            if budget == 0 {
+                return found;
+            }
+            let (value, read) = pruned_json(text.get(open..).unwrap_or_default());
+            budget = budget.saturating_sub(read);
+            if let Some(v) = &value {
+                collect(v, &mut found);
+            }
+            if open + read > at + "\"kty\"".len() {
+                if value.is_some() {
+                    covered.push((open, open + read));
+                }
+                break;
             }
         }
     }
     found
+}
+
+/// JWK members read here (RFC 7517, 7518); the rest of an object is skipped.
+const JWK_MEMBERS: &[&str] = &[
+    "kty", "use", "alg", "kid", "crv", "x", "y", "d", "n", "e", "p", "q", "dp", "dq", "qi", "k",
+];
+
+/// The first JSON value of `text`, pruned, and how many bytes were read to
+/// get it or to find that it is broken.
+fn pruned_json(text: &str) -> (Option<serde_json::Value>, usize) {
+    let keep = std::cell::Cell::new(256usize);
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde::de::DeserializeSeed::deserialize(PrunedSeed(&keep), &mut de) {
+        Ok(Pruned::Keys(v)) => (Some(v), json_end(text)),
+        Ok(_) => (None, json_end(text)),
+        Err(e) => (None, error_offset(text, e.line(), e.column())),
+    }
+}
+
+/// Where the first JSON value of `text` ends (it is known to parse).
+fn json_end(text: &str) -> usize {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let _ = stream.next();
+    stream.byte_offset()
+}
+
+/// Byte offset of serde_json's 1-based line and column.
+fn error_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start = match line {
+        0 | 1 => 0,
+        n => text
+            .match_indices('\n')
+            .nth(n - 2)
+            .map_or(text.len(), |(i, _)| i + 1),
+    };
+    (line_start + column).min(text.len())
+}
+
+/// A JSON value as far as JWK detection cares.
+enum Pruned {
+    Scalar(serde_json::Value),
+    /// An object holding "kty", or a container leading to one.
+    Keys(serde_json::Value),
+    Nothing,
+}
+
+/// Reads a [`Pruned`] value; `keep` is how many more containers may be kept.
+struct PrunedSeed<'a>(&'a std::cell::Cell<usize>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PrunedSeed<'_> {
+    type Value = Pruned;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Pruned, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PrunedSeed<'_> {
+    type Value = Pruned;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(v.into()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(v.into()))
+    }
+    fn visit_unit<E>(self) -> Result<Pruned, E> {
+        Ok(Pruned::Scalar(serde_json::Value::Null))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Pruned, A::Error> {
+        let mut kept = Vec::new();
+        while let Some(item) = seq.next_element_seed(PrunedSeed(self.0))? {
+            if let Pruned::Keys(v) = item {
+                kept.push(v);
+            }
+        }
+        Ok(self.keep(serde_json::Value::Array(kept)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Pruned, A::Error> {
+        let mut kept = serde_json::Map::new();
+        let mut has_kty = false;
+        while let Some(key) = map.next_key::<String>()? {
+            has_kty |= key == "kty";
+            match map.next_value_seed(PrunedSeed(self.0))? {
+                Pruned::Scalar(v) if JWK_MEMBERS.contains(&key.as_str()) => {
+                    kept.insert(key, v);
+                }
+                Pruned::Keys(v) => {
+                    kept.insert(key, v);
+                }
+                _ if key == "kty" => {
+                    kept.insert(key, serde_json::Value::Null);
+                }
+                _ => {}
+            }
+        }
+        if has_kty {
+            return Ok(self.keep(serde_json::Value::Object(kept)));
+        }
+        // Without "kty", only the members leading to one matter.
+        kept.retain(|_, v| v.is_object() || v.is_array());
+        Ok(self.keep(serde_json::Value::Object(kept)))
+    }
+}
+
+impl PrunedSeed<'_> {
+    /// `value` as a container worth keeping: it holds "kty" or leads to
+    /// one, and the allowance of kept containers is not used up.
+    fn keep(&self, value: serde_json::Value) -> Pruned {
+        let leads = match &value {
+            serde_json::Value::Object(map) => !map.is_empty(),
+            serde_json::Value::Array(list) => !list.is_empty(),
+            _ => false,
+        };
+        if !leads || self.0.get() == 0 {
+            return Pruned::Nothing;
+        }
+        self.0.set(self.0.get() - 1);
+        Pruned::Keys(value)
+    }
 }
 
 /// Private JWKs (objects with `kty` and `d`), alone or in a JWK Set.
@@ -556,5 +712,35 @@ mod tests {
             putty("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPublic-Lines: 99999\n");
         assert_eq!(k.key_type.as_deref(), Some("ssh-ed25519"));
         assert!(!k.encrypted);
+    }
+
+    /// JWKs nested twenty deep around a 1M-element array: each is read
+    /// once, and what is kept of the array is nothing.
+    #[test]
+    fn jwks_around_a_huge_array_are_read_once() {
+        let mut text = String::new();
+        for _ in 0..20 {
+            text.push_str(r#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c","n":"#);
+        }
+        text.push('[');
+        text.push_str(&vec!["0"; 1_000_000].join(","));
+        text.push(']');
+        text.push_str(&"}".repeat(20));
+        let found = jwk_objects(&text);
+        assert_eq!(found.len(), 20);
+        assert!(found.iter().all(|k| k["d"] == "c"));
+        let keys = jwk_private_keys(&text);
+        assert_eq!(keys.len(), 20);
+        assert!(
+            keys.iter()
+                .all(|k| k.key_type.as_deref() == Some("ec-p-256"))
+        );
+        // A broken object around a good key, and a "kty" in a string first.
+        let broken = r#"{"a":"{", "kty":"oct", "inner": {"kty":"RSA","d":"x"}, !!!"#;
+        let found = jwk_objects(broken);
+        assert!(
+            found.iter().any(|k| k["kty"] == "RSA" && k["d"] == "x"),
+            "{found:?}"
+        );
     }
 }

@@ -82,12 +82,10 @@ fn prefix(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or("")
 }
 
-/// Naive substring search; needles are a few bytes long, so this is linear.
+/// Substring search, linear and fast: a PDF is searched for markers across
+/// tens of megabytes.
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 /// What should separate the next text from what is already written.
@@ -955,6 +953,8 @@ mod pdf {
     const MAX_CMAP: usize = 100_000;
     /// Elements of arrays and dictionaries kept in the object index.
     const MAX_INDEX_ELEMENTS: usize = 1_000_000;
+    /// Elements of one trailer dictionary; real ones have a dozen.
+    const MAX_TRAILER_ELEMENTS: usize = 4096;
     /// Elements in one content-stream operand (a `TJ` array, say).
     const MAX_OPERAND_ELEMENTS: usize = 65_536;
 
@@ -1027,6 +1027,31 @@ mod pdf {
                 Obj::Name(n) => Some(n),
                 _ => None,
             }
+        }
+
+        /// Values in it, itself included, up to a little past 1024.
+        fn size(&self) -> usize {
+            let mut n = 1;
+            match self {
+                Obj::Array(items) => {
+                    for item in items {
+                        n += item.size();
+                        if n > 1024 {
+                            break;
+                        }
+                    }
+                }
+                Obj::Dict(entries) => {
+                    for (_, v) in entries {
+                        n += v.size();
+                        if n > 1024 {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            n
         }
 
         fn array(&self) -> Option<&[Obj]> {
@@ -1435,6 +1460,9 @@ mod pdf {
             self.elements = lx.elements;
         }
 
+        /// Every `trailer` dictionary, reduced to the entries read from it
+        /// (/Root, /Encrypt): a thousand huge trailers cost little memory,
+        /// and past [`MAX_TRAILER_ELEMENTS`] one is not read further.
         fn scan_trailers(&mut self) {
             let data = self.data;
             let mut pos = 0;
@@ -1442,11 +1470,24 @@ mod pdf {
                 let Some(at) = data.get(pos..).and_then(|d| find(d, b"trailer")) else {
                     break;
                 };
-                let mut lx = Lexer::at(data, pos + at + 7);
+                let mut lx = Lexer {
+                    limit: MAX_TRAILER_ELEMENTS,
+                    ..Lexer::at(data, pos + at + 7)
+                };
                 if let Some(tok @ Tok::DictOpen) = lx.next_tok()
-                    && let Some(obj) = parse(&mut lx, tok, 0)
+                    && let Some(Obj::Dict(entries)) = parse(&mut lx, tok, 0)
                 {
-                    self.trailers.push(obj);
+                    // Whether it is encrypted is all /Encrypt says here; an
+                    // inline /Root is kept only when small.
+                    let kept = entries
+                        .into_iter()
+                        .filter_map(|(k, v)| match k.as_slice() {
+                            b"Encrypt" => Some((k, Obj::Null)),
+                            b"Root" if v.size() <= 1024 => Some((k, v)),
+                            _ => None,
+                        })
+                        .collect();
+                    self.trailers.push(Obj::Dict(kept));
                 }
                 pos = lx.pos.max(pos + at + 7);
             }
@@ -3213,5 +3254,20 @@ endcmap CMapName currentdict /CMap defineresource pop end end";
         let text = text_of(Some("a.txt"), "text/plain", big.as_bytes()).unwrap();
         assert!(text.len() <= MAX_TEXT);
         assert!(text.starts_with("Primăria Ialoveni\nPrimăria"));
+    }
+
+    /// 265 trailers of 65,000 names each: only /Root and /Encrypt are kept,
+    /// and a trailer past a few thousand elements is not read on.
+    #[test]
+    fn huge_trailers_cost_little() {
+        let mut data = sample_pdf(None);
+        let names = "/N ".repeat(65_000);
+        for _ in 0..265 {
+            data.extend(format!("trailer\n<< /Size 3 /K [{names}] >>\n").as_bytes());
+        }
+        assert_eq!(
+            text_of(Some("a.pdf"), "application/pdf", &data).as_deref(),
+            Some(PDF_WANT)
+        );
     }
 }

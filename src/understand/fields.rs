@@ -238,14 +238,22 @@ fn strip_trailing_punct(v: &str) -> &str {
         if !strip {
             break;
         }
-        v = v[..v.len() - c.len_utf8()].trim_end();
+        v = v.split_at(v.len() - c.len_utf8()).0.trim_end();
     }
     v
 }
 
+/// Whether the last word is like "S.R.L." or "Î.S.": at most eight
+/// characters with two dots. Only those eight are looked at, so stripping a
+/// long run of dots stays linear.
 fn ends_with_abbreviation(v: &str) -> bool {
-    let last = v.rsplit(char::is_whitespace).next().unwrap_or("");
-    last.matches('.').count() >= 2 && last.chars().count() <= 8
+    let mut chars = 0;
+    let mut dots = 0;
+    for c in v.chars().rev().take_while(|c| !c.is_whitespace()).take(9) {
+        chars += 1;
+        dots += usize::from(c == '.');
+    }
+    dots >= 2 && chars <= 8
 }
 
 fn strip_quotes(v: &str) -> &str {
@@ -254,7 +262,9 @@ fn strip_quotes(v: &str) -> &str {
         return v;
     };
     if OPEN_QUOTES.contains(&first) && CLOSE_QUOTES.contains(&last) {
-        let inner = &v[first.len_utf8()..v.len() - last.len_utf8()];
+        let inner = v
+            .get(first.len_utf8()..v.len() - last.len_utf8())
+            .unwrap_or_default();
         // `"Alfa" și "Beta"` is two quoted names, not one quoted value.
         if !inner.contains(CLOSE_QUOTES) {
             return inner.trim();
@@ -326,7 +336,7 @@ fn strip_bullet(s: &str) -> (&str, bool) {
         {
             rest = after.trim_start();
         } else if let Some(n) = numbering_len(rest) {
-            rest = rest[n..].trim_start();
+            rest = rest.get(n..).unwrap_or_default().trim_start();
         } else {
             break;
         }
@@ -344,7 +354,7 @@ fn numbering_len(s: &str) -> Option<usize> {
     while i < b.len() && i - start < 6 && (b[i].is_ascii_digit() || b[i] == b'.') {
         i += 1;
     }
-    let number = &s[start..i];
+    let number = s.get(start..i).unwrap_or_default();
     if number.bytes().any(|c| c.is_ascii_digit()) && number.split('.').all(|g| g.len() <= 2) {
         if b.get(i) == Some(&b')') {
             i += 1;
@@ -356,7 +366,7 @@ fn numbering_len(s: &str) -> Option<usize> {
     } else {
         return None;
     }
-    s[i..].starts_with(char::is_whitespace).then_some(i)
+    s.get(i..)?.starts_with(char::is_whitespace).then_some(i)
 }
 
 #[rustfmt::skip]
@@ -391,7 +401,7 @@ fn is_signoff(line: &str) -> bool {
     }
     let f = f.trim_end_matches(|c: char| !c.is_alphanumeric());
     SIGNOFFS.iter().any(|s| {
-        f == *s || (f.starts_with(s) && f[s.len()..].starts_with(',') && word_count(f) <= 6)
+        f == *s || (f.strip_prefix(s).is_some_and(|r| r.starts_with(',')) && word_count(f) <= 6)
     })
 }
 
@@ -735,21 +745,21 @@ fn label_of(body: &str) -> Option<Label<'_>> {
     }
     seps.sort_unstable();
     for &(p, len) in &seps {
-        if let Some(field) = classify(&body[..p]) {
+        if let Some(field) = classify(body.get(..p).unwrap_or_default()) {
             return Some(Label {
                 field,
-                value: body[p + len..].trim(),
+                value: body.get(p + len..).unwrap_or_default().trim(),
             });
         }
     }
     // A table flattened with runs of spaces, only when nothing else separates.
     if seps.is_empty()
         && let Some(p) = body.find("  ")
-        && let Some(field) = classify(&body[..p])
+        && let Some(field) = classify(body.get(..p).unwrap_or_default())
     {
         return Some(Label {
             field,
-            value: body[p..].trim(),
+            value: body.get(p..).unwrap_or_default().trim(),
         });
     }
     let bare = body.trim_end_matches([':', '-', '–', '—', ' ']);
@@ -963,7 +973,7 @@ fn cut_institution(v: &str) -> &str {
     if let Some(&(p, _)) = digit_runs(v).first() {
         end = end.min(p);
     }
-    v[..end].trim_end_matches(|c: char| {
+    v.get(..end).unwrap_or(v).trim_end_matches(|c: char| {
         c.is_whitespace() || matches!(c, ',' | ';' | '(' | '-' | '–' | ':' | '/')
     })
 }
@@ -1002,13 +1012,15 @@ fn inline_tags(s: &str) -> Vec<(Lang, String)> {
     let mut marks: Vec<(usize, usize, Lang)> = Vec::new(); // (tag start, value start, lang)
     let mut pos = 0;
     let mut prev: Option<char> = None;
-    while let Some(c) = s[pos..].chars().next() {
+    while let Some(c) = s.get(pos..).and_then(|r| r.chars().next()) {
         if c.is_alphabetic() && !prev.is_some_and(char::is_alphanumeric) {
-            let end = s[pos..]
+            let end = s
+                .get(pos..)
+                .unwrap_or_default()
                 .find(|x: char| !x.is_alphabetic())
                 .map_or(s.len(), |p| pos + p);
-            if let Some(lang) = tag_lang(&fold(&s[pos..end])) {
-                let rest = &s[end..];
+            if let Some(lang) = tag_lang(&fold(s.get(pos..end).unwrap_or_default())) {
+                let rest = s.get(end..).unwrap_or_default();
                 let rest = rest.strip_prefix('.').unwrap_or(rest);
                 let open = prev == Some('(');
                 let value_start = if open && rest.starts_with(')') {
@@ -1025,7 +1037,7 @@ fn inline_tags(s: &str) -> Vec<(Lang, String)> {
                     marks.push((if open { pos - 1 } else { pos }, v, lang));
                 }
             }
-            prev = s[..end].chars().next_back();
+            prev = s.get(..end).and_then(|r| r.chars().next_back());
             pos = end;
             continue;
         }
@@ -1035,7 +1047,9 @@ fn inline_tags(s: &str) -> Vec<(Lang, String)> {
     let Some(first) = marks.first() else {
         return Vec::new();
     };
-    if !s[..first.0]
+    if !s
+        .get(..first.0)
+        .unwrap_or_default()
         .trim_matches(|c: char| c.is_whitespace() || "-•*".contains(c))
         .is_empty()
     {
@@ -1046,7 +1060,9 @@ fn inline_tags(s: &str) -> Vec<(Lang, String)> {
         .enumerate()
         .map(|(k, &(_, start, lang))| {
             let end = marks.get(k + 1).map_or(s.len(), |m| m.0);
-            let v = s[start..end]
+            let v = s
+                .get(start..end)
+                .unwrap_or_default()
                 .trim_matches(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '/' | '|'));
             (lang, v.to_string())
         })
@@ -1057,8 +1073,8 @@ fn inline_tags(s: &str) -> Vec<(Lang, String)> {
 fn trailing_tag(part: &str) -> Option<(Lang, &str)> {
     let inner = part.trim().strip_suffix(')')?;
     let open = inner.rfind('(')?;
-    let lang = tag_lang(&fold(inner[open + 1..].trim().trim_end_matches('.')))?;
-    let name = inner[..open].trim();
+    let lang = tag_lang(&fold(inner.get(open + 1..)?.trim().trim_end_matches('.')))?;
+    let name = inner.get(..open)?.trim();
     (!name.is_empty()).then_some((lang, name))
 }
 
@@ -1337,13 +1353,13 @@ fn split_outside_parens<'a>(s: &'a str, seps: &[char]) -> Vec<&'a str> {
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
             _ if depth == 0 && seps.contains(&c) => {
-                out.push(&s[start..i]);
+                out.push(s.get(start..i).unwrap_or_default());
                 start = i + c.len_utf8();
             }
             _ => {}
         }
     }
-    out.push(&s[start..]);
+    out.push(s.get(start..).unwrap_or_default());
     out
 }
 
@@ -1377,8 +1393,10 @@ fn attribute_items(line: &str) -> Vec<(String, AttributeMatch)> {
         // "Prenume (FirstName)" or "FirstName – prenumele": the exact name wins.
         let paren = piece
             .find('(')
-            .map(|p| piece[p + 1..].trim_end_matches(')'));
-        let outside = piece.find('(').map_or(piece, |p| piece[..p].trim());
+            .map(|p| piece.get(p + 1..).unwrap_or_default().trim_end_matches(')'));
+        let outside = piece
+            .find('(')
+            .map_or(piece, |p| piece.get(..p).unwrap_or(piece).trim());
         let mut parts: Vec<&str> = vec![outside];
         for sep in [" - ", " – ", " — ", ":", "="] {
             parts = parts
@@ -1545,12 +1563,12 @@ fn read_idno(lines: &[Line<'_>], out: &mut Extracted) {
         let runs = digit_runs(l.body);
         let mut seg_start = 0;
         for &(s, e) in &runs {
-            let seg = &l.body[seg_start..s];
+            let seg = l.body.get(seg_start..s).unwrap_or_default();
             let mut kind = number_kind(&fold(seg));
             if kind.is_none() && seg_start == 0 && !seg.chars().any(char::is_alphanumeric) {
                 kind = pending;
             }
-            found.push((l.body[s..e].to_string(), kind));
+            found.push((l.body.get(s..e).unwrap_or_default().to_string(), kind));
             seg_start = e;
         }
         let kind_here = number_kind(&fold(l.body));
@@ -1631,17 +1649,19 @@ fn url_spans(s: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut pos = 0;
     for tok in s.split_whitespace() {
-        let start = pos + s[pos..].find(tok).unwrap_or(0);
+        let start = pos + s.get(pos..).and_then(|r| r.find(tok)).unwrap_or(0);
         pos = start + tok.len();
         let lower = tok.to_ascii_lowercase();
         let (from, t) = match lower.find("http") {
-            Some(p) if lower[p..].contains("://") => (p, &tok[p..]),
+            Some(p) if lower.get(p..).is_some_and(|r| r.contains("://")) => {
+                (p, tok.get(p..).unwrap_or_default())
+            }
             _ => {
                 let p = tok.len()
                     - tok
                         .trim_start_matches(|c: char| "(<\"'«„“[:".contains(c))
                         .len();
-                (p, &tok[p..])
+                (p, tok.get(p..).unwrap_or_default())
             }
         };
         let t = t.trim_end_matches(|c: char| ".,;:)>\"'»”“]!?".contains(c));
@@ -1729,15 +1749,18 @@ fn read_logout_urls(lines: &[Line<'_>], out: &mut Extracted) {
             let url = urls
                 .get(urls.partition_point(|&(s, _)| s < end))
                 .filter(|&&(s, _)| s < seg_end)
-                .map(|&(s, e)| l.body[s..e].to_string());
-            let seg = fold(&l.body[end.min(seg_end)..seg_end]);
+                .map(|&(s, e)| l.body.get(s..e).unwrap_or_default().to_string());
+            let seg = fold(l.body.get(end.min(seg_end)..seg_end).unwrap_or_default());
             let same = url.is_none() && SAME_WORDS.iter().any(|w| seg.contains(w));
             found.push((kind, url, same));
         }
         // "LogoutRequest / LogoutResponse: URL" — both keywords share it.
         for k in (0..found.len().saturating_sub(1)).rev() {
             let (_, end, _) = keys[k];
-            let between: String = l.body[end..keys[k + 1].0]
+            let between: String = l
+                .body
+                .get(end..keys[k + 1].0)
+                .unwrap_or_default()
                 .chars()
                 .filter(|c| c.is_alphanumeric())
                 .collect();
@@ -1763,7 +1786,7 @@ fn read_logout_urls(lines: &[Line<'_>], out: &mut Extracted) {
             && let Some(&(s, e)) = url_spans(next.body).first()
             && s <= 2
         {
-            last.1 = Some(next.body[s..e].to_string());
+            last.1 = Some(next.body.get(s..e).unwrap_or_default().to_string());
         }
         for (kind, url, same) in found {
             match kind {
@@ -1868,9 +1891,15 @@ fn read_signer(lines: &[Line<'_>]) -> Option<SignerType> {
         let Some(pos) = signer_keyword(&f) else {
             continue;
         };
-        let start = f[..pos].rfind(['.', '!', '?']).map_or(0, |p| p + 1);
-        let end = f[pos..].find(['.', '!', '?']).map_or(f.len(), |p| pos + p);
-        let mut segment = f[start..end].to_string();
+        let start = f
+            .get(..pos)
+            .and_then(|r| r.rfind(['.', '!', '?']))
+            .map_or(0, |p| p + 1);
+        let end = f
+            .get(pos..)
+            .and_then(|r| r.find(['.', '!', '?']))
+            .map_or(f.len(), |p| pos + p);
+        let mut segment = f.get(start..end).unwrap_or_default().to_string();
         // "Tipul semnatarului:" with the list below it.
         let heading = l.body.trim_end().ends_with(':')
             || label_of(l.body)
@@ -2036,12 +2065,12 @@ fn is_public(ip: IpAddr) -> bool {
 fn ip_in_token(tok: &str) -> Option<(IpAddr, Option<u8>)> {
     let t = tok.trim_matches(|c: char| matches!(c, '.' | ',' | ';'));
     // A label glued on with a colon ("IP:", "IPv6:") — not hex digits.
-    let t = match t.find(':') {
-        Some(p)
-            if t[..p].chars().any(|c| c.is_ascii_alphabetic())
-                && t[..p].chars().any(|c| !c.is_ascii_hexdigit()) =>
+    let t = match t.split_once(':') {
+        Some((label, rest))
+            if label.chars().any(|c| c.is_ascii_alphabetic())
+                && label.chars().any(|c| !c.is_ascii_hexdigit()) =>
         {
-            &t[p + 1..]
+            rest
         }
         _ => t,
     };
@@ -3477,5 +3506,24 @@ mod tests {
         assert!(inline_tags("Servicii en: gros").is_empty());
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(fold("ȘşȚţĂÂÎ Ёж"), "ssttaai еж");
+    }
+
+    /// 100,000 dots after a value: stripping them one by one must not
+    /// re-read the value each time.
+    #[test]
+    fn long_trailing_punctuation_is_stripped_in_one_pass() {
+        let dots = ".".repeat(100_000);
+        assert_eq!(strip_trailing_punct(&format!("Primăria{dots}")), "Primăria");
+        assert_eq!(
+            strip_trailing_punct("Î.S. \"Alfa\" S.R.L.,;"),
+            "Î.S. \"Alfa\" S.R.L."
+        );
+        assert_eq!(
+            strip_trailing_punct("Instituția Publică..."),
+            "Instituția Publică"
+        );
+        let text = format!("Instituția: Primăria{dots}\nIDNO: 1003600005148");
+        let out = extract(&text, &Options::default());
+        assert_eq!(out.request.institution.as_deref(), Some("Primăria"));
     }
 }
