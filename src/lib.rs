@@ -28,12 +28,15 @@
 //! - [`daemon`]: tasks, signals, graceful shutdown.
 //! - [`cli`]: the `egov-intake` command.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
+//! - `fuzzing`: the fuzz targets' entry points, replayed by `cargo test` too.
 
 pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod logging;
 pub mod outbox;
