@@ -28,6 +28,7 @@
 //! - [`daemon`]: tasks, signals, graceful shutdown.
 //! - [`cli`]: the `egov-intake` command.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
+//! - `fuzzing`: the fuzz targets' entry points, replayed by `cargo test` too.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::string_slice))]
@@ -37,6 +38,8 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inspect;
 pub mod logging;
 pub mod outbox;

@@ -15,6 +15,8 @@
 //!
 //! [`Rules::load`] checks all of it at once and names file and line for each
 //! problem, so `egov-intake check` can report every mistake in one run.
+//! [`Rules::load_with`] does the same through any file reader, so the checks
+//! run on edited text without touching the disk (fuzzing, tests).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -398,11 +400,26 @@ struct RawTrust {
 }
 
 /// Reads a TOML file of the rules folder; problems go to `errors`.
+/// How [`Rules::load_with`] reads a file of the folder.
+pub type ReadFile<'a> = dyn Fn(&Path) -> std::io::Result<Vec<u8>> + 'a;
+
+/// Reads `path` as text through `read`, refusing bytes that are not UTF-8 as
+/// `std::fs::read_to_string` does.
+fn read_text(read: &ReadFile<'_>, path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read(path)?).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 fn read_toml<T: serde::de::DeserializeOwned + Default>(
+    read: &ReadFile<'_>,
     path: &Path,
     errors: &mut Vec<ConfigError>,
 ) -> (T, String) {
-    match std::fs::read_to_string(path) {
+    match read_text(read, path) {
         Ok(text) => match toml::from_str::<T>(&text) {
             Ok(v) => (v, text),
             Err(e) => {
@@ -432,16 +449,23 @@ struct RawLoopGuard {
 impl Rules {
     /// Loads and checks `dir`; every problem is reported, with file and line.
     pub fn load(dir: &Path) -> Result<Rules, ConfigErrors> {
+        Rules::load_with(dir, &|path| std::fs::read(path))
+    }
+
+    /// [`Rules::load`], reading every file (TOML, templates, trust anchors)
+    /// through `read`; `dir` only builds the paths asked for and names them.
+    pub fn load_with(dir: &Path, read: &ReadFile<'_>) -> Result<Rules, ConfigErrors> {
         let mut errors = Vec::new();
-        let (raw, _) = read_toml::<RawRules>(&dir.join("rules.toml"), &mut errors);
+        let (raw, _) = read_toml::<RawRules>(read, &dir.join("rules.toml"), &mut errors);
 
         let certificates_file = dir.join("certificates.toml");
-        let (certs, certs_text) = read_toml::<RawCertificates>(&certificates_file, &mut errors);
+        let (certs, certs_text) =
+            read_toml::<RawCertificates>(read, &certificates_file, &mut errors);
         let mut anchors = Vec::new();
         for a in &certs.trust.anchors {
             let path = dir.join(a.get_ref());
             let at = Locator::new(&certificates_file, &certs_text);
-            match std::fs::read(&path) {
+            match read(&path) {
                 Ok(bytes) => {
                     let ders: Vec<Vec<u8>> =
                         rustls_pki_types::CertificateDer::pem_slice_iter(&bytes)
@@ -469,7 +493,7 @@ impl Rules {
 
         let calendar_file = dir.join("calendar.toml");
         let (calendar_raw, calendar_text) =
-            read_toml::<crate::calendar::CalendarFile>(&calendar_file, &mut errors);
+            read_toml::<crate::calendar::CalendarFile>(read, &calendar_file, &mut errors);
         let calendar = match calendar_raw.into_calendar() {
             Ok(c) => c,
             Err(problems) => {
@@ -489,7 +513,7 @@ impl Rules {
         };
 
         let fields_file = dir.join("fields.toml");
-        let (raw_fields, fields_text) = read_toml::<RawFields>(&fields_file, &mut errors);
+        let (raw_fields, fields_text) = read_toml::<RawFields>(read, &fields_file, &mut errors);
         let at_fields = Locator::new(&fields_file, &fields_text);
         let find = |needle: &str| fields_text.find(needle).unwrap_or(0);
         let mut required: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
@@ -563,7 +587,8 @@ impl Rules {
         }
 
         let lifecycle_file = dir.join("lifecycle.toml");
-        let (lifecycle, lifecycle_text) = read_toml::<Lifecycle>(&lifecycle_file, &mut errors);
+        let (lifecycle, lifecycle_text) =
+            read_toml::<Lifecycle>(read, &lifecycle_file, &mut errors);
         if lifecycle.digest.at().is_none() {
             let at = Locator::new(&lifecycle_file, &lifecycle_text);
             errors.push(at.at(
@@ -573,7 +598,8 @@ impl Rules {
         }
 
         let triage_file = dir.join("triage.toml");
-        let (raw_triage, triage_text) = read_toml::<triage::RawFile>(&triage_file, &mut errors);
+        let (raw_triage, triage_text) =
+            read_toml::<triage::RawFile>(read, &triage_file, &mut errors);
         let template_names: Vec<&str> = BENEFICIARY_TEMPLATES.iter().map(|(n, _)| *n).collect();
         let triage = triage::load(
             &triage_file,
@@ -587,8 +613,11 @@ impl Rules {
         );
 
         let problems_file = dir.join("problems.toml");
-        let (raw_problems, problems_text) =
-            read_toml::<BTreeMap<String, BTreeMap<String, String>>>(&problems_file, &mut errors);
+        let (raw_problems, problems_text) = read_toml::<BTreeMap<String, BTreeMap<String, String>>>(
+            read,
+            &problems_file,
+            &mut errors,
+        );
         let mut problems: BTreeMap<String, BTreeMap<Language, String>> = BTreeMap::new();
         let at = Locator::new(&problems_file, &problems_text);
         let line_of = |code: &str| problems_text.find(&format!("[{code}]")).unwrap_or(0);
@@ -639,7 +668,7 @@ impl Rules {
         }
         for (name, vars) in wanted {
             let path = dir.join("templates").join(&name);
-            let source = match std::fs::read_to_string(&path) {
+            let source = match read_text(read, &path) {
                 Ok(s) => s,
                 Err(e) => {
                     errors.push(ConfigError {
@@ -953,5 +982,37 @@ mod tests {
                 .any(|e| e.file.ends_with("ro/received.txt") && e.line == Some(1)),
             "{text}"
         );
+    }
+
+    #[test]
+    fn load_with_reads_through_the_given_reader() {
+        let dir = shipped();
+        let edited = dir.join("lifecycle.toml");
+        let read = |path: &Path| {
+            if path == edited {
+                Ok(b"[digest]\ntime = \"25:99\"\n".to_vec())
+            } else if path.ends_with("templates/en/received.txt") {
+                Ok(vec![0xff, 0xfe])
+            } else {
+                std::fs::read(path)
+            }
+        };
+        let errors = Rules::load_with(&dir, &read).unwrap_err().0;
+        let text = ConfigErrors(errors.clone()).to_string();
+        assert_eq!(errors.len(), 2, "{text}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.file == edited && e.line == Some(2) && e.message.contains("25:99")),
+            "{text}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.file.ends_with("en/received.txt") && e.message.contains("valid UTF-8")),
+            "{text}"
+        );
+        // Nothing on disk was touched: the folder still loads.
+        assert!(Rules::load(&dir).is_ok());
     }
 }
