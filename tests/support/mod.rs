@@ -25,6 +25,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod hostile;
 mod maildir;
 
 use std::collections::HashSet;
