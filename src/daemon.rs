@@ -4,6 +4,7 @@
 //! the server. SIGHUP reloads the rules folder (an invalid one is refused).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::signal::unix::{SignalKind, signal};
@@ -14,7 +15,7 @@ use crate::config::Config;
 use crate::outbox::{self, Transport};
 use crate::pipeline::Pipeline;
 use crate::rules::Rules;
-use crate::source;
+use crate::source::{self, Backoff};
 use crate::store::Store;
 
 /// Everything a running instance needs, opened and checked.
@@ -68,25 +69,41 @@ impl Instance {
         Ok(())
     }
 
-    /// Runs until SIGTERM or SIGINT.
+    /// Runs until SIGTERM or SIGINT. Every task is supervised: one that
+    /// fails or panics is started again with jittered backoff while the
+    /// others keep running. An end for any other reason than a signal is an
+    /// error, so the exit code tells the service manager.
     pub async fn run(&self) -> anyhow::Result<()> {
         let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
         for m in &self.config.mailboxes {
-            tasks.spawn(source::run(
-                self.pipeline.clone(),
-                m.clone(),
+            let (pipeline, mailbox, c) = (self.pipeline.clone(), m.clone(), cancel.clone());
+            tasks.spawn(supervise(
+                format!("mailbox {}", m.name),
                 cancel.clone(),
+                move || source::run(pipeline.clone(), mailbox.clone(), c.clone()),
             ));
         }
-        tasks.spawn(outbox::run(
+        let (store, transport, config, wake, c) = (
             self.store.clone(),
             self.transport.clone(),
             self.config.outbox.clone(),
             self.pipeline.outbox_wake.clone(),
             cancel.clone(),
-        ));
-        tasks.spawn(crate::schedule::run(self.pipeline.clone(), cancel.clone()));
+        );
+        tasks.spawn(supervise("outbox".into(), cancel.clone(), move || {
+            outbox::run(
+                store.clone(),
+                transport.clone(),
+                config.clone(),
+                wake.clone(),
+                c.clone(),
+            )
+        }));
+        let (pipeline, c) = (self.pipeline.clone(), cancel.clone());
+        tasks.spawn(supervise("scheduler".into(), cancel.clone(), move || {
+            crate::schedule::run(pipeline.clone(), c.clone())
+        }));
         tracing::info!(
             mailboxes = self.config.mailboxes.len(),
             "egov-intake running"
@@ -95,22 +112,18 @@ impl Instance {
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
         let mut hup = signal(SignalKind::hangup())?;
-        loop {
+        let ended = loop {
             tokio::select! {
-                _ = term.recv() => break,
-                _ = int.recv() => break,
+                _ = term.recv() => break None,
+                _ = int.recv() => break None,
                 _ = hup.recv() => match self.pipeline.reload_rules() {
                     Ok(()) => tracing::info!("rules reloaded"),
                     Err(e) => tracing::error!(errors = %e, "rules NOT reloaded; keeping the previous set"),
                 },
-                Some(done) = tasks.join_next() => {
-                    if let Err(e) = done {
-                        tracing::error!(error = %e, "a task died; stopping");
-                        break;
-                    }
-                }
+                // A supervisor returns only when cancelled: this is a bug.
+                Some(done) = tasks.join_next() => break Some(format!("{done:?}")),
             }
-        }
+        };
         tracing::info!("shutting down");
         cancel.cancel();
         while let Some(done) = tasks.join_next().await {
@@ -118,6 +131,76 @@ impl Instance {
                 tracing::error!(error = %e, "a task failed during shutdown");
             }
         }
-        Ok(())
+        match ended {
+            None => Ok(()),
+            Some(how) => anyhow::bail!("a supervisor ended unexpectedly: {how}"),
+        }
+    }
+}
+
+/// Least time a task must have run for its restart delay to start again
+/// from the shortest: a task that keeps failing at once backs off to a minute.
+const HEALTHY_RUN: Duration = Duration::from_secs(300);
+
+/// Runs the task `start` makes until `cancel`, starting it again whenever
+/// it ends or panics before that.
+async fn supervise<F, Fut>(name: String, cancel: CancellationToken, mut start: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut backoff = Backoff::reconnect();
+    loop {
+        let began = tokio::time::Instant::now();
+        let outcome = tokio::spawn(start()).await;
+        if cancel.is_cancelled() {
+            return;
+        }
+        if began.elapsed() >= HEALTHY_RUN {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay();
+        match outcome {
+            Ok(()) => {
+                tracing::error!(task = %name, restart_in = ?delay, "task ended on its own; restarting")
+            }
+            Err(e) => {
+                tracing::error!(task = %name, error = %e, restart_in = ?delay, "task died; restarting")
+            }
+        }
+        if !source::pause(&cancel, delay).await {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_task_that_panics_is_restarted_until_cancelled() {
+        let cancel = CancellationToken::new();
+        let starts = Arc::new(AtomicUsize::new(0));
+        let counter = starts.clone();
+        let c = cancel.clone();
+        let supervisor = tokio::spawn(supervise("test".into(), cancel.clone(), move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let c = c.clone();
+            async move {
+                if n < 3 {
+                    panic!("task failure {n}");
+                }
+                c.cancelled().await;
+            }
+        }));
+        // Three failures back off about 1 + 2 + 4 s (±25 %).
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(starts.load(Ordering::SeqCst), 4);
+        assert!(!supervisor.is_finished());
+        cancel.cancel();
+        supervisor.await.unwrap();
+        assert_eq!(starts.load(Ordering::SeqCst), 4);
     }
 }

@@ -287,7 +287,16 @@ pub async fn drain(
             return Ok(done);
         }
         for row in fresh {
-            match transport.send(&row).await {
+            // A panic building or sending one row fails that row only.
+            let sent = crate::util::guarded(async { Ok(transport.send(&row).await) })
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(SendError {
+                        permanent: true,
+                        message: format!("{panic:#}"),
+                    })
+                });
+            match sent {
                 Ok(()) => {
                     // Recorded before anything else: only a crash inside this
                     // one statement can send the mail twice.

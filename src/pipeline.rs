@@ -117,7 +117,7 @@ enum Stored {
 #[derive(Clone)]
 enum RawScan {
     Clean,
-    Keys(FileReport),
+    Keys(Box<FileReport>),
     /// The scan did not finish: assume the worst for copies on disk.
     Unknown,
 }
@@ -125,7 +125,7 @@ enum RawScan {
 impl From<FileReport> for RawScan {
     fn from(report: FileReport) -> RawScan {
         if report.contains_private_key {
-            RawScan::Keys(report)
+            RawScan::Keys(Box::new(report))
         } else {
             RawScan::Clean
         }
@@ -179,7 +179,7 @@ impl Pipeline {
         raw: Arc<Vec<u8>>,
         size: usize,
     ) -> anyhow::Result<Report> {
-        guarded(self.run(mailbox, source_key, raw, size, Utc::now(), true)).await
+        crate::util::guarded(self.run(mailbox, source_key, raw, size, Utc::now(), true)).await
     }
 
     /// The whole pipeline; with `commit = false` the transaction is rolled back
@@ -222,7 +222,9 @@ impl Pipeline {
         let analysis = self
             .header_analysis(mailbox, raw.clone(), size, now, rejection)
             .await;
-        let report = guarded(self.record(mailbox, source_key, &raw, analysis, now, true)).await?;
+        let report =
+            crate::util::guarded(self.record(mailbox, source_key, &raw, analysis, now, true))
+                .await?;
         tracing::error!(
             mailbox = %mailbox.name,
             key = %source_key,
@@ -550,22 +552,6 @@ async fn bounded<T: Send + 'static>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(Stop::Panicked(format!("{e:#}"))),
         Err(_) => Err(Stop::OutOfTime),
-    }
-}
-
-/// The one panic boundary around everything that happens to one mail: a
-/// panic becomes an error of that mail, which the source counts like any
-/// other failure, instead of ending the task that watches its mailbox.
-async fn guarded<T>(
-    work: impl std::future::Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<T> {
-    use futures::FutureExt as _;
-    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => Err(anyhow::anyhow!(
-            "processing panicked: {}",
-            crate::util::panic_message(panic.as_ref())
-        )),
     }
 }
 

@@ -426,7 +426,8 @@ async fn silent_mailboxes(
 pub async fn run(pipeline: Arc<Pipeline>, cancel: CancellationToken) {
     every(TICK, &cancel, &pipeline.schedule_wake, || async {
         let rules = pipeline.rules();
-        match tick(&pipeline.store, &rules, &pipeline.config, Utc::now()).await {
+        let work = tick(&pipeline.store, &rules, &pipeline.config, Utc::now());
+        match crate::util::guarded(work).await {
             Ok(0) => {}
             Ok(n) => {
                 tracing::info!(queued = n, "scheduler queued mail");

@@ -29,3 +29,19 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub fn prefix(s: &str, max: usize) -> &str {
     s.split_at(s.floor_char_boundary(max.min(s.len()))).0
 }
+
+/// A panic boundary for async work: a panic becomes an error of that work
+/// (one mail, one outbox row, one scheduler tick) instead of ending the
+/// task that runs it.
+pub async fn guarded<T>(
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    use futures::FutureExt as _;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(anyhow::anyhow!(
+            "panicked: {}",
+            panic_message(panic.as_ref())
+        )),
+    }
+}

@@ -10,6 +10,9 @@
 //! input over the memory budget ends the run, so that CI is not taken down.
 //! All failures are reported together.
 
+// Test code may cut strings where it built them itself.
+#![allow(clippy::string_slice)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::{Path, PathBuf};

@@ -14,6 +14,9 @@
 //! keeps only those, e.g. `HOSTILE_SKIP='tagged|robot' cargo test --test hostile`.
 //! `HOSTILE_KEEP=1` keeps the temp dir (Maildir, database, spool, outbox, logs) and prints it.
 
+// Test code may cut strings where it built them itself.
+#![allow(clippy::string_slice)]
+
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
