@@ -344,7 +344,7 @@ async fn ingest(
     if dry_run {
         let rules = Rules::load(&config.rules_dir)?;
         let store = if database_exists(&config.database_url) {
-            Store::open(&config.database_url).await?
+            Store::open_with(&config.database_url, config.database_busy_timeout).await?
         } else {
             Store::memory().await?
         };
@@ -549,7 +549,7 @@ fn human_report(file: &Path, r: &Report) -> String {
 }
 
 async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failure> {
-    let store = Store::open(&config.database_url).await?;
+    let store = Store::open_with(&config.database_url, config.database_busy_timeout).await?;
     let who = |by: Option<String>| {
         by.filter(|b| !b.is_empty())
             .unwrap_or_else(|| "staff".into())

@@ -21,6 +21,8 @@ pub struct Config {
     /// The file this configuration came from (for messages).
     pub path: PathBuf,
     pub database_url: String,
+    /// How long a write waits for a database locked by another writer.
+    pub database_busy_timeout: Duration,
     pub rules_dir: PathBuf,
     /// Where copies of quarantined mail are kept on disk.
     pub spool_dir: PathBuf,
@@ -428,6 +430,12 @@ struct RawPrivateKeys {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     url: Spanned<String>,
+    #[serde(default = "default_busy_timeout")]
+    busy_timeout_secs: u64,
+}
+
+fn default_busy_timeout() -> u64 {
+    30
 }
 
 #[derive(Deserialize)]
@@ -1128,6 +1136,7 @@ impl RawConfig {
         Config {
             path: file.to_path_buf(),
             database_url: url,
+            database_busy_timeout: Duration::from_secs(self.database.busy_timeout_secs),
             rules_dir: self.rules.dir,
             spool_dir: self.spool.dir,
             mailboxes,

@@ -31,7 +31,7 @@ impl Instance {
         let rules = Rules::load(&config.rules_dir)?;
         let secrets = config.check_secrets();
         anyhow::ensure!(secrets.is_empty(), "{}", secrets.join("\n"));
-        let store = Store::open(&config.database_url).await?;
+        let store = Store::open_with(&config.database_url, config.database_busy_timeout).await?;
         let transport = Arc::new(Transport::from_config(&config.transport)?);
         let config = Arc::new(config);
         let pipeline = Arc::new(Pipeline::new(store.clone(), config.clone(), rules));

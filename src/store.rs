@@ -196,13 +196,19 @@ pub struct OutboxRow {
 impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
+        Store::open_with(url, Duration::from_secs(30)).await
+    }
+
+    /// Opens with a given busy timeout: how long a write waits for a lock
+    /// held by another writer before it fails.
+    pub async fn open_with(url: &str, busy_timeout: Duration) -> anyhow::Result<Store> {
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("database URL {url:?}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(busy_timeout);
         let filename = options.get_filename();
         if filename != Path::new(":memory:")
             && let Some(parent) = filename.parent()

@@ -31,6 +31,19 @@ use crate::pipeline::Pipeline;
 /// configured `idle_timeout_secs` may only be shorter.
 pub const IDLE_TIMEOUT_MAX: Duration = Duration::from_secs(25 * 60);
 
+/// Longest an IDLE waits before the connection is checked: DONE and the
+/// re-sync that follows must be answered within `command_timeout`, so a
+/// server that stopped answering (or a connection a middlebox dropped
+/// silently) is noticed within this plus one command timeout, not at the
+/// end of a 25-minute IDLE.
+pub const LIVENESS_CHECK: Duration = Duration::from_secs(4 * 60);
+
+/// TCP keepalive on the IMAP connection: the kernel notices a dead peer
+/// even while no command is outstanding.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+const KEEPALIVE_RETRIES: u32 = 4;
+
 /// Anything an IMAP session can run over: TLS, or plain TCP on loopback.
 pub trait ImapStream: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapStream for T {}
@@ -188,6 +201,12 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
     .await
     .with_context(|| format!("{}:{}", cfg.host, cfg.port))?;
     tcp.set_nodelay(true)?;
+    socket2::SockRef::from(&tcp).set_tcp_keepalive(
+        &socket2::TcpKeepalive::new()
+            .with_time(KEEPALIVE_IDLE)
+            .with_interval(KEEPALIVE_INTERVAL)
+            .with_retries(KEEPALIVE_RETRIES),
+    )?;
     let stream: Box<dyn ImapStream> = match cfg.tls {
         TlsMode::Implicit => Box::new(tls(cfg, tcp).await?),
         TlsMode::Starttls => {
@@ -507,7 +526,7 @@ async fn idle(
     let outcome = {
         // `wait_with_timeout` is an inactivity timeout that restarts on every
         // server keep-alive; the outer timeout is what bounds the IDLE.
-        let cap = cfg.idle_timeout.min(IDLE_TIMEOUT_MAX);
+        let cap = cfg.idle_timeout.min(IDLE_TIMEOUT_MAX).min(LIVENESS_CHECK);
         let (wait, _stop) = handle.wait_with_timeout(cap);
         tokio::select! {
             r = timeout(cap, wait) => match r {
