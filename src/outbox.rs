@@ -12,18 +12,20 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::Utc;
+use lettre::Message;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use rand::Rng;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{OutboxConfig, Secret, TlsMode, TransportConfig};
+use crate::config::{OutboxConfig, Secret, SmtpConfig, TlsMode, TransportConfig};
 use crate::store::{OutboxRow, Store};
+
+pub mod smtp;
+pub use smtp::SendError;
 
 /// How many due rows one pass takes.
 const BATCH: i64 = 50;
@@ -33,14 +35,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(30);
 pub enum Transport {
     /// Writes `<dir>/<key>.eml`; re-sending a row overwrites the same file.
     File(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-}
-
-/// Why a send failed, and whether trying again can help.
-#[derive(Debug)]
-pub struct SendError {
-    pub permanent: bool,
-    pub message: String,
+    Smtp(smtp::Smtp),
 }
 
 impl Transport {
@@ -64,23 +59,23 @@ impl Transport {
                     }
                     Ok(b.build_rustls()?)
                 };
+                // Implicit TLS is done by us (rustls, as for IMAP); STARTTLS by lettre.
                 let tls = match smtp.tls {
-                    TlsMode::Implicit => Tls::Wrapper(tls_params()?),
-                    TlsMode::Starttls => Tls::Required(tls_params()?),
-                    TlsMode::Plain => Tls::None,
+                    TlsMode::Starttls => Some(tls_params()?),
+                    TlsMode::Implicit | TlsMode::Plain => None,
                 };
-                let mut builder =
-                    AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
-                        .port(smtp.port)
-                        .tls(tls)
-                        .timeout(Some(smtp.timeout))
-                        .pool_config(PoolConfig::new().max_size(smtp.pool_size));
-                if let (Some(user), Some(source)) = (&smtp.username, &smtp.password) {
-                    let secret = Secret::resolve(source)?;
-                    builder = builder
-                        .credentials(Credentials::new(user.clone(), secret.expose().to_string()));
-                }
-                Ok(Transport::Smtp(builder.build()))
+                let credentials = match (&smtp.username, &smtp.password) {
+                    (Some(user), Some(source)) => {
+                        let secret = Secret::resolve(source)?;
+                        Some(Credentials::new(user.clone(), secret.expose().to_string()))
+                    }
+                    _ => None,
+                };
+                Ok(Transport::Smtp(smtp::Smtp::new(
+                    SmtpConfig::clone(smtp),
+                    credentials,
+                    tls,
+                )))
             }
         }
     }
@@ -97,10 +92,7 @@ impl Transport {
                     permanent: false,
                     message: format!("{e:#}"),
                 }),
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                message: e.to_string(),
-            }),
+            Transport::Smtp(smtp) => smtp.send(message.envelope(), &message.formatted()).await,
         }
     }
 }
@@ -287,6 +279,9 @@ pub async fn drain(
             return Ok(done);
         }
         for row in fresh {
+            // The row is marked sent before the mail is handed over, in a
+            // transaction committed on acceptance: see `Store::begin_send`.
+            let tx = store.begin_send(&row, Utc::now()).await?;
             // A panic building or sending one row fails that row only.
             let sent = crate::util::guarded(async { Ok(transport.send(&row).await) })
                 .await
@@ -298,13 +293,13 @@ pub async fn drain(
                 });
             match sent {
                 Ok(()) => {
-                    // Recorded before anything else: only a crash inside this
-                    // one statement can send the mail twice.
-                    store.mark_sent(&row, Utc::now()).await?;
+                    // Only a crash inside this commit can send the mail twice.
+                    tx.commit().await?;
                     tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
                     done.sent += 1;
                 }
                 Err(e) => {
+                    tx.rollback().await?;
                     if failed_for_good(config, &row, &e, Utc::now()) {
                         tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
                         store.mark_failed(&row, Utc::now(), &e.message).await?;

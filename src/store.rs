@@ -42,6 +42,9 @@ pub struct Store {
 /// daemon recovers by itself once the database is writable again.
 pub struct Tx {
     conn: Option<PoolConnection<Sqlite>>,
+    /// Runs with `synchronous = NORMAL` ([`Store::begin_send`]); the
+    /// connection goes back to FULL when the transaction ends.
+    relaxed: bool,
 }
 
 /// Everything that is written for one mail.
@@ -259,7 +262,10 @@ impl Store {
             conn.close_on_drop();
             return Err(e).context("starting a transaction");
         }
-        Ok(Tx { conn: Some(conn) })
+        Ok(Tx {
+            conn: Some(conn),
+            relaxed: false,
+        })
     }
 
     /// How this delivery was handled, if it was recorded before.
@@ -757,25 +763,42 @@ impl Store {
         .await?)
     }
 
+    /// Marks a row sent in a transaction that the caller keeps open while it
+    /// hands the mail to the server, then commits on acceptance (or rolls
+    /// back on failure). The commit is then the only step between the
+    /// server's acceptance and the record of it: a crash anywhere else either
+    /// did not send or did record. That transaction commits without fsync
+    /// (`synchronous = NORMAL`): a kill cannot lose it, only a power cut
+    /// could, and then the cost is a repeated reply, not a lost one. Other
+    /// writers wait for the send (bounded by the SMTP timeout).
+    pub async fn begin_send(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<Tx> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("connecting to the database")?;
+        let begun = async {
+            sqlx::query("PRAGMA synchronous = NORMAL")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await
+        }
+        .await;
+        if let Err(e) = begun {
+            conn.close_on_drop();
+            return Err(e).context("starting a transaction");
+        }
+        let mut tx = Tx {
+            conn: Some(conn),
+            relaxed: true,
+        };
+        mark_sent(&mut tx, row, now).await?;
+        Ok(tx)
+    }
+
     pub async fn mark_sent(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?")
-            .bind(timestamp(now))
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
-        if let Some(case_id) = row.case_id {
-            insert_event(
-                &mut tx,
-                Some(case_id),
-                None,
-                now,
-                "outbox",
-                "mail_sent",
-                &serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id}),
-            )
-            .await?;
-        }
+        mark_sent(&mut tx, row, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -900,6 +923,34 @@ fn language_from(code: Option<String>) -> Option<Language> {
         Some("en") => Some(Language::En),
         _ => None,
     }
+}
+
+/// Records that a row was sent, with its event.
+async fn mark_sent(
+    tx: &mut SqliteConnection,
+    row: &OutboxRow,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
+    )
+    .bind(timestamp(now))
+    .bind(row.id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(case_id) = row.case_id {
+        insert_event(
+            tx,
+            Some(case_id),
+            None,
+            now,
+            "outbox",
+            "mail_sent",
+            &serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id}),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Queues one mail; a key already queued is left alone (idempotency).
@@ -1339,7 +1390,12 @@ impl Tx {
         let Some(mut conn) = self.conn.take() else {
             return Ok(());
         };
-        let result = sqlx::query(statement).execute(&mut *conn).await;
+        let mut result = sqlx::query(statement).execute(&mut *conn).await;
+        if result.is_ok() && self.relaxed {
+            result = sqlx::query("PRAGMA synchronous = FULL")
+                .execute(&mut *conn)
+                .await;
+        }
         if result.is_err() {
             // SQLite may or may not have rolled back already; make sure, and
             // let the pool replace the connection whatever its state.
@@ -1379,6 +1435,11 @@ impl Drop for Tx {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
+        if self.relaxed {
+            // Never hand a connection without fsync back to the pool.
+            conn.close_on_drop();
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {

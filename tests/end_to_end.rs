@@ -773,3 +773,99 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Invariants 1 and 2, and replies at most once in practice: SIGKILL at
+/// random moments (seeded) while a backlog is processed and answered, then
+/// one last run drains it. No mail lost, no case twice, and a reply sent
+/// twice only when the kill fell between the server's acceptance and the
+/// commit that marks it sent — at most 2 over all kills.
+#[test]
+fn sigkill_at_random_moments_during_a_backlog() {
+    use rand::{Rng as _, SeedableRng as _};
+    const MAILS: usize = 120;
+    const KILLS: usize = 60;
+    let servers = MailServers::start().unwrap();
+    for i in 0..MAILS {
+        let from = format!("b{i}@primaria.md");
+        let raw = request(
+            &from,
+            OFFICE,
+            &format!("backlog-{i}@primaria.md"),
+            "Solicitare",
+            "",
+        );
+        servers.send_smtp(&from, &[OFFICE], &raw).unwrap();
+    }
+    let deadline = Instant::now() + WAIT;
+    while servers.messages(OFFICE, "INBOX").unwrap().len() < MAILS {
+        assert!(Instant::now() < deadline, "backlog not delivered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    for _ in 0..KILLS {
+        let mut daemon = Daemon::start(&servers, &[]);
+        std::thread::sleep(Duration::from_millis(rng.random_range(150..1200)));
+        daemon.kill();
+    }
+    let mut daemon = Daemon::start(&servers, &[]);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let processed = servers.messages(OFFICE, "Processed").unwrap().len();
+        let pending = cli(&servers, &["cases", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len();
+        let replied = (0..MAILS)
+            .filter(|i| {
+                !servers
+                    .messages(&format!("b{i}@primaria.md"), "INBOX")
+                    .unwrap()
+                    .is_empty()
+            })
+            .count();
+        if processed == MAILS && pending == MAILS && replied == MAILS {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not drained: {processed} processed, {pending} cases, {replied} answered\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    daemon.stop();
+    assert!(servers.messages(OFFICE, "INBOX").unwrap().is_empty());
+    assert!(
+        servers
+            .messages(OFFICE, "Quarantine")
+            .unwrap_or_default()
+            .is_empty()
+    );
+    let cases = cli(&servers, &["cases", "list", "--json"]);
+    let mut openers: Vec<String> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["opened_by"].as_str().unwrap_or_default().to_string())
+        .collect();
+    openers.sort();
+    openers.dedup();
+    assert_eq!(openers.len(), MAILS, "a case was opened twice: {cases}");
+    let mut duplicates = Vec::new();
+    for i in 0..MAILS {
+        let replies = servers
+            .messages(&format!("b{i}@primaria.md"), "INBOX")
+            .unwrap();
+        let ids: Vec<_> = replies.iter().map(|m| header(m, "Message-ID")).collect();
+        if ids.len() > 1 {
+            // A repeated reply keeps its Message-ID, so clients fold it.
+            assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+            duplicates.push(format!("b{i}: {}", ids.len()));
+        }
+    }
+    eprintln!(
+        "{KILLS} kills over {MAILS} mails: {} duplicate replies {duplicates:?}",
+        duplicates.len()
+    );
+    assert!(duplicates.len() <= 2, "duplicate replies: {duplicates:?}");
+}

@@ -746,7 +746,10 @@ fn the_daemon_answers_mail_dropped_into_the_maildir_while_it_runs() {
     }
     // The reply may leave before the mail is moved: both follow the commit.
     while env.files("mail/office/cur").len() != 1 {
-        assert!(std::time::Instant::now() < deadline, "mail not acknowledged");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "mail not acknowledged"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 

@@ -1,0 +1,207 @@
+//! SMTP submission over one connection of our own, reused while it lasts.
+//!
+//! lettre's pooled transport writes the message and the final `.` in two
+//! writes on a socket without `TCP_NODELAY`: Nagle holds the `.` until the
+//! server's delayed ACK, about 40 ms. Besides the latency, a crash in those
+//! 40 ms still lets the kernel deliver the `.` — the server accepts a mail
+//! the daemon never saw accepted, and sends it again after a restart. Here
+//! the socket is opened with `TCP_NODELAY`, so the `.` leaves at once and
+//! the window between the server's acceptance and our record of it is one
+//! round trip. lettre still speaks the protocol (EHLO, STARTTLS, AUTH,
+//! MAIL/RCPT/DATA).
+
+use anyhow::Context as _;
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+use tokio::time::timeout;
+
+use crate::config::{SmtpConfig, TlsMode};
+
+pub struct Smtp {
+    config: SmtpConfig,
+    credentials: Option<Credentials>,
+    tls: Option<TlsParameters>,
+    connection: Mutex<Option<AsyncSmtpConnection>>,
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug)]
+pub struct SendError {
+    pub permanent: bool,
+    pub message: String,
+}
+
+impl SendError {
+    fn temporary(e: impl std::fmt::Display) -> SendError {
+        SendError {
+            permanent: false,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<lettre::transport::smtp::Error> for SendError {
+    fn from(e: lettre::transport::smtp::Error) -> SendError {
+        SendError {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Smtp {
+    pub fn new(
+        config: SmtpConfig,
+        credentials: Option<Credentials>,
+        tls: Option<TlsParameters>,
+    ) -> Smtp {
+        Smtp {
+            config,
+            credentials,
+            tls,
+            connection: Mutex::new(None),
+        }
+    }
+
+    /// Sends one mail, connecting first when there is no live connection.
+    /// A connection that failed in any way is dropped, not reused.
+    pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
+        let mut slot = self.connection.lock().await;
+        let reusable = match slot.as_mut() {
+            Some(c) => !c.has_broken() && self.within(c.test_connected()).await.unwrap_or(false),
+            None => false,
+        };
+        if !reusable {
+            *slot = None;
+            *slot = Some(self.connect().await?);
+        }
+        let Some(connection) = slot.as_mut() else {
+            return Err(SendError::temporary("no SMTP connection"));
+        };
+        let sent = self.within(connection.send(envelope, message)).await;
+        match sent {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => {
+                *slot = None;
+                Err(e.into())
+            }
+            Err(e) => {
+                *slot = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn within<T>(&self, f: impl std::future::Future<Output = T>) -> Result<T, SendError> {
+        timeout(self.config.timeout, f).await.map_err(|_| {
+            SendError::temporary(format!(
+                "SMTP server did not answer within {:?}",
+                self.config.timeout
+            ))
+        })
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        self.within(self.open())
+            .await?
+            .map_err(|e| SendError::temporary(format!("{e:#}")))
+    }
+
+    async fn open(&self) -> anyhow::Result<AsyncSmtpConnection> {
+        let c = &self.config;
+        let tcp = TcpStream::connect((c.host.as_str(), c.port))
+            .await
+            .with_context(|| format!("connecting to {}:{}", c.host, c.port))?;
+        tcp.set_nodelay(true)?;
+        let hello = ClientId::default();
+        let mut connection = match c.tls {
+            TlsMode::Implicit => {
+                let tls = implicit_tls(c, tcp).await?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(ImplicitTls(tls)), &hello)
+                    .await?
+            }
+            TlsMode::Starttls | TlsMode::Plain => {
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await?
+            }
+        };
+        if c.tls == TlsMode::Starttls {
+            let params = self
+                .tls
+                .clone()
+                .context("STARTTLS without TLS parameters")?;
+            anyhow::ensure!(
+                connection.can_starttls(),
+                "{} does not offer STARTTLS",
+                c.host
+            );
+            connection.starttls(params, &hello).await?;
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+                .with_context(|| format!("SMTP login to {}", c.host))?;
+        }
+        Ok(connection)
+    }
+}
+
+async fn implicit_tls(
+    c: &SmtpConfig,
+    tcp: TcpStream,
+) -> anyhow::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+    let config = crate::tls::client_config(c.ca_file.as_deref())?;
+    let name = rustls_pki_types::ServerName::try_from(c.host.clone())
+        .with_context(|| format!("{:?} is not a valid TLS server name", c.host))?;
+    Ok(tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await?)
+}
+
+/// An implicit-TLS stream, handed to lettre as an already connected one.
+#[derive(Debug)]
+struct ImplicitTls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl lettre::transport::smtp::client::AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+impl tokio::io::AsyncRead for ImplicitTls {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for ImplicitTls {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
