@@ -486,3 +486,26 @@ fn subject_tag_never_cuts_inside_a_letter() {
     );
     assert_eq!(subject_tag("Re: [AGE-2026-00001"), None);
 }
+
+/// A 100 KB Message-ID is answered, but not copied into the reply's
+/// In-Reply-To or References: it would make a header line far longer than
+/// RFC 5322 allows.
+#[test]
+fn over_long_message_ids_are_not_copied_into_replies() {
+    let f = Fixture::new();
+    let huge = format!("<{}@primaria.md>", "x".repeat(100_000));
+    let raw = mail(
+        &format!("References: <p@primaria.md> {huge}\r\n"),
+        "Solicitare integrare",
+        RO_BODY,
+    )
+    .replace("<m1@primaria.md>", &huge);
+    let d = f.decide(&raw, Role::Office, &History::default());
+    let reply = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Reply)
+        .expect("a reply");
+    assert_eq!(reply.in_reply_to, None);
+    assert_eq!(reply.references, vec!["<p@primaria.md>".to_string()]);
+}
