@@ -157,6 +157,28 @@ enum Failure {
     Config(ConfigErrors),
     Usage(String),
     Runtime(anyhow::Error),
+    /// Whoever read our output stopped (`| head`): nothing more to say.
+    OutputClosed,
+}
+
+/// `println!` that reports a failed write instead of panicking; use with `?`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        write_line(format_args!($($arg)*))
+    };
+}
+
+/// One line to standard output. A reader that closed the pipe early ends the
+/// command quietly (exit 0, as `head` expects), not with a panic.
+fn write_line(line: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{line}").map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::OutputClosed
+        } else {
+            Failure::Runtime(anyhow::Error::new(e).context("writing to standard output"))
+        }
+    })
 }
 
 impl From<anyhow::Error> for Failure {
@@ -193,6 +215,7 @@ pub fn main() -> ExitCode {
             eprintln!("egov-intake: {e:#}");
             ExitCode::from(1)
         }
+        Err(Failure::OutputClosed) => ExitCode::SUCCESS,
     }
 }
 
@@ -259,7 +282,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         now,
                     )
                     .await?;
-                    println!("{subject}\n\n{body}");
+                    out!("{subject}\n\n{body}")?;
                 }
                 if send {
                     let n = crate::schedule::send_digest(
@@ -301,12 +324,12 @@ fn check(config: &Config) -> Result<ExitCode, Failure> {
         });
     }
     if errors.is_empty() {
-        println!(
+        out!(
             "{}: OK ({} mailbox(es), rules in {})",
             config.path.display(),
             config.mailboxes.len(),
             config.rules_dir.display()
-        );
+        )?;
         Ok(ExitCode::SUCCESS)
     } else {
         Err(Failure::Config(ConfigErrors(errors)))
@@ -393,9 +416,9 @@ async fn ingest(
                 );
                 obj.insert("dry_run".into(), serde_json::Value::from(dry_run));
             }
-            println!("{value}");
+            out!("{value}")?;
         } else {
-            println!("{}", human_report(file, &report));
+            out!("{}", human_report(file, &report))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -423,10 +446,10 @@ fn deadline(
         )));
     }
     for n in working_days {
-        println!("{}", calendar.add_working_days(from, *n));
+        out!("{}", calendar.add_working_days(from, *n))?;
     }
     for n in days {
-        println!("{}", calendar.add_days(from, *n));
+        out!("{}", calendar.add_days(from, *n))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -464,7 +487,7 @@ fn inspect(config: Option<&Path>, json: bool, files: &[PathBuf]) -> Result<ExitC
                     serde_json::Value::from(file.display().to_string()),
                 );
             }
-            println!("{value}");
+            out!("{value}")?;
         } else {
             let mut line = format!("{}: {}", file.display(), report.kind.as_str());
             if report.contains_private_key {
@@ -487,7 +510,7 @@ fn inspect(config: Option<&Path>, json: bool, files: &[PathBuf]) -> Result<ExitC
             if !report.problems.is_empty() {
                 line.push_str(&format!("; problems: {}", report.problems.join(", ")));
             }
-            println!("{line}");
+            out!("{line}")?;
         }
     }
     Ok(if unreadable {
@@ -568,7 +591,7 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                 )));
             }
             store.advance(&number, &stage, &note, &who(by)).await?;
-            println!("{number}: now at {stage}");
+            out!("{number}: now at {stage}")?;
             Ok(ExitCode::SUCCESS)
         }
         CasesCommand::Assign {
@@ -577,7 +600,7 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             by,
         } => {
             store.assign(&number, &to, &who(by)).await?;
-            println!("{number}: assigned to {to}");
+            out!("{number}: assigned to {to}")?;
             Ok(ExitCode::SUCCESS)
         }
         CasesCommand::Close {
@@ -587,7 +610,7 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             by,
         } => {
             store.close(&number, &reason, rejected, &who(by)).await?;
-            println!("{number}: {}", if rejected { "rejected" } else { "closed" });
+            out!("{number}: {}", if rejected { "rejected" } else { "closed" })?;
             Ok(ExitCode::SUCCESS)
         }
         CasesCommand::Extend {
@@ -601,18 +624,18 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             let due = store
                 .extend(&number, days, &reason, &who(by), rules.calendar())
                 .await?;
-            println!("{number}: examination now due {due}");
+            out!("{number}: examination now due {due}")?;
             Ok(ExitCode::SUCCESS)
         }
         CasesCommand::List { json } => {
             let list = store.list_cases().await?;
             if json {
-                println!("{}", serde_json::to_string(&list).context("serialising")?);
+                out!("{}", serde_json::to_string(&list).context("serialising")?)?;
             } else if list.is_empty() {
-                println!("no cases");
+                out!("no cases")?;
             } else {
                 for c in list {
-                    println!(
+                    out!(
                         "{}  {:<7}  {:<23}  {:<24}  {}  due {}{}  {}  {}",
                         c.number,
                         c.service,
@@ -623,7 +646,7 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                         if c.overdue { " OVERDUE" } else { "" },
                         c.opened_by.as_deref().unwrap_or("-"),
                         c.subject
-                    );
+                    )?;
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -634,27 +657,29 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                 return Ok(ExitCode::from(1));
             };
             if json {
-                println!("{}", serde_json::to_string(&detail).context("serialising")?);
+                out!("{}", serde_json::to_string(&detail).context("serialising")?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let s = &detail.summary;
-            println!("{}  {}", s.number, s.subject);
-            println!(
+            out!("{}  {}", s.number, s.subject)?;
+            out!(
                 "  service {}  stage {}  status {}",
-                s.service, s.stage, s.status
-            );
-            println!(
+                s.service,
+                s.stage,
+                s.status
+            )?;
+            out!(
                 "  opened {} by {} via {}",
                 s.created_at,
                 s.opened_by.as_deref().unwrap_or("-"),
                 s.mailbox
-            );
+            )?;
             if let Some(idno) = &s.idno {
-                println!("  IDNO {idno}");
+                out!("  IDNO {idno}")?;
             }
-            println!("  participants: {}", detail.participants.join(", "));
+            out!("  participants: {}", detail.participants.join(", "))?;
             if let Some(who) = &s.assigned_to {
-                println!("  assigned to {who}");
+                out!("  assigned to {who}")?;
             }
             for d in &detail.deadlines {
                 let state = match (&d.met_at, &d.cancelled_at) {
@@ -662,32 +687,32 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                     (None, Some(t)) => format!("cancelled {t}"),
                     (None, None) => "open".into(),
                 };
-                println!(
+                out!(
                     "  deadline {:<12} due {}{}  {state}",
                     d.kind,
                     d.due,
                     if d.extended { " (extended)" } else { "" }
-                );
+                )?;
             }
-            println!("messages:");
+            out!("messages:")?;
             for m in &detail.messages {
-                println!(
+                out!(
                     "  {}  {}  {}  [{}]",
                     m.received_at,
                     m.from.as_deref().unwrap_or("-"),
                     m.subject,
                     m.deliveries.join(", ")
-                );
+                )?;
                 for a in &m.attachments {
-                    println!(
+                    out!(
                         "    - {} ({}, {} bytes)",
                         a.name.as_deref().unwrap_or("(unnamed)"),
                         a.kind,
                         a.size
-                    );
+                    )?;
                 }
             }
-            println!("outgoing:");
+            out!("outgoing:")?;
             for o in &detail.outbox {
                 let state = match (&o.sent_at, &o.failed_at) {
                     (Some(t), _) => format!("sent {t}"),
@@ -696,11 +721,11 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
                     }
                     (None, None) => format!("queued ({} attempts)", o.attempts),
                 };
-                println!("  {} to {}: {}  {state}", o.kind, o.to, o.subject);
+                out!("  {} to {}: {}  {state}", o.kind, o.to, o.subject)?;
             }
-            println!("events:");
+            out!("events:")?;
             for e in &detail.events {
-                println!("  {}  {:<8} {:<22} {}", e.at, e.actor, e.kind, e.detail);
+                out!("  {}  {:<8} {:<22} {}", e.at, e.actor, e.kind, e.detail)?;
             }
             Ok(ExitCode::SUCCESS)
         }

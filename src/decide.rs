@@ -886,6 +886,47 @@ fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()
 }
 
+/// Longest message ID copied into a reply's In-Reply-To or References: real
+/// ones are well under 100 characters, and a hostile 100 KB one would make a
+/// header line longer than the 998 characters RFC 5322 allows.
+pub const MAX_MESSAGE_ID_CHARS: usize = 250;
+/// Most message IDs in a reply's References (RFC 5322 §3.6.4: the first and
+/// the last few are what threading needs).
+pub const MAX_REFERENCES: usize = 10;
+
+/// Whether a message ID can be copied into our headers: bounded, and one
+/// token (a space would split it, a control character could end the line).
+pub fn copyable_message_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.chars().count() <= MAX_MESSAGE_ID_CHARS
+        && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// The In-Reply-To and References of a message answering `message_id`, whose
+/// own References were `references`: unusable IDs dropped, the list capped
+/// to the first and the last few. The outbox applies it again to queued rows,
+/// whose list already ends with the ID answered; it is not added twice.
+pub fn thread_headers(
+    message_id: Option<&str>,
+    references: &[String],
+) -> (Option<String>, Vec<String>) {
+    let in_reply_to = message_id.filter(|id| copyable_message_id(id));
+    let already_last = references.last().map(String::as_str) == in_reply_to;
+    let mut ids: Vec<String> = references
+        .iter()
+        .map(String::as_str)
+        .chain(in_reply_to.filter(|_| !already_last))
+        .filter(|id| copyable_message_id(id))
+        .map(str::to_string)
+        .collect();
+    if ids.len() > MAX_REFERENCES {
+        let tail = ids.split_off(ids.len() - (MAX_REFERENCES - 1));
+        ids.truncate(1);
+        ids.extend(tail);
+    }
+    (in_reply_to.map(str::to_string), ids)
+}
+
 /// `Re: <subject> [AGE-…]`, without doubling "Re:" or the tag.
 pub fn reply_subject(subject: &str, number: Option<&str>) -> String {
     let subject = clean_line(subject);
@@ -1015,16 +1056,7 @@ fn reply(
         body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
     }
 
-    let mut references = mail.references.clone();
-    if let Some(id) = &mail.message_id {
-        references.push(id.clone());
-    }
-    // Long threads: the first and the last few are what clients need.
-    if references.len() > 10 {
-        let tail = references.split_off(references.len() - 9);
-        references.truncate(1);
-        references.extend(tail);
-    }
+    let (in_reply_to, references) = thread_headers(mail.message_id.as_deref(), &mail.references);
     Ok(Outgoing {
         key: format!("reply:{}", mail.content_hash),
         kind: OutgoingKind::Reply,
@@ -1037,7 +1069,7 @@ fn reply(
             crate::util::prefix(&mail.content_hash, 24),
             settings.reply.message_id_domain
         ),
-        in_reply_to: mail.message_id.clone(),
+        in_reply_to,
         references,
         languages,
         body,

@@ -158,11 +158,15 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
             "auto-generated"
         }))
         .header(SuppressAutoResponse);
-    if let Some(irt) = &row.in_reply_to {
-        b = b.in_reply_to(irt.clone());
+    // Rows queued before IDs were bounded, or written by hand, get the same
+    // bounds: every header line stays within RFC 5322's 998 characters.
+    let (in_reply_to, references) =
+        crate::decide::thread_headers(row.in_reply_to.as_deref(), &row.references);
+    if let Some(irt) = in_reply_to {
+        b = b.in_reply_to(irt);
     }
-    if !row.references.is_empty() {
-        b = b.references(row.references.join(" "));
+    if !references.is_empty() {
+        b = b.references(references.join(" "));
     }
     // Plain text plus the same text as HTML, for clients that show only HTML
     // well; lettre picks the transfer encodings.
@@ -530,6 +534,35 @@ mod tests {
             .unwrap();
         let body = parsed.body_text(0).unwrap().replace("\r\n", "\n");
         assert_eq!(body.trim_end(), "Bună ziua,\nCazul AGE-2026-00001.");
+    }
+
+    /// A hostile thread: a 100 KB ID answered and 10,000 references. Every
+    /// header line stays within RFC 5322's 998 octets, and the thread keeps
+    /// its first and last few IDs.
+    #[test]
+    fn thread_headers_stay_within_line_limits() {
+        let huge = format!("<{}@primaria.md>", "x".repeat(100_000));
+        let mut r = row();
+        r.in_reply_to = Some(huge.clone());
+        r.references = (0..10_000).map(|i| format!("<r{i}@primaria.md>")).collect();
+        r.references.insert(5, huge.clone());
+        let text = String::from_utf8(build_message(&r).unwrap().formatted()).unwrap();
+        let longest = text.split("\r\n").map(str::len).max().unwrap();
+        assert!(longest <= 998, "a line of {longest} octets");
+        assert!(!text.contains("xxxxxxxxxx"), "the huge ID was copied");
+        assert!(!text.contains("In-Reply-To:"));
+        let parsed = mail_parser::MessageParser::default()
+            .parse(text.as_bytes())
+            .unwrap();
+        let refs: Vec<String> = match parsed.references() {
+            mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+            other => panic!("{other:?}"),
+        };
+        let expected: Vec<String> = [0, 9991, 9992, 9993, 9994, 9995, 9996, 9997, 9998, 9999]
+            .iter()
+            .map(|i| format!("r{i}@primaria.md"))
+            .collect();
+        assert_eq!(refs, expected);
     }
 
     #[test]

@@ -542,11 +542,13 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
 }
 
 /// Single-line text: no CR/LF or other control characters survive, so a value
-/// can never inject a header into a reply.
+/// can never inject a header into a reply; nor do bidirectional controls, so
+/// `factura\u{202e}txt.exe` cannot show as `factura` + `exe.txt` wherever a
+/// name or subject is displayed.
 pub fn clean_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() {
+        if c.is_control() || is_bidi_control(c) {
             if !out.ends_with(' ') {
                 out.push(' ');
             }
@@ -555,6 +557,15 @@ pub fn clean_line(s: &str) -> String {
         }
     }
     out.trim().to_string()
+}
+
+/// Characters that reorder the display of the text around them (embeddings,
+/// overrides, isolates and the directional marks).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 fn auto_headers(msg: &Message<'_>) -> AutoHeaders {
@@ -729,6 +740,17 @@ Buna ziua,\r\nSolicitam integrarea.\r\n";
             let m = parse(raw, 20);
             assert!(m.flags.contains(&Flag::NoFrom), "{raw:?} {:?}", m.flags);
         }
+    }
+
+    #[test]
+    fn bidirectional_controls_do_not_survive() {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            assert_eq!(clean_line(&format!("factura{c}txt.exe")), "factura txt.exe");
+        }
+        assert_eq!(clean_line("Cerere\u{2066}Bălți\u{2069}"), "Cerere Bălți");
     }
 
     #[test]

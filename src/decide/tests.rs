@@ -486,3 +486,136 @@ fn subject_tag_never_cuts_inside_a_letter() {
     );
     assert_eq!(subject_tag("Re: [AGE-2026-00001"), None);
 }
+
+/// A 100 KB Message-ID is answered, but not copied into the reply's
+/// In-Reply-To or References: it would make a header line far longer than
+/// RFC 5322 allows.
+#[test]
+fn over_long_message_ids_are_not_copied_into_replies() {
+    let f = Fixture::new();
+    let huge = format!("<{}@primaria.md>", "x".repeat(100_000));
+    let raw = mail(
+        &format!("References: <p@primaria.md> {huge}\r\n"),
+        "Solicitare integrare",
+        RO_BODY,
+    )
+    .replace("<m1@primaria.md>", &huge);
+    let d = f.decide(&raw, Role::Office, &History::default());
+    let reply = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Reply)
+        .expect("a reply");
+    assert_eq!(reply.in_reply_to, None);
+    assert_eq!(reply.references, vec!["<p@primaria.md>".to_string()]);
+}
+
+/// A multipart mail: the body in Romanian, then each `(filename, bytes)` as
+/// an attachment, its name in RFC 2231 form so that any character survives.
+fn mail_with_files(subject: &str, files: &[(&str, &[u8])]) -> String {
+    use base64::Engine as _;
+    let mut raw = mail(
+        "MIME-Version: 1.0\r\n",
+        subject,
+        &format!("--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{RO_BODY}\r\n"),
+    )
+    .replace(
+        "Content-Type: text/plain; charset=utf-8\r\nMIME",
+        "Content-Type: multipart/mixed; boundary=b\r\nMIME",
+    );
+    for (name, data) in files {
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'.' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        raw.push_str(&format!(
+            "--b\r\nContent-Type: application/octet-stream\r\n\
+             Content-Disposition: attachment; filename*=utf-8''{encoded}\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(data)
+        ));
+    }
+    raw.push_str("--b--\r\n");
+    raw
+}
+
+const BIDI: [char; 12] = [
+    '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}',
+    '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+];
+
+fn assert_no_bidi(d: &Decision) {
+    for o in &d.outgoing {
+        for (what, text) in [("subject", &o.subject), ("body", &o.body)] {
+            assert!(
+                !text.contains(BIDI),
+                "a bidirectional control in the {what} of a {:?}: {text:?}",
+                o.kind
+            );
+        }
+    }
+    let events = serde_json::to_string(&d.events).unwrap();
+    assert!(!events.contains(BIDI), "{events}");
+}
+
+/// `factura\u{202e}txt.exe` would display as "facturaexe.txt": neither the
+/// attachment name nor the subject reaches a reply with its bidi controls.
+#[test]
+fn bidirectional_controls_do_not_reach_replies() {
+    let f = Fixture::new();
+    let raw = mail_with_files(
+        "=?utf-8?q?Solicitare_=E2=80=AEintegrare?=",
+        &[("factura\u{202e}txt.exe", b"MZ\x90\x00")],
+    );
+    let d = f.decide(&raw, Role::Office, &History::default());
+    let reply = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Reply)
+        .expect("a reply");
+    assert!(reply.body.contains("- factura txt.exe"), "{}", reply.body);
+    assert_eq!(
+        reply.subject, "Re: Solicitare integrare [AGE-2026-00007]",
+        "{:?}",
+        reply.subject
+    );
+    assert_no_bidi(&d);
+}
+
+/// The staff alert for a private key names the file it came in: a name with
+/// bidi controls, of an attachment or of an entry in a zip, is shown without.
+#[test]
+fn bidirectional_controls_do_not_reach_staff_alerts() {
+    use std::io::Write as _;
+    let key = b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n";
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file(
+        "cheie\u{202e}txt.pem",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(key).unwrap();
+    let zip = zip.finish().unwrap().into_inner();
+    let f = Fixture::new();
+    let raw = mail_with_files(
+        "=?utf-8?q?Certificat_=E2=81=A7MPass?=",
+        &[("arhiva\u{2067}piz.zip", &zip), ("cheie\u{200f}.pem", key)],
+    );
+    let d = f.decide(&raw, Role::Mpass, &History::default());
+    assert_eq!(d.disposition, Disposition::PrivateKey);
+    let alert = d
+        .outgoing
+        .iter()
+        .find(|o| o.kind == OutgoingKind::Alert)
+        .expect("a staff alert");
+    assert!(alert.body.contains("arhiva piz.zip"), "{}", alert.body);
+    assert!(alert.body.contains("cheie txt.pem"), "{}", alert.body);
+    assert!(alert.body.contains("cheie .pem"), "{}", alert.body);
+    assert_no_bidi(&d);
+}

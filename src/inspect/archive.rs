@@ -120,7 +120,8 @@ pub fn entries(
             }
         }
         out.push(Entry {
-            name: file.name().to_string(),
+            // Entry names end up in findings, events and staff alerts.
+            name: crate::parse::clean_line(file.name()),
             data: buf,
         });
     }
