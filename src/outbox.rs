@@ -35,7 +35,7 @@ const IDLE_RECHECK: Duration = Duration::from_secs(30);
 pub enum Transport {
     /// Writes `<dir>/<key>.eml`; re-sending a row overwrites the same file.
     File(PathBuf),
-    Smtp(smtp::Smtp),
+    Smtp(Box<smtp::Smtp>),
 }
 
 impl Transport {
@@ -71,11 +71,11 @@ impl Transport {
                     }
                     _ => None,
                 };
-                Ok(Transport::Smtp(smtp::Smtp::new(
+                Ok(Transport::Smtp(Box::new(smtp::Smtp::new(
                     SmtpConfig::clone(smtp),
                     credentials,
                     tls,
-                )))
+                ))))
             }
         }
     }
