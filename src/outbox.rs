@@ -27,6 +27,9 @@ use crate::store::{OutboxRow, Store};
 pub mod smtp;
 pub use smtp::SendError;
 
+/// Longest subject we send, in bytes (cut at a character boundary).
+const MAX_SUBJECT_BYTES: usize = 400;
+
 /// How many due rows one pass takes.
 const BATCH: i64 = 50;
 /// Even with nothing due, look again this often (rows queued by another process).
@@ -149,7 +152,12 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
     let mut b = Message::builder()
         .from(from)
         .to(to)
-        .subject(crate::parse::clean_line(&row.subject))
+        // A subject is folded only at spaces: a long one without any would
+        // make a header line over RFC 5322's 998 octets.
+        .subject(crate::util::prefix(
+            &crate::parse::clean_line(&row.subject),
+            MAX_SUBJECT_BYTES,
+        ))
         .message_id(Some(row.message_id.clone()))
         .date_now()
         .header(AutoSubmitted(if row.kind == "reply" {
@@ -539,6 +547,15 @@ mod tests {
     /// A hostile thread: a 100 KB ID answered and 10,000 references. Every
     /// header line stays within RFC 5322's 998 octets, and the thread keeps
     /// its first and last few IDs.
+    #[test]
+    fn a_long_subject_without_spaces_stays_within_line_limits() {
+        let mut r = row();
+        r.subject = format!("Re: [AGE-2026-00001] {}", "y".repeat(5000));
+        let bytes = build_message(&r).unwrap().formatted();
+        let longest = bytes.split(|b| *b == b'\n').map(<[u8]>::len).max().unwrap();
+        assert!(longest <= 998, "{longest}");
+    }
+
     #[test]
     fn thread_headers_stay_within_line_limits() {
         let huge = format!("<{}@primaria.md>", "x".repeat(100_000));
