@@ -869,3 +869,42 @@ fn sigkill_at_random_moments_during_a_backlog() {
     );
     assert!(duplicates.len() <= 2, "duplicate replies: {duplicates:?}");
 }
+
+/// A server that hangs with the connection open (SIGSTOP: the kernel still
+/// acknowledges, nothing answers) is noticed within the IDLE check plus one
+/// command timeout, and the mailbox reconnects once the server is back.
+#[test]
+fn a_hung_imap_server_is_noticed_and_left() {
+    let servers = MailServers::start().unwrap();
+    // IDLE checked every 2 s here; commands time out after 10 s.
+    let daemon = Daemon::start_with(&servers, &[], 2);
+    daemon.wait_for_log("IDLE timed out; re-issuing");
+    servers.signal_dovecot("-STOP").unwrap();
+    let stopped = Instant::now();
+    let lost = "connection lost, reconnecting";
+    let before = daemon.log().matches(lost).count();
+    while daemon.log().matches(lost).count() == before {
+        assert!(
+            stopped.elapsed() < Duration::from_secs(40),
+            "a hung server went unnoticed:\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let noticed = stopped.elapsed();
+    servers.signal_dovecot("-CONT").unwrap();
+    assert!(
+        noticed < Duration::from_secs(15),
+        "noticed after {noticed:?}"
+    );
+    let ana = "ana@primaria.md";
+    servers
+        .send_smtp(
+            ana,
+            &[OFFICE],
+            &request(ana, OFFICE, "after-stall@primaria.md", "Solicitare", ""),
+        )
+        .unwrap();
+    wait_for_reply(&servers, ana, "after-stall@primaria.md");
+    eprintln!("hung IMAP server noticed after {noticed:?}");
+}

@@ -134,6 +134,17 @@ impl MailServers {
         self.start_dovecot().context("cannot restart Dovecot")
     }
 
+    /// Sends `signal` (`-STOP`, `-CONT`) to Dovecot's whole process group: with `-STOP` the
+    /// server hangs with its connections open — the kernel still acknowledges, nothing answers.
+    pub fn signal_dovecot(&self, signal: &str) -> Result<()> {
+        let process = self.dovecot.as_ref().context("Dovecot is not running")?;
+        let status = Command::new("kill")
+            .args([signal, "--", &format!("-{}", process.child.id())])
+            .status()?;
+        anyhow::ensure!(status.success(), "kill {signal} failed");
+        Ok(())
+    }
+
     /// Sends `raw` (a complete RFC 5322 message) through Postfix SMTP with the given envelope.
     /// An empty `from` is the null reverse-path `<>`. Returns once Postfix has queued the message;
     /// use [`MailServers::wait_for_message`] to wait for the delivery.
