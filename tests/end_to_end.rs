@@ -783,7 +783,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 fn sigkill_at_random_moments_during_a_backlog() {
     use rand::{Rng as _, SeedableRng as _};
     const MAILS: usize = 120;
-    const KILLS: usize = 60;
+    const KILLS: usize = 150;
     let servers = MailServers::start().unwrap();
     for i in 0..MAILS {
         let from = format!("b{i}@primaria.md");
