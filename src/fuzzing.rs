@@ -19,7 +19,7 @@ use crate::decide::{self, CaseRef, History, Input, Threading};
 use crate::inspect;
 use crate::parse;
 use crate::rules::{Language, Rules};
-use crate::understand::{self, Service, documents, fields};
+use crate::understand::{Service, documents, fields};
 
 /// The clock every target runs at, so a saved input replays identically.
 const NOW: &str = "2026-03-02T10:00:00Z";
@@ -134,31 +134,28 @@ pub fn pipeline(data: &[u8]) {
     let depth = f.config.limits.max_nesting_depth;
     let settings = f.inspect_settings();
 
-    let mail = parse::parse(data, depth);
-    let inspection = inspect::inspect(&mail, &settings);
-    let kept_copy = if !inspection.private_key_found && !inspection.complete() {
-        parse::header_block(data);
-        "headers"
-    } else if inspection.private_key_found {
-        let redacted = crate::redact::redact(data, &mail, &inspection);
-        let again = inspect::inspect(&parse::parse(&redacted, depth), &settings);
-        if again.private_key_found {
-            "none"
-        } else {
-            "redacted"
-        }
-    } else {
-        "original"
+    // The daemon's own analysis: raw key scan, parse, inspect, redact, understand.
+    let context = crate::pipeline::Context {
+        inspect: settings,
+        fields: f.field_options(),
+        role: mailbox.role,
+        max_depth: depth,
     };
-    let understanding = understand::understand(&mail, mailbox.role, &f.field_options());
+    let analysis = crate::pipeline::full_analysis(&context, data);
+    let (mail, inspection, understanding) = (
+        &analysis.mail,
+        &analysis.inspection,
+        &analysis.understanding,
+    );
+    let kept_copy = analysis.kept_copy();
 
     // The store looks the subject tag up for the history.
     decide::subject_tag(&mail.subject);
     let history = History::default();
     let decide_settings = f.decide_settings(mailbox);
-    let threading = decide::thread(&mail, &history);
+    let threading = decide::thread(mail, &history);
     let automated =
-        decide::loop_guard::check(&mail, &history, &decide_settings).is_some_and(|s| s.automated);
+        decide::loop_guard::check(mail, &history, &decide_settings).is_some_and(|s| s.automated);
     let number = match (&threading, automated) {
         (Threading::New, false) => Some(decide::format_case_number(decide::case_year(f.now), 1)),
         _ => None,
@@ -166,9 +163,9 @@ pub fn pipeline(data: &[u8]) {
     let decision = decide::decide(
         &Input {
             mailbox,
-            mail: &mail,
-            inspection: &inspection,
-            understanding: &understanding,
+            mail,
+            inspection,
+            understanding,
             rejection: None,
             threading: &threading,
             history: &history,

@@ -92,13 +92,25 @@ pub struct OutgoingReport {
 }
 
 /// The pure stages' results for one mail.
-struct Analysis {
-    mail: Mail,
-    inspection: Inspection,
-    understanding: Understanding,
+pub(crate) struct Analysis {
+    pub(crate) mail: Mail,
+    pub(crate) inspection: Inspection,
+    pub(crate) understanding: Understanding,
     rejection: Option<Rejection>,
     stored: Stored,
     raw_scan: RawScan,
+}
+
+impl Analysis {
+    /// Which copy the database may keep, as decide names it.
+    pub(crate) fn kept_copy(&self) -> &'static str {
+        match &self.stored {
+            Stored::Original => "original",
+            Stored::Headers => "headers",
+            Stored::Redacted(_) => "redacted",
+            Stored::Nothing => "none",
+        }
+    }
 }
 
 /// Which copy of the mail the database may keep.
@@ -133,11 +145,11 @@ impl From<FileReport> for RawScan {
 }
 
 /// What the pure stages need besides the mail.
-struct Context {
-    inspect: inspect::Settings,
-    fields: understand::fields::Options,
-    role: crate::config::Role,
-    max_depth: usize,
+pub(crate) struct Context {
+    pub(crate) inspect: inspect::Settings,
+    pub(crate) fields: understand::fields::Options,
+    pub(crate) role: crate::config::Role,
+    pub(crate) max_depth: usize,
 }
 
 /// Bytes of the start of an oversized mail read for its headers.
@@ -309,12 +321,7 @@ impl Pipeline {
                 history: &history,
                 new_case_number: new_case_number.as_deref(),
                 spool_path: spool_text.as_deref(),
-                kept_copy: match &analysis.stored {
-                    Stored::Original => "original",
-                    Stored::Headers => "headers",
-                    Stored::Redacted(_) => "redacted",
-                    Stored::Nothing => "none",
-                },
+                kept_copy: analysis.kept_copy(),
                 now,
             },
             &settings,
@@ -462,7 +469,7 @@ impl Pipeline {
 /// stored follows from what was found: a key the MIME structure hid (the
 /// raw scan found it, the inspection did not) cannot be redacted reliably,
 /// so only the header block is kept.
-fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
+pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
     let scan = RawScan::from(inspect::raw::scan(raw, &c.inspect));
     let mail = parse::parse(raw, c.max_depth);
     let mut inspection = inspect::inspect(&mail, &c.inspect);
