@@ -19,6 +19,10 @@ struct Env {
 
 impl Env {
     fn new(db_dir: Option<PathBuf>) -> Env {
+        Env::with_budget(db_dir, 10)
+    }
+
+    fn with_budget(db_dir: Option<PathBuf>, analysis_budget_secs: u64) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let db_dir = db_dir.unwrap_or_else(|| dir.path().to_path_buf());
         let env = Env { dir, db_dir };
@@ -46,6 +50,8 @@ dir = "{d}/outbox"
 [staff]
 from = "intake@egov.md"
 alerts = ["staff@egov.md"]
+[limits]
+analysis_budget_secs = {analysis_budget_secs}
 "#,
                 db = env.db_dir.display(),
                 rules = rules.display()
@@ -296,4 +302,41 @@ async fn a_full_disk_acknowledges_nothing_and_the_daemon_recovers_by_itself() {
     env.wait_drained(Duration::from_secs(60)).await;
     env.nothing_acknowledged_unrecorded().await;
     daemon.stop();
+}
+
+/// A mail whose analysis runs past its budget (36 MB of KOI8-R declared as
+/// UTF-8: seconds of decoding in a debug build) is recorded from its header
+/// and quarantined as `analysis_incomplete`; the request behind it is
+/// answered in the same pass, without waiting for the abandoned analysis.
+#[tokio::test]
+async fn a_mail_past_its_analysis_budget_is_quarantined_and_the_next_is_answered() {
+    let env = Env::with_budget(None, 1);
+    let mut slow = b"From: a@primaria.md\r\nTo: office@egov.md\r\nSubject: Solicitare\r\n\
+        Message-ID: <slow@primaria.md>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        .to_vec();
+    let line: Vec<u8> = (0xc0..=0xffu8).chain(*b"\r\n").collect();
+    while slow.len() < 36 << 20 {
+        slow.extend_from_slice(&line);
+    }
+    std::fs::write(env.path("mail/office/new/1600000000.slow.host"), slow).unwrap();
+    env.deliver(1);
+    let started = Instant::now();
+    let out = env.command(&["run", "--once"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.waiting(), 0);
+    let mut c = SqliteConnection::connect(&env.url()).await.unwrap();
+    let reasons: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT quarantine_reason FROM message ORDER BY id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    assert_eq!(
+        reasons,
+        [Some("analysis_incomplete".to_string()), None],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let replies = std::fs::read_dir(env.path("outbox")).unwrap().count();
+    assert!(replies >= 2, "the request and the staff alert: {replies}");
+    eprintln!("slow mail and request handled in {:?}", started.elapsed());
 }
