@@ -60,6 +60,8 @@ pub async fn intake(
             failures.clear(key);
             Ok(report.disposition)
         }
+        // A database that cannot be used says nothing against the mail.
+        Err(e) if crate::store::is_unavailable(&e) => Err(e),
         Err(e) if failures.record(key) => {
             let disposition = pipeline
                 .set_aside(mailbox, key, raw, size, &e)

@@ -196,6 +196,35 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// Whether an error says the database could not be used at all — locked
+/// by another writer, a full disk, an I/O error, no connection — rather
+/// than something about the mail. Such failures say nothing against the
+/// mail, so they do not count towards setting it aside.
+pub fn is_unavailable(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(e)) => {
+                // SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL,
+                // SQLITE_CANTOPEN, SQLITE_PROTOCOL (primary codes).
+                let primary = e
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .map(|c| c & 0xff);
+                matches!(primary, Some(5 | 6 | 10 | 13 | 14 | 15))
+            }
+            Some(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            _ => cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.raw_os_error() == Some(28)),
+        })
+}
+
 impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
@@ -1450,5 +1479,24 @@ impl Drop for Tx {
             }
             Err(_) => conn.close_on_drop(),
         }
+    }
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use super::is_unavailable;
+    use anyhow::Context as _;
+
+    #[test]
+    fn database_trouble_is_told_apart_from_trouble_with_a_mail() {
+        let pool: anyhow::Result<()> = Err(sqlx::Error::PoolTimedOut).context("recording");
+        assert!(is_unavailable(&pool.unwrap_err()));
+        let disk: anyhow::Result<()> =
+            Err(std::io::Error::from_raw_os_error(28)).context("writing spool copy");
+        assert!(is_unavailable(&disk.unwrap_err()));
+        assert!(!is_unavailable(&anyhow::anyhow!(
+            "processing panicked: boom"
+        )));
+        assert!(!is_unavailable(&anyhow::anyhow!("template error")));
     }
 }
