@@ -544,9 +544,6 @@ mod tests {
         assert_eq!(body.trim_end(), "Bună ziua,\nCazul AGE-2026-00001.");
     }
 
-    /// A hostile thread: a 100 KB ID answered and 10,000 references. Every
-    /// header line stays within RFC 5322's 998 octets, and the thread keeps
-    /// its first and last few IDs.
     #[test]
     fn a_long_subject_without_spaces_stays_within_line_limits() {
         let mut r = row();
@@ -556,6 +553,9 @@ mod tests {
         assert!(longest <= 998, "{longest}");
     }
 
+    /// A hostile thread: a 100 KB ID answered and 10,000 references. Every
+    /// header line stays within RFC 5322's 998 octets, and the thread keeps
+    /// its first and last few IDs.
     #[test]
     fn thread_headers_stay_within_line_limits() {
         let huge = format!("<{}@primaria.md>", "x".repeat(100_000));

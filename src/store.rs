@@ -280,20 +280,34 @@ impl Store {
     }
 
     pub async fn begin(&self) -> anyhow::Result<Tx> {
+        self.begin_as(false).await
+    }
+
+    /// A write transaction; `relaxed` ones commit without fsync.
+    async fn begin_as(&self, relaxed: bool) -> anyhow::Result<Tx> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .context("connecting to the database")?;
-        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        let begun = async {
+            if relaxed {
+                sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await
+        }
+        .await;
+        if let Err(e) = begun {
             // Busy or failing: nothing was started, but do not reuse a
-            // connection that just failed.
+            // connection that just failed (or was left without fsync).
             conn.close_on_drop();
             return Err(e).context("starting a transaction");
         }
         Ok(Tx {
             conn: Some(conn),
-            relaxed: false,
+            relaxed,
         })
     }
 
@@ -801,35 +815,9 @@ impl Store {
     /// could, and then the cost is a repeated reply, not a lost one. Other
     /// writers wait for the send (bounded by the SMTP timeout).
     pub async fn begin_send(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<Tx> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("connecting to the database")?;
-        let begun = async {
-            sqlx::query("PRAGMA synchronous = NORMAL")
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await
-        }
-        .await;
-        if let Err(e) = begun {
-            conn.close_on_drop();
-            return Err(e).context("starting a transaction");
-        }
-        let mut tx = Tx {
-            conn: Some(conn),
-            relaxed: true,
-        };
+        let mut tx = self.begin_as(true).await?;
         mark_sent(&mut tx, row, now).await?;
         Ok(tx)
-    }
-
-    pub async fn mark_sent(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<()> {
-        let mut tx = self.begin().await?;
-        mark_sent(&mut tx, row, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     pub async fn mark_retry(

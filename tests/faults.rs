@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection as _, SqliteConnection};
 
+#[path = "support/embedded.rs"]
+mod embedded;
+
 const MAILS: usize = 5;
 
 struct Env {
@@ -26,36 +29,15 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let db_dir = db_dir.unwrap_or_else(|| dir.path().to_path_buf());
         let env = Env { dir, db_dir };
-        let d = env.dir.path().display();
-        let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+        let limits = format!("analysis_budget_secs = {analysis_budget_secs}");
+        let extra = embedded::Extra {
+            database: "busy_timeout_secs = 1",
+            source: ", poll_interval_secs = 1",
+            limits: &limits,
+        };
         std::fs::write(
             env.path("intake.toml"),
-            format!(
-                r#"
-[database]
-url = "sqlite://{db}/intake.db"
-busy_timeout_secs = 1
-[rules]
-dir = "{rules}"
-[spool]
-dir = "{d}/spool"
-[[mailbox]]
-name = "office"
-role = "office"
-address = "office@egov.md"
-source = {{ kind = "maildir", path = "{d}/mail/office", poll_interval_secs = 1 }}
-[transport]
-kind = "file"
-dir = "{d}/outbox"
-[staff]
-from = "intake@egov.md"
-alerts = ["staff@egov.md"]
-[limits]
-analysis_budget_secs = {analysis_budget_secs}
-"#,
-                db = env.db_dir.display(),
-                rules = rules.display()
-            ),
+            embedded::config(env.dir.path(), &env.db_dir, &extra),
         )
         .unwrap();
         for sub in ["new", "cur", "tmp"] {

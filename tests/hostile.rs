@@ -359,36 +359,17 @@ fn narrow(corpus: &mut Corpus) -> bool {
 }
 
 fn config(d: &Path) -> String {
-    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    format!(
-        r#"[database]
-url = "sqlite://{d}/intake.db"
-[rules]
-dir = "{rules}"
-[spool]
-dir = "{d}/spool"
-[[mailbox]]
-name = "office"
-role = "office"
-address = "office@egov.md"
-source = {{ kind = "maildir", path = "{d}/mail/office" }}
-[transport]
-kind = "file"
-dir = "{d}/outbox"
-[staff]
-from = "intake@egov.md"
-alerts = ["staff@egov.md"]
-[limits]
-max_message_bytes = {MAX_MESSAGE_BYTES}
-# The loop guard, not the rate limit, must be what keeps robots unanswered.
-replies_per_recipient_10min = 100000
-replies_per_recipient_day = 100000
-[private_keys]
-action = "quarantine"
-"#,
-        d = d.display(),
-        rules = rules.display()
-    )
+    let limits = format!(
+        "max_message_bytes = {MAX_MESSAGE_BYTES}\n\
+         # The loop guard, not the rate limit, must be what keeps robots unanswered.\n\
+         replies_per_recipient_10min = 100000\n\
+         replies_per_recipient_day = 100000"
+    );
+    let extra = support::embedded::Extra {
+        limits: &limits,
+        ..Default::default()
+    };
+    support::embedded::config(d, d, &extra)
 }
 
 // ---------------------------------------------------------------------------------------------

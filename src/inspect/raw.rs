@@ -47,11 +47,6 @@ pub fn scan(raw: &[u8], settings: &Settings) -> FileReport {
     report
 }
 
-/// Whether the scan found a private key (or a marker of one).
-pub fn found_key(report: &FileReport) -> bool {
-    report.contains_private_key
-}
-
 fn has_quoted_printable(raw: &[u8]) -> bool {
     raw.windows(16)
         .any(|w| w.eq_ignore_ascii_case(b"quoted-printable"))
@@ -209,28 +204,28 @@ mod tests {
             wrapped(ED25519_DER)
         );
         let r = scan(mail.as_bytes(), &settings());
-        assert!(found_key(&r), "{:?}", r.findings);
+        assert!(r.contains_private_key, "{:?}", r.findings);
     }
 
     #[test]
     fn a_pem_key_in_text_and_in_quoted_printable_is_found() {
         let pem =
             format!("-----BEGIN PRIVATE KEY-----\n{ED25519_DER}\n-----END PRIVATE KEY-----\n");
-        assert!(found_key(&scan(pem.as_bytes(), &settings())));
+        assert!(scan(pem.as_bytes(), &settings()).contains_private_key);
         let qp = format!(
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n-----BEGIN PRIVATE=\r\n KEY-----\r\n{}=3D\r\n",
             ED25519_DER.trim_end_matches('=')
         );
-        assert!(found_key(&scan(qp.as_bytes(), &settings())));
+        assert!(scan(qp.as_bytes(), &settings()).contains_private_key);
     }
 
     #[test]
     fn ordinary_mail_has_no_key() {
         let mail = "From: a@b.md\r\nSubject: Solicitare\r\n\r\nBună ziua,\r\nVă rugăm să ne conectați la MPass.\r\n";
         let r = scan(mail.as_bytes(), &settings());
-        assert!(!found_key(&r));
+        assert!(!r.contains_private_key);
         // A certificate is not a key.
         let cert_like = wrapped(&STANDARD.encode([0x30u8; 300]));
-        assert!(!found_key(&scan(cert_like.as_bytes(), &settings())));
+        assert!(!scan(cert_like.as_bytes(), &settings()).contains_private_key);
     }
 }

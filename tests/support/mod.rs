@@ -24,6 +24,7 @@
 //! all of them log in with [`MailServers::password`]. Dovecot stores messages with LF line ends.
 #![allow(dead_code)]
 
+pub mod embedded;
 pub mod fixtures;
 pub mod hostile;
 mod maildir;
