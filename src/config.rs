@@ -164,9 +164,9 @@ pub struct Limits {
     pub max_nesting_depth: usize,
     pub replies_per_recipient_10min: u32,
     pub replies_per_recipient_day: u32,
-    /// Wall time the analysis of one mail may take; past it the mail is
-    /// recorded with what is known and quarantined.
-    pub analysis_budget: Duration,
+    /// Wall time and memory the analysis of one mail may take; past either
+    /// the mail is recorded with what is known and quarantined.
+    pub analysis_budget: crate::budget::Limits,
 }
 
 #[derive(Debug, Clone)]
@@ -913,6 +913,8 @@ struct RawLimits {
     replies_per_recipient_day: u32,
     #[serde(default = "default_analysis_budget")]
     analysis_budget_secs: u64,
+    #[serde(default = "default_analysis_memory")]
+    analysis_memory_mb: usize,
 }
 
 impl Default for RawLimits {
@@ -923,12 +925,16 @@ impl Default for RawLimits {
             replies_per_recipient_10min: default_per_10min(),
             replies_per_recipient_day: default_per_day(),
             analysis_budget_secs: default_analysis_budget(),
+            analysis_memory_mb: default_analysis_memory(),
         }
     }
 }
 
 fn default_analysis_budget() -> u64 {
     10
+}
+fn default_analysis_memory() -> usize {
+    256
 }
 
 fn default_max_bytes() -> usize {
@@ -1124,9 +1130,12 @@ impl RawConfig {
         if self.outbox.max_attempts == Some(0) {
             errors.push(loc.whole("outbox.max_attempts must be at least 1"));
         }
-        if self.outbox.give_up_after_hours == 0 || self.limits.analysis_budget_secs == 0 {
+        if self.outbox.give_up_after_hours == 0
+            || self.limits.analysis_budget_secs == 0
+            || self.limits.analysis_memory_mb == 0
+        {
             errors.push(loc.whole(
-                "outbox.give_up_after_hours and limits.analysis_budget_secs must be positive",
+                "outbox.give_up_after_hours, limits.analysis_budget_secs and limits.analysis_memory_mb must be positive",
             ));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
@@ -1156,7 +1165,10 @@ impl RawConfig {
                 max_nesting_depth: self.limits.max_nesting_depth,
                 replies_per_recipient_10min: self.limits.replies_per_recipient_10min,
                 replies_per_recipient_day: self.limits.replies_per_recipient_day,
-                analysis_budget: Duration::from_secs(self.limits.analysis_budget_secs),
+                analysis_budget: crate::budget::Limits {
+                    time: Duration::from_secs(self.limits.analysis_budget_secs),
+                    memory_bytes: self.limits.analysis_memory_mb.saturating_mul(1 << 20),
+                },
             },
             reply: ReplyConfig {
                 message_id_domain: self.reply.message_id_domain,

@@ -88,9 +88,11 @@ pub enum Rejection {
     Unparseable {
         detail: String,
     },
-    /// The analysis ran past its time budget and was abandoned.
+    /// The analysis spent its time or memory budget and was stopped.
     AnalysisIncomplete {
-        budget_secs: u64,
+        spent: crate::budget::Spent,
+        /// In seconds for time, MiB for memory.
+        limit: u64,
     },
     /// Processing failed again and again while the database could be
     /// written: the mail is set aside (recorded, quarantined) so that it
@@ -117,8 +119,12 @@ impl Rejection {
             Rejection::Unparseable { detail } | Rejection::ProcessingFailed { detail } => {
                 detail.clone()
             }
-            Rejection::AnalysisIncomplete { budget_secs } => {
-                format!("analysis stopped after its budget of {budget_secs} s")
+            Rejection::AnalysisIncomplete { spent, limit } => {
+                let unit = match spent {
+                    crate::budget::Spent::Time => "s",
+                    crate::budget::Spent::Memory => "MiB",
+                };
+                format!("{spent}: its budget is {limit} {unit}")
             }
         }
     }
@@ -528,7 +534,11 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         Disposition::Quarantine(reason) => {
             events.push(Event {
                 kind: "quarantined".into(),
-                detail: json!({"reason": reason, "spool": input.spool_path}),
+                detail: json!({
+                    "reason": reason,
+                    "detail": input.rejection.map(Rejection::detail),
+                    "spool": input.spool_path,
+                }),
             });
             for (i, to) in settings.staff.iter().enumerate() {
                 outgoing.push(staff_alert(

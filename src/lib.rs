@@ -27,12 +27,14 @@
 //! - [`schedule`]: reminders, follow-ups, the daily digest, silent-mailbox alerts.
 //! - [`daemon`]: tasks, signals, graceful shutdown.
 //! - [`cli`]: the `egov-intake` command.
+//! - [`budget`]: the time and memory one mail's analysis may spend.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
 //! - `fuzzing`: the fuzz targets' entry points, replayed by `cargo test` too.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::string_slice))]
 
+pub mod budget;
 pub mod calendar;
 pub mod cli;
 pub mod config;

@@ -154,10 +154,14 @@ pub async fn on_parser_thread<T: Send + 'static>(
         })?;
     match rx.await? {
         Ok(v) => Ok(v),
-        Err(panic) => anyhow::bail!(
-            "the mail parser panicked: {}",
-            crate::util::panic_message(panic.as_ref())
-        ),
+        // A spent budget stops the work by unwinding; it is not a fault.
+        Err(panic) => match panic.downcast::<crate::budget::Spent>() {
+            Ok(spent) => Err(anyhow::Error::new(*spent)),
+            Err(panic) => anyhow::bail!(
+                "the mail parser panicked: {}",
+                crate::util::panic_message(panic.as_ref())
+            ),
+        },
     }
 }
 
@@ -362,6 +366,7 @@ impl Walker<'_> {
     }
 
     fn part(&mut self, msg: &Message<'_>, id: u32, at: &At<'_>, depth: usize, leaf_no: &mut usize) {
+        crate::budget::checkpoint();
         let Some(part) = msg.parts.get(id as usize) else {
             return;
         };

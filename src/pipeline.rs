@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use crate::budget;
 use crate::config::{Config, MailboxConfig};
 use crate::decide::{self, Decision, Disposition, Input, Rejection, Settings, Threading};
 use crate::inspect::{self, FileReport, Inspection};
@@ -418,10 +419,11 @@ impl Pipeline {
                 tracing::error!(mailbox = %mailbox.name, error = %detail, "mail could not be parsed");
                 Rejection::Unparseable { detail }
             }
-            Err(Stop::OutOfTime) => {
-                tracing::warn!(mailbox = %mailbox.name, budget = ?budget, "analysis stopped at its budget");
+            Err(Stop::Spent(spent)) => {
+                tracing::warn!(mailbox = %mailbox.name, budget = ?budget, "{spent}");
                 Rejection::AnalysisIncomplete {
-                    budget_secs: budget.as_secs(),
+                    spent,
+                    limit: budget.of(spent),
                 }
             }
         };
@@ -471,8 +473,11 @@ impl Pipeline {
 /// so only the header block is kept.
 pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
     let scan = RawScan::from(inspect::raw::scan(raw, &c.inspect));
+    budget::checkpoint();
     let mail = parse::parse(raw, c.max_depth);
+    budget::checkpoint();
     let mut inspection = inspect::inspect(&mail, &c.inspect);
+    budget::checkpoint();
     let structured_key = inspection.private_key_found;
     if let RawScan::Keys(found) = &scan {
         inspection.add_raw_findings(found);
@@ -484,6 +489,7 @@ pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
     } else {
         Stored::Original
     };
+    budget::checkpoint();
     Analysis {
         understanding: understand::understand(&mail, c.role, &c.fields),
         mail,
@@ -545,20 +551,25 @@ fn header_only(
 /// Why bounded work gave no result.
 enum Stop {
     Panicked(String),
-    OutOfTime,
+    Spent(budget::Spent),
 }
 
-/// Runs pure, CPU-bound work on the parser thread, for at most `budget`.
-/// Work past its budget is abandoned (a thread cannot be stopped; every
-/// scan is linear, so it ends soon after) and the caller moves on.
+/// Runs pure, CPU-bound work on the parser thread within `limits`. The work
+/// stops itself at its next checkpoint once a budget is spent; should it
+/// not reach one, it is abandoned at its time limit all the same (a thread
+/// cannot be stopped from outside) and the caller moves on.
 async fn bounded<T: Send + 'static>(
-    budget: std::time::Duration,
+    limits: budget::Limits,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Stop> {
-    match tokio::time::timeout(budget, parse::on_parser_thread(f)).await {
+    let work = parse::on_parser_thread(move || budget::run(limits, f));
+    match tokio::time::timeout(limits.time, work).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Stop::Panicked(format!("{e:#}"))),
-        Err(_) => Err(Stop::OutOfTime),
+        Ok(Err(e)) => match e.downcast_ref::<budget::Spent>() {
+            Some(spent) => Err(Stop::Spent(*spent)),
+            None => Err(Stop::Panicked(format!("{e:#}"))),
+        },
+        Err(_) => Err(Stop::Spent(budget::Spent::Time)),
     }
 }
 

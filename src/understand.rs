@@ -93,6 +93,7 @@ pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Underst
     let own = own_text(prefix(&mail.text, MAX_OWN_TEXT));
     let mut text = format!("{subject}\n{own}");
     for part in &mail.parts {
+        crate::budget::checkpoint();
         let room = MAX_TEXT.saturating_sub(text.len() + 2);
         if room == 0 {
             break;

@@ -22,18 +22,18 @@ struct Env {
 
 impl Env {
     fn new(db_dir: Option<PathBuf>) -> Env {
-        Env::with_budget(db_dir, 10)
+        Env::with_limits(db_dir, "")
     }
 
-    fn with_budget(db_dir: Option<PathBuf>, analysis_budget_secs: u64) -> Env {
+    /// `limits` are lines of the `[limits]` table.
+    fn with_limits(db_dir: Option<PathBuf>, limits: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let db_dir = db_dir.unwrap_or_else(|| dir.path().to_path_buf());
         let env = Env { dir, db_dir };
-        let limits = format!("analysis_budget_secs = {analysis_budget_secs}");
         let extra = embedded::Extra {
             database: "busy_timeout_secs = 1",
             source: ", poll_interval_secs = 1",
-            limits: &limits,
+            limits,
         };
         std::fs::write(
             env.path("intake.toml"),
@@ -290,7 +290,7 @@ async fn a_full_disk_acknowledges_nothing_and_the_daemon_recovers_by_itself() {
 /// answered in the same pass, without waiting for the abandoned analysis.
 #[tokio::test]
 async fn a_mail_past_its_analysis_budget_is_quarantined_and_the_next_is_answered() {
-    let env = Env::with_budget(None, 1);
+    let env = Env::with_limits(None, "analysis_budget_secs = 1");
     let mut slow = b"From: a@primaria.md\r\nTo: office@egov.md\r\nSubject: Solicitare\r\n\
         Message-ID: <slow@primaria.md>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         .to_vec();
@@ -319,4 +319,57 @@ async fn a_mail_past_its_analysis_budget_is_quarantined_and_the_next_is_answered
     let replies = std::fs::read_dir(env.path("outbox")).unwrap().count();
     assert!(replies >= 2, "the request and the staff alert: {replies}");
     eprintln!("slow mail and request handled in {:?}", started.elapsed());
+}
+
+/// A mail whose analysis needs more memory than its budget (4 MiB of
+/// attachments under a 1 MiB budget) is stopped at the next checkpoint,
+/// recorded from its header with the reason, and quarantined unspooled;
+/// the request behind it is answered in the same pass.
+#[tokio::test]
+async fn a_mail_past_its_memory_budget_is_quarantined_and_the_next_is_answered() {
+    let env = Env::with_limits(None, "analysis_memory_mb = 1");
+    let mut big = String::from(
+        "From: a@primaria.md\r\nTo: office@egov.md\r\nSubject: Documente\r\n\
+         Message-ID: <big@primaria.md>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVă transmitem actele.\r\n",
+    );
+    for i in 0..4 {
+        big.push_str(&format!(
+            "--b\r\nContent-Type: application/octet-stream; name=act{i}.bin\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n"
+        ));
+        // 1 MiB of varied bytes, base64: 76-character lines.
+        let line =
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+        big.push_str(&line.repeat((1 << 20) / 57 + 1));
+    }
+    big.push_str("--b--\r\n");
+    std::fs::write(env.path("mail/office/new/1600000000.big.host"), big).unwrap();
+    env.deliver(1);
+    let out = env.command(&["run", "--once"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(env.waiting(), 0);
+    let mut c = SqliteConnection::connect(&env.url()).await.unwrap();
+    let reasons: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT quarantine_reason FROM message ORDER BY id")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        reasons,
+        [Some("analysis_incomplete".to_string()), None],
+        "{log}"
+    );
+    let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM case_event")
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        details.iter().any(|d| d.contains("memory")),
+        "the reason names the memory budget: {details:?}"
+    );
+    assert!(log.contains("ran out of memory"), "{log}");
+    let replies = std::fs::read_dir(env.path("outbox")).unwrap().count();
+    assert!(replies >= 2, "the request and the staff alert: {replies}");
 }

@@ -50,7 +50,10 @@ impl Fixture {
                 max_nesting_depth: 10,
                 replies_per_recipient_10min: 3,
                 replies_per_recipient_day: 20,
-                analysis_budget: std::time::Duration::from_secs(10),
+                analysis_budget: crate::budget::Limits {
+                    time: std::time::Duration::from_secs(10),
+                    memory_bytes: 256 << 20,
+                },
             },
         }
     }

@@ -65,6 +65,7 @@ pub fn entries(
         Err(_) => return (out, vec!["archive_unreadable"]),
     };
     for i in 0..archive.len() {
+        crate::budget::checkpoint();
         if budget.entries == 0 {
             problems.push("archive_too_many_entries");
             break;

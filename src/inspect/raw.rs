@@ -32,6 +32,7 @@ pub fn scan(raw: &[u8], settings: &Settings) -> FileReport {
     }
     let mut budget = archive::Budget::new(&settings.archive);
     for run in base64_runs(raw) {
+        crate::budget::checkpoint();
         let data = decode_base64(run);
         if data.len() * 4 / 3 >= MIN_RUN_CHARS {
             examine(
@@ -48,8 +49,17 @@ pub fn scan(raw: &[u8], settings: &Settings) -> FileReport {
 }
 
 fn has_quoted_printable(raw: &[u8]) -> bool {
-    raw.windows(16)
-        .any(|w| w.eq_ignore_ascii_case(b"quoted-printable"))
+    // memmem finds the rare letter pair fast; the full, case-blind
+    // comparison runs only there.
+    const NEEDLE: &[u8] = b"quoted-printable";
+    [&b"-printable"[..], b"-Printable", b"-PRINTABLE"]
+        .into_iter()
+        .flat_map(|tail| memchr::memmem::find_iter(raw, tail))
+        .any(|at| {
+            at.checked_sub(6)
+                .and_then(|start| raw.get(start..start + NEEDLE.len()))
+                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
+        })
 }
 
 /// Lenient quoted-printable decoding of the whole mail: soft line breaks
@@ -88,7 +98,7 @@ fn hex(b: u8) -> u8 {
 }
 
 fn is_base64_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+    DECODE[usize::from(b)] != SKIP
 }
 
 /// Maximal runs of consecutive lines made only of base64 characters (the
@@ -123,35 +133,65 @@ fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
     runs.into_iter().filter_map(move |r| raw.get(r))
 }
 
+/// Sextet value of each byte; [`PAD`] for `=`, [`SKIP`] for the rest.
+const DECODE: [u8; 256] = {
+    let mut t = [SKIP; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'-' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'_' as usize] = 63;
+    t[b'=' as usize] = PAD;
+    t
+};
+const PAD: u8 = 64;
+const SKIP: u8 = 255;
+
 /// Decodes base64 leniently: whitespace skipped, both alphabets, and `=`
 /// ending one encoded object where another may follow (two attachments
 /// back to back, or a PEM body with padding mid-run).
 fn decode_base64(run: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(run.len() / 4 * 3);
     let mut acc: u32 = 0;
-    let mut bits = 0;
+    let mut n = 0;
     for &b in run {
-        let v = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            b'=' => {
-                // Padding: drop the partial group, start afresh.
+        match DECODE[usize::from(b)] {
+            SKIP => {}
+            PAD => {
+                // Padding: flush the partial group, start afresh.
+                match n {
+                    2 => out.push((acc >> 4) as u8),
+                    3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+                    _ => {}
+                }
                 acc = 0;
-                bits = 0;
-                continue;
+                n = 0;
             }
-            _ => continue,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+            v => {
+                acc = (acc << 6) | u32::from(v);
+                n += 1;
+                if n == 4 {
+                    out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+                    acc = 0;
+                    n = 0;
+                }
+            }
         }
+    }
+    match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
     }
     out
 }

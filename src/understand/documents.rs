@@ -1593,6 +1593,7 @@ mod pdf {
 
         /// The decoded data of stream object `num`, within the budgets.
         fn stream_data(&self, num: u32) -> Option<Cow<'a, [u8]>> {
+            crate::budget::checkpoint();
             let entry = self.objs.get(&num)?;
             let (start, end) = entry.stream?;
             let raw = self.data.get(start..end)?;
