@@ -9,14 +9,27 @@
 //! day after the given date, which itself never counts. Covers 2000–2100.
 //!
 //! Pure: dates in, dates out. Times are turned into dates in Europe/Chisinau
-//! by the caller ([`crate::decide::TZ`]).
+//! by the caller ([`TZ`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::Deserialize;
 
 /// The years the calendar answers for.
+/// The time zone AGE works in; case years and dates follow it.
+pub const TZ: chrono_tz::Tz = chrono_tz::Europe::Chisinau;
+
+/// AGE's date at `now` (Europe/Chisinau).
+pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&TZ).date_naive()
+}
+
+/// The year case numbers of mail arriving at `now` carry (AGE's local year).
+pub fn case_year(now: DateTime<Utc>) -> i32 {
+    now.with_timezone(&TZ).year()
+}
+
 pub const FIRST_YEAR: i32 = 2000;
 pub const LAST_YEAR: i32 = 2100;
 
@@ -182,6 +195,7 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -322,5 +336,14 @@ holidays = ["2026-06-02"]
             let end = cal.add_working_days(start, 250);
             assert!(end.year() <= year + 1);
         }
+    }
+
+    #[test]
+    fn case_year_follows_chisinau() {
+        // 23:30 UTC on 31 December is already New Year in Chișinău.
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 31, 23, 30, 0)
+            .unwrap();
+        assert_eq!(case_year(t), 2027);
     }
 }

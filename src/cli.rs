@@ -7,10 +7,12 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use anyhow::Context as _;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config, ConfigErrors, LogFormat};
 use crate::daemon::Instance;
+use crate::domain::{CaseStatus, Service, Stage};
 use crate::pipeline::{Pipeline, Report};
 use crate::rules::Rules;
 use crate::store::Store;
@@ -88,8 +90,8 @@ enum Command {
         #[arg(long)]
         send: bool,
         /// mpass or msign (with --print).
-        #[arg(long)]
-        service: Option<String>,
+        #[arg(long, value_parser = PossibleValuesParser::new(["mpass", "msign"]).map(|s| Service::parse(&s)))]
+        service: Option<Service>,
     },
     /// Look at cases.
     Cases {
@@ -278,7 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                         &instance.store,
                         &rules,
                         &instance.config,
-                        service.as_deref(),
+                        service,
                         now,
                     )
                     .await?;
@@ -584,13 +586,13 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             note,
             by,
         } => {
-            if !crate::decide::lifecycle::STAGES.contains(&stage.as_str()) {
-                return Err(Failure::Usage(format!(
+            let stage = stage.parse::<Stage>().map_err(|e| {
+                Failure::Usage(format!(
                     "unknown stage {stage:?}; one of {}",
-                    crate::decide::lifecycle::STAGES.join(", ")
-                )));
-            }
-            store.advance(&number, &stage, &note, &who(by)).await?;
+                    e.known.join(", ")
+                ))
+            })?;
+            store.advance(&number, stage, &note, &who(by)).await?;
             out!("{number}: now at {stage}")?;
             Ok(ExitCode::SUCCESS)
         }
@@ -610,7 +612,12 @@ async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failu
             by,
         } => {
             store.close(&number, &reason, rejected, &who(by)).await?;
-            out!("{number}: {}", if rejected { "rejected" } else { "closed" })?;
+            let status = if rejected {
+                CaseStatus::Rejected
+            } else {
+                CaseStatus::Closed
+            };
+            out!("{number}: {status}")?;
             Ok(ExitCode::SUCCESS)
         }
         CasesCommand::Extend {

@@ -10,21 +10,20 @@ pub mod loop_guard;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::Value as TemplateValue;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::calendar::{TZ, today};
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
+use crate::domain::{Environment, Language, OutgoingKind, Service, Stage, Template};
 use crate::inspect::Inspection;
 use crate::parse::{Mail, clean_line};
+use crate::rules::Rules;
 use crate::rules::triage;
-use crate::rules::{Language, Rules};
+use crate::understand::Understanding;
 use crate::understand::fields::Problem;
-use crate::understand::{Environment, Service, Understanding};
-
-/// The time zone AGE works in; case years and dates follow it.
-pub const TZ: chrono_tz::Tz = chrono_tz::Europe::Chisinau;
 
 /// A case as the store knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +33,7 @@ pub struct CaseRef {
     pub language: Option<Language>,
     /// Addresses that wrote to or were answered on this case (lowercase).
     pub participants: Vec<String>,
-    pub stage: String,
+    pub stage: Stage,
     pub service: Service,
     /// What the case's mail said so far (see [`merge_facts`]).
     pub facts: Value,
@@ -66,7 +65,7 @@ pub struct RegisteredCertificate {
     pub case_id: i64,
     pub case_number: String,
     /// The environment the earlier mail registered it for, if it said.
-    pub environment: Option<crate::understand::Environment>,
+    pub environment: Option<Environment>,
 }
 
 /// How the mail relates to existing cases.
@@ -147,7 +146,7 @@ pub enum CaseAction {
     Open {
         number: String,
         service: Service,
-        stage: String,
+        stage: Stage,
         language: Option<Language>,
         subject: String,
         opened_by: Option<String>,
@@ -172,25 +171,6 @@ impl CaseAction {
 pub struct Event {
     pub kind: String,
     pub detail: serde_json::Value,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutgoingKind {
-    Reply,
-    Alert,
-    /// A follow-up to a beneficiary about missing items.
-    Reminder,
-}
-
-impl OutgoingKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutgoingKind::Reply => "reply",
-            OutgoingKind::Alert => "alert",
-            OutgoingKind::Reminder => "reminder",
-        }
-    }
 }
 
 /// One mail to send, fully rendered, ready for the outbox.
@@ -249,7 +229,7 @@ pub struct Decision {
     pub problems: Vec<String>,
     pub problem_details: Vec<Problem>,
     /// The procedure step this mail is about (and the case is at).
-    pub stage: Option<String>,
+    pub stage: Option<Stage>,
     pub service: Service,
     /// The case's facts with this mail's merged in.
     pub facts: Value,
@@ -292,48 +272,6 @@ pub struct Input<'a> {
     /// Which copy the database keeps: original, headers, redacted or none.
     pub kept_copy: &'a str,
     pub now: DateTime<Utc>,
-}
-
-/// Finds the `[AGE-YYYY-NNNNN]` tag in a subject.
-pub fn subject_tag(subject: &str) -> Option<String> {
-    // One pass over the "[AGE-" openings, each looked at up to its closing
-    // bracket only when that is near: a tag is short.
-    for (start, _) in subject.match_indices("[AGE-").take(64) {
-        // The window may end inside a letter of the text after the tag.
-        let tail = subject.get(start + 1..).unwrap_or_default();
-        let window = crate::util::prefix(tail, 32);
-        if let Some((tag, _)) = window.split_once(']')
-            && is_case_number(tag)
-        {
-            return Some(tag.to_string());
-        }
-    }
-    None
-}
-
-/// `AGE-YYYY-NNNNN` (five or more digits).
-pub fn is_case_number(s: &str) -> bool {
-    let mut parts = s.split('-');
-    matches!(
-        (parts.next(), parts.next(), parts.next(), parts.next()),
-        (Some("AGE"), Some(y), Some(n), None)
-            if y.len() == 4 && y.chars().all(|c| c.is_ascii_digit())
-                && n.len() >= 5 && n.chars().all(|c| c.is_ascii_digit())
-    )
-}
-
-pub fn format_case_number(year: i32, seq: i64) -> String {
-    format!("AGE-{year}-{seq:05}")
-}
-
-/// AGE's date at `now` (Europe/Chisinau).
-pub fn today(now: DateTime<Utc>) -> chrono::NaiveDate {
-    now.with_timezone(&TZ).date_naive()
-}
-
-/// The year case numbers of mail arriving at `now` carry (AGE's local year).
-pub fn case_year(now: DateTime<Utc>) -> i32 {
-    now.with_timezone(&TZ).year()
 }
 
 /// Which case the mail belongs to (DESIGN §5): our Message-ID in
@@ -488,7 +426,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             CaseAction::Open {
                 number,
                 service: assessment.service,
-                stage: assessment.step.clone(),
+                stage: assessment.step,
                 language: input.understanding.language,
                 subject: mail.subject.clone(),
                 opened_by: mail.from.as_ref().map(|f| f.address.to_lowercase()),
@@ -496,9 +434,9 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         }
     };
     let progress = (!matches!(case, CaseAction::None)).then(|| {
-        let today = input.now.with_timezone(&TZ).date_naive();
+        let today = today(input.now);
         lifecycle::progress(
-            &assessment.step,
+            assessment.step,
             &assessment.facts,
             &assessment.missing,
             today,
@@ -515,9 +453,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
         });
     }
-    let stage = progress
-        .as_ref()
-        .map_or(assessment.step.clone(), |p| p.stage.clone());
+    let stage = progress.as_ref().map_or(assessment.step, |p| p.stage);
     if !matches!(case, CaseAction::None) {
         events.push(Event {
             kind: "request_assessed".into(),
@@ -545,7 +481,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                     input,
                     settings,
                     &case,
-                    "quarantined",
+                    Template::Quarantined,
                     reason,
                     to,
                     i,
@@ -562,7 +498,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                     input,
                     settings,
                     &case,
-                    "private_key",
+                    Template::PrivateKey,
                     "private_key",
                     to,
                     i,
@@ -572,7 +508,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         Disposition::Processed => {}
     }
     // A certificate problem on a production registration: staff hear at once.
-    let production_cert_problem = assessment.step == "production_registration"
+    let production_cert_problem = assessment.step == Stage::ProductionRegistration
         && problem_codes.iter().any(|c| c.starts_with("cert_"));
     if (assessment.triage.notify_staff || production_cert_problem)
         && !matches!(case, CaseAction::None)
@@ -603,10 +539,10 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         )),
         (None, false) => {
             let template = match (&case, input.rejection, &assessment.triage.template) {
-                (_, Some(_), _) => "rejected".to_string(),
+                (_, Some(_), _) => Template::Rejected.to_string(),
                 (_, None, Some(t)) => t.clone(),
-                (CaseAction::Open { .. }, None, None) => "received".to_string(),
-                _ => "followup".to_string(),
+                (CaseAction::Open { .. }, None, None) => Template::Received.to_string(),
+                _ => Template::Followup.to_string(),
             };
             outgoing.push(reply(
                 input,
@@ -615,7 +551,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 &template,
                 language,
                 &assessment,
-                &stage,
+                stage,
             )?);
             None
         }
@@ -691,7 +627,7 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
 
 /// What a mail means for its case.
 pub struct Assessment {
-    pub step: String,
+    pub step: Stage,
     pub service: Service,
     pub facts: Value,
     pub missing: Vec<String>,
@@ -718,17 +654,15 @@ fn assess(input: &Input<'_>, settings: &Settings<'_>, case: Option<&CaseRef>) ->
         case.and_then(|c| {
             c.facts["request"]["environment"]
                 .as_str()
-                .and_then(Environment::parse)
+                .and_then(|e| e.parse::<Environment>().ok())
         })
     });
 
-    let step = match (role, case.map(|c| c.stage.as_str())) {
-        (crate::config::Role::Office, Some(stage)) => stage.to_string(),
-        (crate::config::Role::Office, None) => "request".to_string(),
-        (_, _) if environment == Some(Environment::Production) => {
-            "production_registration".to_string()
-        }
-        (_, _) => "test_registration".to_string(),
+    let step = match (role, case.map(|c| c.stage)) {
+        (crate::config::Role::Office, Some(stage)) => stage,
+        (crate::config::Role::Office, None) => Stage::Request,
+        (_, _) if environment == Some(Environment::Production) => Stage::ProductionRegistration,
+        (_, _) => Stage::TestRegistration,
     };
 
     // The certificate must be usable and the agreement signed to count.
@@ -812,7 +746,7 @@ fn assess(input: &Input<'_>, settings: &Settings<'_>, case: Option<&CaseRef>) ->
     };
     let missing: Vec<String> = settings
         .rules
-        .required(&step, service.as_str())
+        .required(step, service)
         .into_iter()
         .filter(|f| !present.contains(&f.as_str()))
         .collect();
@@ -961,7 +895,7 @@ fn reply(
     template: &str,
     language: Option<Language>,
     assessment: &Assessment,
-    stage: &str,
+    stage: Stage,
 ) -> anyhow::Result<Outgoing> {
     let problems: Vec<String> = assessment.problems.iter().map(|p| p.code.clone()).collect();
     let mail = input.mail;
@@ -1001,7 +935,7 @@ fn reply(
         "complete",
         TemplateValue::from(assessment.missing.is_empty() && assessment.problems.is_empty()),
     );
-    let today = input.now.with_timezone(&TZ).date_naive();
+    let today = today(input.now);
     let due = settings.rules.calendar().add_working_days(
         today,
         settings.rules.lifecycle().deadlines.answer_working_days,
@@ -1099,7 +1033,7 @@ fn staff_summary(
     let mail = input.mail;
     let mut vars = staff_vars(input, case);
     vars.insert("service", TemplateValue::from(assessment.service.as_str()));
-    vars.insert("stage", TemplateValue::from(assessment.step.clone()));
+    vars.insert("stage", TemplateValue::from(assessment.step.as_str()));
     vars.insert(
         "language",
         TemplateValue::from(input.understanding.language.map_or("?", Language::code)),
@@ -1131,9 +1065,11 @@ fn staff_summary(
         "rules",
         TemplateValue::from_serialize(&assessment.triage.matched),
     );
-    let body = settings.rules.render(None, "case_summary", &vars)?;
+    let body = settings
+        .rules
+        .render(None, Template::CaseSummary.as_str(), &vars)?;
     let flag = if problems.iter().any(|c| c.starts_with("cert_"))
-        && assessment.step == "production_registration"
+        && assessment.step == Stage::ProductionRegistration
     {
         "CERTIFICATE PROBLEM "
     } else {
@@ -1163,7 +1099,7 @@ fn staff_alert(
     input: &Input<'_>,
     settings: &Settings<'_>,
     case: &CaseAction,
-    template: &str,
+    template: Template,
     reason: &str,
     to: &str,
     index: usize,
@@ -1208,9 +1144,9 @@ fn staff_alert(
             PrivateKeyAction::Expunge => "a fost șters de pe server",
         }),
     );
-    let body = settings.rules.render(None, template, &vars)?;
+    let body = settings.rules.render(None, template.as_str(), &vars)?;
     let subject = match template {
-        "private_key" => format!(
+        Template::PrivateKey => format!(
             "[egov-intake] PRIVATE KEY received from {sender} ({})",
             case.number().unwrap_or("no case")
         ),

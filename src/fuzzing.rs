@@ -16,10 +16,11 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{self, Config, MailboxConfig, Role};
 use crate::decide::{self, CaseRef, History, Input, Threading};
+use crate::domain::{Language, Service, Stage};
 use crate::inspect;
 use crate::parse;
-use crate::rules::{Language, Rules};
-use crate::understand::{Service, documents, fields};
+use crate::rules::Rules;
+use crate::understand::{documents, fields};
 
 /// The clock every target runs at, so a saved input replays identically.
 const NOW: &str = "2026-03-02T10:00:00Z";
@@ -150,14 +151,17 @@ pub fn pipeline(data: &[u8]) {
     let kept_copy = analysis.kept_copy();
 
     // The store looks the subject tag up for the history.
-    decide::subject_tag(&mail.subject);
+    crate::domain::subject_tag(&mail.subject);
     let history = History::default();
     let decide_settings = f.decide_settings(mailbox);
     let threading = decide::thread(mail, &history);
     let automated =
         decide::loop_guard::check(mail, &history, &decide_settings).is_some_and(|s| s.automated);
     let number = match (&threading, automated) {
-        (Threading::New, false) => Some(decide::format_case_number(decide::case_year(f.now), 1)),
+        (Threading::New, false) => Some(crate::domain::format_case_number(
+            crate::calendar::case_year(f.now),
+            1,
+        )),
         _ => None,
     };
     let decision = decide::decide(
@@ -201,13 +205,13 @@ pub fn inspect(data: &[u8]) {
 pub fn headers(data: &[u8]) {
     let f = fixed();
     let text = String::from_utf8_lossy(data);
-    decide::subject_tag(&text);
+    crate::domain::subject_tag(&text);
     parse::clean_line(&text);
     decide::reply_subject(&text, Some("AGE-2026-00001"));
     parse::header_block(data);
 
     let mail = parse::parse_headers_only(data);
-    decide::subject_tag(&mail.subject);
+    crate::domain::subject_tag(&mail.subject);
     decide::reply_subject(&mail.subject, None);
     let case = CaseRef {
         id: 1,
@@ -219,7 +223,7 @@ pub fn headers(data: &[u8]) {
             .chain(&mail.reply_to)
             .map(|m| m.address.to_lowercase())
             .collect(),
-        stage: "request".into(),
+        stage: Stage::Request,
         service: Service::Mpass,
         facts: serde_json::Value::Null,
     };
@@ -282,7 +286,7 @@ pub fn config(data: &[u8]) {
     };
     match Rules::load_with(&f.rules_dir, &read) {
         Ok(rules) => {
-            rules.required("test_registration", "msign");
+            rules.required(Stage::TestRegistration, Service::Msign);
             rules.explain("ip_not_public", Some("10.0.0.1"), None, Language::Ro);
         }
         Err(errors) => {

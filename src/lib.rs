@@ -10,6 +10,8 @@
 //! ```
 //!
 //! Module map:
+//! - [`domain`]: the procedure's vocabulary — stages, statuses, deadline
+//!   kinds, services, languages — and the case number.
 //! - [`config`]: the TOML configuration, checked with file and line; secrets.
 //! - [`rules`]: the rules folder (loop guard, reply templates) AGE edits.
 //! - [`source`]: mailbox watchers — [`source::imap`] (IDLE, reconnects) and
@@ -40,6 +42,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod inspect;

@@ -22,6 +22,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{OutboxConfig, Secret, SmtpConfig, TlsMode, TransportConfig};
+use crate::domain::OutgoingKind;
 use crate::store::{OutboxRow, Store};
 
 pub mod smtp;
@@ -160,7 +161,7 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
         ))
         .message_id(Some(row.message_id.clone()))
         .date_now()
-        .header(AutoSubmitted(if row.kind == "reply" {
+        .header(AutoSubmitted(if row.kind == OutgoingKind::Reply {
             "auto-replied"
         } else {
             "auto-generated"
@@ -362,7 +363,7 @@ async fn alert_staff(
     error: &str,
     final_failure: bool,
 ) -> anyhow::Result<()> {
-    if row.kind == "alert" || config.alert_to.is_empty() {
+    if row.kind == OutgoingKind::Alert || config.alert_to.is_empty() {
         return Ok(());
     }
     let (what, state) = if final_failure {
@@ -507,7 +508,7 @@ mod tests {
         OutboxRow {
             id: 1,
             key: "reply:abc".into(),
-            kind: "reply".into(),
+            kind: OutgoingKind::Reply,
             case_id: Some(1),
             from_name: "Agenția de Guvernare Electronică".into(),
             from_addr: "office@egov.md".into(),

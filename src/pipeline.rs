@@ -52,9 +52,9 @@ pub struct AnalysisReport {
     pub date: Option<String>,
     pub size: usize,
     pub flags: Vec<parse::Flag>,
-    pub language: Option<crate::rules::Language>,
-    pub service: understand::Service,
-    pub stage: Option<String>,
+    pub language: Option<crate::domain::Language>,
+    pub service: crate::domain::Service,
+    pub stage: Option<crate::domain::Stage>,
     pub idno: Option<String>,
     pub idno_valid: Option<bool>,
     /// What the case knows of the request, this mail included.
@@ -88,7 +88,7 @@ pub struct OutgoingReport {
     pub to: String,
     pub subject: String,
     pub message_id: String,
-    pub languages: Vec<crate::rules::Language>,
+    pub languages: Vec<crate::domain::Language>,
     pub body: String,
 }
 
@@ -306,9 +306,10 @@ impl Pipeline {
         let automated = decide::loop_guard::check(&analysis.mail, &history, &settings)
             .is_some_and(|s| s.automated);
         let new_case_number = match (&threading, &analysis.rejection, automated) {
-            (Threading::New, None, false) => {
-                Some(tx.allocate_case_number(decide::case_year(now)).await?)
-            }
+            (Threading::New, None, false) => Some(
+                tx.allocate_case_number(crate::calendar::case_year(now))
+                    .await?,
+            ),
             _ => None,
         };
         let decision = decide::decide(
@@ -618,7 +619,7 @@ fn report(
     d: &Decision,
     recorded: &Recorded,
 ) -> Report {
-    let outgoing = |kind: decide::OutgoingKind| {
+    let outgoing = |kind: crate::domain::OutgoingKind| {
         d.outgoing
             .iter()
             .filter(|o| o.kind == kind)
@@ -646,7 +647,7 @@ fn report(
             flags: a.mail.flags.clone(),
             language: a.understanding.language,
             service: d.service,
-            stage: d.stage.clone(),
+            stage: d.stage,
             idno: request["idno"].as_str().map(str::to_string),
             idno_valid: request["idno_valid"].as_bool(),
             missing: d.missing.clone(),
@@ -665,8 +666,8 @@ fn report(
                     Threading::New => "new",
                 },
             },
-            replies: outgoing(decide::OutgoingKind::Reply),
-            alerts: outgoing(decide::OutgoingKind::Alert),
+            replies: outgoing(crate::domain::OutgoingKind::Reply),
+            alerts: outgoing(crate::domain::OutgoingKind::Alert),
             suppressed: d.suppressed.clone(),
             problems: d.problems.clone(),
             request,

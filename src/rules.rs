@@ -18,13 +18,14 @@
 //! [`Rules::load_with`] does the same through any file reader, so the checks
 //! run on edited text without touching the disk (fuzzing, tests).
 
+use crate::domain::{CaseStatus, Language, Service, Stage, Template};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::{Environment, UndefinedBehavior};
 use rustls_pki_types::pem::PemObject as _;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::config::{ConfigError, ConfigErrors, Locator};
 
@@ -51,41 +52,12 @@ pub const FIELDS: &[&str] = &[
     "signed_agreement",
 ];
 
-/// The procedure steps a mail can be about.
-pub const STEPS: &[&str] = &[
-    "request",
-    "agreement",
-    "test_registration",
-    "production_registration",
-];
-
-/// Languages a beneficiary may be answered in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Ro,
-    Ru,
-    En,
-}
-
-impl Language {
-    pub const ALL: [Language; 3] = [Language::Ro, Language::Ru, Language::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Language::Ro => "ro",
-            Language::Ru => "ru",
-            Language::En => "en",
-        }
-    }
-}
-
 /// Templates every rules folder must have, with the variables each may use.
-pub const BENEFICIARY_TEMPLATES: &[(&str, &[&str])] = &[
-    ("received", REPLY_VARS),
-    ("followup", REPLY_VARS),
-    ("rejected", REPLY_VARS),
-    ("reminder", BENEFICIARY_REMINDER_VARS),
+pub const BENEFICIARY_TEMPLATES: &[(Template, &[&str])] = &[
+    (Template::Received, REPLY_VARS),
+    (Template::Followup, REPLY_VARS),
+    (Template::Rejected, REPLY_VARS),
+    (Template::Reminder, BENEFICIARY_REMINDER_VARS),
 ];
 
 /// Variables of the follow-up to a beneficiary who owes missing items.
@@ -108,19 +80,19 @@ pub const DIGEST_VARS: &[&str] = &[
     "date",
     "service",
     "new_cases",
-    "waiting_for_age",
+    CaseStatus::WaitingForAge.as_str(),
     "overdue",
-    "waiting_for_beneficiary",
+    CaseStatus::WaitingForBeneficiary.as_str(),
     "incidents",
     "mailboxes",
     "outbox_backlog",
 ];
-pub const STAFF_TEMPLATES: &[(&str, &[&str])] = &[
-    ("quarantined", STAFF_VARS),
-    ("private_key", PRIVATE_KEY_VARS),
-    ("case_summary", CASE_SUMMARY_VARS),
-    ("reminder", STAFF_REMINDER_VARS),
-    ("digest", DIGEST_VARS),
+pub const STAFF_TEMPLATES: &[(Template, &[&str])] = &[
+    (Template::Quarantined, STAFF_VARS),
+    (Template::PrivateKey, PRIVATE_KEY_VARS),
+    (Template::CaseSummary, CASE_SUMMARY_VARS),
+    (Template::Reminder, STAFF_REMINDER_VARS),
+    (Template::Digest, DIGEST_VARS),
 ];
 
 /// Variables of the compact case summary for staff.
@@ -236,7 +208,7 @@ struct Inner {
     problems: BTreeMap<String, BTreeMap<Language, String>>,
     calendar: crate::calendar::Calendar,
     /// step → service ("" for all) → required fields
-    required: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    required: BTreeMap<Stage, BTreeMap<Option<Service>, Vec<String>>>,
     /// field → language → what to send and why
     field_texts: BTreeMap<String, BTreeMap<Language, String>>,
     allowed_private_ranges: Vec<String>,
@@ -516,27 +488,30 @@ impl Rules {
         let (raw_fields, fields_text) = read_toml::<RawFields>(read, &fields_file, &mut errors);
         let at_fields = Locator::new(&fields_file, &fields_text);
         let find = |needle: &str| fields_text.find(needle).unwrap_or(0);
-        let mut required: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-        for (step, r) in raw_fields.steps {
-            if !STEPS.contains(&step.as_str()) {
+        let mut required: BTreeMap<Stage, BTreeMap<Option<Service>, Vec<String>>> = BTreeMap::new();
+        for (name, r) in raw_fields.steps {
+            let Some(step) = name.parse::<Stage>().ok().filter(|s| s.is_step()) else {
+                let known: Vec<&str> = Stage::STEPS.iter().map(|s| s.as_str()).collect();
                 errors.push(at_fields.at(
-                    find(&format!("[steps.{step}]")),
-                    format!("unknown step {step:?}; known: {}", STEPS.join(", ")),
+                    find(&format!("[steps.{name}]")),
+                    format!("unknown step {name:?}; known: {}", known.join(", ")),
                 ));
-            }
-            for (service, list) in [("", r.required), ("mpass", r.mpass), ("msign", r.msign)] {
+                continue;
+            };
+            for (service, list) in [
+                (None, r.required),
+                (Some(Service::Mpass), r.mpass),
+                (Some(Service::Msign), r.msign),
+            ] {
                 for f in &list {
                     if !FIELDS.contains(&f.as_str()) {
                         errors.push(at_fields.at(
                             find(&format!("\"{f}\"")),
-                            format!("unknown field {f:?} in [steps.{step}]"),
+                            format!("unknown field {f:?} in [steps.{name}]"),
                         ));
                     }
                 }
-                required
-                    .entry(step.clone())
-                    .or_default()
-                    .insert(service.to_string(), list);
+                required.entry(step).or_default().insert(service, list);
             }
         }
         let mut field_texts: BTreeMap<String, BTreeMap<Language, String>> = BTreeMap::new();
@@ -548,12 +523,12 @@ impl Rules {
                 ));
             }
             for (lang, text) in texts {
-                match Language::ALL.iter().find(|l| l.code() == lang) {
+                match lang.parse::<Language>().ok() {
                     Some(l) => {
                         field_texts
                             .entry(field.clone())
                             .or_default()
-                            .insert(*l, text.trim().to_string());
+                            .insert(l, text.trim().to_string());
                     }
                     None => errors.push(at_fields.at(
                         find(&format!("[fields.{field}]")),
@@ -565,7 +540,7 @@ impl Rules {
         for step in required.values() {
             for f in step.values().flatten() {
                 for lang in Language::ALL {
-                    if !field_texts.get(f).is_some_and(|t| t.contains_key(&lang)) {
+                    if !field_texts.get(f).is_some_and(|t| t.contains_key(lang)) {
                         errors.push(at_fields.at(
                             find(&format!("[fields.{f}]")),
                             format!(
@@ -600,7 +575,10 @@ impl Rules {
         let triage_file = dir.join("triage.toml");
         let (raw_triage, triage_text) =
             read_toml::<triage::RawFile>(read, &triage_file, &mut errors);
-        let template_names: Vec<&str> = BENEFICIARY_TEMPLATES.iter().map(|(n, _)| *n).collect();
+        let template_names: Vec<&str> = BENEFICIARY_TEMPLATES
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
         let triage = triage::load(
             &triage_file,
             &triage_text,
@@ -626,12 +604,12 @@ impl Rules {
                 errors.push(at.at(line_of(code), format!("unknown problem code {code:?}")));
             }
             for (lang, text) in texts {
-                match Language::ALL.iter().find(|l| l.code() == lang) {
+                match lang.parse::<Language>().ok() {
                     Some(l) => {
                         problems
                             .entry(code.clone())
                             .or_default()
-                            .insert(*l, text.trim().to_string());
+                            .insert(l, text.trim().to_string());
                     }
                     None => errors.push(at.at(
                         line_of(code),
@@ -642,7 +620,7 @@ impl Rules {
         }
         for code in PROBLEM_CODES {
             for lang in Language::ALL {
-                if !problems.get(*code).is_some_and(|t| t.contains_key(&lang)) {
+                if !problems.get(*code).is_some_and(|t| t.contains_key(lang)) {
                     errors.push(at.at(
                         line_of(code),
                         format!("problem {code:?} has no {} explanation", lang.code()),
@@ -739,12 +717,12 @@ impl Rules {
     }
 
     /// The fields `step` requires for `service` (mpass, msign or unknown).
-    pub fn required(&self, step: &str, service: &str) -> Vec<String> {
-        let Some(step) = self.inner.required.get(step) else {
+    pub fn required(&self, step: Stage, service: Service) -> Vec<String> {
+        let Some(step) = self.inner.required.get(&step) else {
             return Vec::new();
         };
-        let mut v = step.get("").cloned().unwrap_or_default();
-        v.extend(step.get(service).cloned().unwrap_or_default());
+        let mut v = step.get(&None).cloned().unwrap_or_default();
+        v.extend(step.get(&Some(service)).cloned().unwrap_or_default());
         v
     }
 
@@ -915,7 +893,12 @@ mod tests {
         assert_eq!(t, "There is no MPass attribute \"Foo\".");
         let t = rules.explain("ip_not_public", Some("10.0.0.1"), None, Language::Ro);
         assert!(t.contains("10.0.0.1") && !t.contains('{'), "{t}");
-        assert_eq!(rules.required("test_registration", "msign").len(), 7);
+        assert_eq!(
+            rules
+                .required(Stage::TestRegistration, Service::Msign)
+                .len(),
+            7
+        );
         assert!(rules.ask_for("ip_addresses", Language::Ru).contains("IP"));
     }
 

@@ -17,11 +17,13 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::calendar::Calendar;
+use crate::calendar::{TZ, today};
 use crate::config::{Config, Role};
-use crate::decide::lifecycle::AGE_DEADLINES;
-use crate::decide::{Outgoing, OutgoingKind, TZ, reply_subject, today};
+use crate::decide::{Outgoing, reply_subject};
+use crate::domain::Language;
+use crate::domain::{CaseStatus, DeadlineKind, OutgoingKind, Service, Template};
 use crate::pipeline::Pipeline;
-use crate::rules::{Language, Lifecycle, Rules};
+use crate::rules::{Lifecycle, Rules};
 use crate::store::{CaseSummary, OpenDeadline, Store};
 
 /// How often the scheduler looks; reminders are by the day, so a minute is plenty.
@@ -54,7 +56,7 @@ pub fn plan(
 ) -> Vec<Action> {
     let mut actions = Vec::new();
     for (i, d) in open.iter().enumerate() {
-        if AGE_DEADLINES.contains(&d.kind.as_str()) {
+        if d.kind.is_age() {
             let left = calendar.working_days_between(today, d.due);
             let point = if d.due < today {
                 Some(format!("overdue-{today}"))
@@ -78,8 +80,8 @@ pub fn plan(
                     working_days_left: left,
                 });
             }
-        } else if d.kind == "followup"
-            && d.status == "waiting_for_beneficiary"
+        } else if d.kind == DeadlineKind::Followup
+            && d.status == CaseStatus::WaitingForBeneficiary
             && d.due <= today
             && d.reminders < lifecycle.deadlines.followup_max
         {
@@ -94,15 +96,15 @@ pub fn plan(
     actions
 }
 
-fn role_of(service: &str) -> Option<Role> {
+fn role_of(service: Service) -> Option<Role> {
     match service {
-        "mpass" => Some(Role::Mpass),
-        "msign" => Some(Role::Msign),
-        _ => None,
+        Service::Mpass => Some(Role::Mpass),
+        Service::Msign => Some(Role::Msign),
+        Service::Unknown => None,
     }
 }
 
-fn mailbox_address(config: &Config, service: &str) -> String {
+fn mailbox_address(config: &Config, service: Service) -> String {
     let role = role_of(service).unwrap_or(Role::Office);
     config
         .mailboxes
@@ -149,7 +151,7 @@ pub async fn tick(
                 let key = format!("reminder:{}:{}:{}:{point}", d.number, d.kind, d.due);
                 let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
                 vars.insert("case_number", TemplateValue::from(d.number.clone()));
-                vars.insert("kind", TemplateValue::from(d.kind.clone()));
+                vars.insert("kind", TemplateValue::from(d.kind.as_str()));
                 vars.insert(
                     "due",
                     TemplateValue::from(d.due.format("%d.%m.%Y").to_string()),
@@ -160,9 +162,9 @@ pub async fn tick(
                     "sender_address",
                     TemplateValue::from(d.opened_by.clone().unwrap_or_default()),
                 );
-                vars.insert("stage", TemplateValue::from(d.stage.clone()));
-                vars.insert("service", TemplateValue::from(d.service.clone()));
-                let body = rules.render(None, "reminder", &vars)?;
+                vars.insert("stage", TemplateValue::from(d.stage.as_str()));
+                vars.insert("service", TemplateValue::from(d.service.as_str()));
+                let body = rules.render(None, Template::Reminder.as_str(), &vars)?;
                 let status = if working_days_left < 0 {
                     "OVERDUE".to_string()
                 } else if working_days_left == 0 {
@@ -171,7 +173,7 @@ pub async fn tick(
                     format!("due in {working_days_left} working days")
                 };
                 let items: Vec<(Option<i64>, Outgoing)> = config
-                    .staff_for(role_of(&d.service))
+                    .staff_for(role_of(d.service))
                     .into_iter()
                     .map(|to| {
                         let key = format!("{key}:{to}");
@@ -207,14 +209,18 @@ pub async fn tick(
                     let missing: Vec<String> =
                         d.missing.iter().map(|f| rules.ask_for(f, *lang)).collect();
                     vars.insert("missing", TemplateValue::from_serialize(&missing));
-                    body.push_str(&rules.render(Some(*lang), "reminder", &vars)?);
+                    body.push_str(&rules.render(
+                        Some(*lang),
+                        Template::Reminder.as_str(),
+                        &vars,
+                    )?);
                 }
                 let item = Outgoing {
                     message_id: message_id(config, &key),
                     key,
                     kind: OutgoingKind::Reminder,
                     from_name: config.reply.from_name.clone(),
-                    from_address: mailbox_address(config, &d.service),
+                    from_address: mailbox_address(config, d.service),
                     to,
                     subject: reply_subject(&d.subject, Some(&d.number)),
                     in_reply_to: None,
@@ -235,16 +241,16 @@ pub async fn tick(
 
 /// Who gets which digest: each team its service (and the unsorted), the
 /// general list everything.
-fn digest_recipients(config: &Config) -> Vec<(String, Option<&'static str>)> {
-    let mut v: Vec<(String, Option<&'static str>)> = Vec::new();
+fn digest_recipients(config: &Config) -> Vec<(String, Option<Service>)> {
+    let mut v: Vec<(String, Option<Service>)> = Vec::new();
     for a in &config.staff.alerts {
         v.push((a.clone(), None));
     }
     for a in &config.staff.mpass {
-        v.push((a.clone(), Some("mpass")));
+        v.push((a.clone(), Some(Service::Mpass)));
     }
     for a in &config.staff.msign {
-        v.push((a.clone(), Some("msign")));
+        v.push((a.clone(), Some(Service::Msign)));
     }
     v
 }
@@ -254,7 +260,7 @@ pub async fn digest(
     store: &Store,
     rules: &Rules,
     config: &Config,
-    service: Option<&str>,
+    service: Option<Service>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(String, String)> {
     let today = today(now);
@@ -263,7 +269,7 @@ pub async fn digest(
         .list_cases()
         .await?
         .into_iter()
-        .filter(|c| service.is_none_or(|s| c.service == s || c.service == "unknown"))
+        .filter(|c| service.is_none_or(|s| c.service == s || c.service == Service::Unknown))
         .collect();
     let line = |c: &CaseSummary| {
         serde_json::json!({
@@ -272,10 +278,7 @@ pub async fn digest(
             "missing": c.missing,
         })
     };
-    let open: Vec<&CaseSummary> = cases
-        .iter()
-        .filter(|c| c.status != "closed" && c.status != "rejected")
-        .collect();
+    let open: Vec<&CaseSummary> = cases.iter().filter(|c| c.status.is_open()).collect();
     let new: Vec<_> = open
         .iter()
         .filter(|c| c.created_at > since)
@@ -283,13 +286,13 @@ pub async fn digest(
         .collect();
     let mut waiting_age: Vec<&&CaseSummary> = open
         .iter()
-        .filter(|c| c.status == "waiting_for_age" && !c.overdue)
+        .filter(|c| c.status == CaseStatus::WaitingForAge && !c.overdue)
         .collect();
     waiting_age.sort_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
     let overdue: Vec<_> = open.iter().filter(|c| c.overdue).map(|c| line(c)).collect();
     let waiting_beneficiary: Vec<_> = open
         .iter()
-        .filter(|c| c.status == "waiting_for_beneficiary")
+        .filter(|c| c.status == CaseStatus::WaitingForBeneficiary)
         .map(|c| line(c))
         .collect();
     let incidents: Vec<_> = store
@@ -315,15 +318,18 @@ pub async fn digest(
         "date",
         TemplateValue::from(today.format("%d.%m.%Y").to_string()),
     );
-    vars.insert("service", TemplateValue::from(service.unwrap_or("all")));
+    vars.insert(
+        "service",
+        TemplateValue::from(service.map_or("all", Service::as_str)),
+    );
     vars.insert("new_cases", TemplateValue::from_serialize(&new));
     vars.insert(
-        "waiting_for_age",
+        CaseStatus::WaitingForAge.as_str(),
         TemplateValue::from_serialize(waiting_age.iter().map(|c| line(c)).collect::<Vec<_>>()),
     );
     vars.insert("overdue", TemplateValue::from_serialize(&overdue));
     vars.insert(
-        "waiting_for_beneficiary",
+        CaseStatus::WaitingForBeneficiary.as_str(),
         TemplateValue::from_serialize(&waiting_beneficiary),
     );
     vars.insert("incidents", TemplateValue::from_serialize(&incidents));
@@ -332,11 +338,11 @@ pub async fn digest(
         "outbox_backlog",
         TemplateValue::from(store.outbox_backlog().await?),
     );
-    let body = rules.render(None, "digest", &vars)?;
+    let body = rules.render(None, Template::Digest.as_str(), &vars)?;
     let subject = format!(
         "[egov-intake] Digest {} ({}): {} new, {} overdue, {} waiting for AGE",
         today.format("%d.%m.%Y"),
-        service.unwrap_or("all"),
+        service.map_or("all", Service::as_str),
         new.len(),
         overdue.len(),
         waiting_age.len()
@@ -463,18 +469,18 @@ async fn every<F, Fut>(
 mod tests {
     use super::*;
 
-    fn open(kind: &str, due: &str, status: &str, reminders: u32) -> OpenDeadline {
+    fn open(kind: DeadlineKind, due: &str, status: CaseStatus, reminders: u32) -> OpenDeadline {
         OpenDeadline {
             case_id: 1,
             number: "AGE-2026-00001".into(),
-            service: "mpass".into(),
-            stage: "request".into(),
-            status: status.into(),
+            service: Service::Mpass,
+            stage: crate::domain::Stage::Request,
+            status,
             subject: "Solicitare".into(),
             opened_by: Some("ana@primaria.md".into()),
             language: Some(Language::Ro),
             missing: vec!["idno".into()],
-            kind: kind.into(),
+            kind,
             due: due.parse().unwrap(),
             reminders,
         }
@@ -504,7 +510,12 @@ mod tests {
         let today: NaiveDate = "2026-12-03".parse().unwrap(); // Thursday
         let points = |due: &str| -> Vec<String> {
             plan(
-                &[open("answer", due, "waiting_for_age", 0)],
+                &[open(
+                    DeadlineKind::Answer,
+                    due,
+                    CaseStatus::WaitingForAge,
+                    0,
+                )],
                 today,
                 &cal,
                 &lc,
@@ -528,7 +539,12 @@ mod tests {
         let lc = Lifecycle::default();
         let today: NaiveDate = "2026-12-03".parse().unwrap();
         let p = plan(
-            &[open("followup", "2026-12-03", "waiting_for_beneficiary", 0)],
+            &[open(
+                DeadlineKind::Followup,
+                "2026-12-03",
+                CaseStatus::WaitingForBeneficiary,
+                0,
+            )],
             today,
             &cal,
             &lc,
@@ -543,7 +559,12 @@ mod tests {
         );
         assert!(
             plan(
-                &[open("followup", "2026-12-03", "waiting_for_beneficiary", 2)],
+                &[open(
+                    DeadlineKind::Followup,
+                    "2026-12-03",
+                    CaseStatus::WaitingForBeneficiary,
+                    2
+                )],
                 today,
                 &cal,
                 &lc
@@ -552,7 +573,12 @@ mod tests {
         );
         assert!(
             plan(
-                &[open("followup", "2026-12-04", "waiting_for_beneficiary", 0)],
+                &[open(
+                    DeadlineKind::Followup,
+                    "2026-12-04",
+                    CaseStatus::WaitingForBeneficiary,
+                    0
+                )],
                 today,
                 &cal,
                 &lc
@@ -561,7 +587,12 @@ mod tests {
         );
         assert!(
             plan(
-                &[open("followup", "2026-12-03", "waiting_for_age", 0)],
+                &[open(
+                    DeadlineKind::Followup,
+                    "2026-12-03",
+                    CaseStatus::WaitingForAge,
+                    0
+                )],
                 today,
                 &cal,
                 &lc

@@ -18,11 +18,12 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::decide::{CaseAction, CaseRef, Decision, Disposition, History, Threading, subject_tag};
+use crate::decide::{CaseAction, CaseRef, Decision, Disposition, History, Threading};
+use crate::domain::{
+    CaseStatus, DeadlineKind, Environment, Language, OutgoingKind, Service, Stage, subject_tag,
+};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
-use crate::rules::Language;
-use crate::understand::Environment;
 use crate::util::timestamp;
 
 #[derive(Clone, Debug)]
@@ -75,9 +76,9 @@ pub struct Recorded {
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseSummary {
     pub number: String,
-    pub service: String,
-    pub stage: String,
-    pub status: String,
+    pub service: Service,
+    pub stage: Stage,
+    pub status: CaseStatus,
     pub subject: String,
     pub institution: Option<String>,
     pub idno: Option<String>,
@@ -110,7 +111,7 @@ pub struct CaseDetail {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeadlineRow {
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due: String,
     pub met_at: Option<String>,
     pub cancelled_at: Option<String>,
@@ -149,7 +150,7 @@ pub struct EventRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxSummary {
-    pub kind: String,
+    pub kind: OutgoingKind,
     pub to: String,
     pub subject: String,
     pub message_id: String,
@@ -165,14 +166,14 @@ pub struct OutboxSummary {
 pub struct OpenDeadline {
     pub case_id: i64,
     pub number: String,
-    pub service: String,
-    pub stage: String,
-    pub status: String,
+    pub service: Service,
+    pub stage: Stage,
+    pub status: CaseStatus,
     pub subject: String,
     pub opened_by: Option<String>,
     pub language: Option<Language>,
     pub missing: Vec<String>,
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due: chrono::NaiveDate,
     pub reminders: u32,
 }
@@ -182,7 +183,7 @@ pub struct OpenDeadline {
 pub struct OutboxRow {
     pub id: i64,
     pub key: String,
-    pub kind: String,
+    pub kind: OutgoingKind,
     pub case_id: Option<i64>,
     pub from_name: String,
     pub from_addr: String,
@@ -350,15 +351,19 @@ impl Store {
     }
 
     pub async fn list_cases(&self) -> anyhow::Result<Vec<CaseSummary>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{CASE_SELECT} ORDER BY c.id")))
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(case_summary).collect())
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} ORDER BY c.id",
+            *CASE_SELECT
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(case_summary).collect()
     }
 
     pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{CASE_SELECT} WHERE c.number = ?"
+            "{} WHERE c.number = ?",
+            *CASE_SELECT
         )))
         .bind(number)
         .fetch_optional(&self.pool)
@@ -366,7 +371,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let summary = case_summary(&row);
+        let summary = case_summary(&row)?;
         let case_id: i64 = row.get("id");
         let participants = sqlx::query_scalar(
             "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
@@ -517,22 +522,24 @@ impl Store {
     pub async fn advance(
         &self,
         number: &str,
-        stage: &str,
+        stage: Stage,
         note: &str,
         by: &str,
     ) -> anyhow::Result<()> {
-        let stage = stage.to_string();
         let detail = serde_json::json!({"to": stage, "note": note});
         self.staff_action(number, by, "stage_changed", detail, move |id, tx| {
             Box::pin(async move {
                 let now = timestamp(Utc::now());
-                sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND met_at IS NULL AND kind IN ('answer', 'examination')")
+                sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND met_at IS NULL AND kind IN (?, ?)")
                     .bind(&now)
                     .bind(id)
+                    .bind(DeadlineKind::Answer)
+                    .bind(DeadlineKind::Examination)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE \"case\" SET stage = ?, status = 'waiting_for_beneficiary' WHERE id = ?")
-                    .bind(&stage)
+                sqlx::query("UPDATE \"case\" SET stage = ?, status = ? WHERE id = ?")
+                    .bind(stage)
+                    .bind(CaseStatus::WaitingForBeneficiary)
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -566,7 +573,11 @@ impl Store {
         rejected: bool,
         by: &str,
     ) -> anyhow::Result<()> {
-        let status = if rejected { "rejected" } else { "closed" };
+        let status = if rejected {
+            CaseStatus::Rejected
+        } else {
+            CaseStatus::Closed
+        };
         let detail = serde_json::json!({"status": status, "reason": reason});
         self.staff_action(number, by, "closed", detail, move |id, tx| {
             Box::pin(async move {
@@ -598,9 +609,10 @@ impl Store {
     ) -> anyhow::Result<String> {
         let row = sqlx::query(
             "SELECT d.due, d.extended FROM deadline d JOIN \"case\" c ON c.id = d.case_id
-             WHERE c.number = ? AND d.kind = 'examination' AND d.met_at IS NULL AND d.cancelled_at IS NULL",
+             WHERE c.number = ? AND d.kind = ? AND d.met_at IS NULL AND d.cancelled_at IS NULL",
         )
         .bind(number)
+        .bind(DeadlineKind::Examination)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -612,15 +624,18 @@ impl Store {
         );
         let due: chrono::NaiveDate = row.get::<String, _>("due").parse()?;
         let new_due = calendar.add_days(due, days).to_string();
-        let detail = serde_json::json!({"kind": "examination", "from": due.to_string(), "to": new_due, "days": days, "reason": reason});
+        let detail = serde_json::json!({"kind": DeadlineKind::Examination, "from": due.to_string(), "to": new_due, "days": days, "reason": reason});
         let value = new_due.clone();
         self.staff_action(number, by, "deadline_extended", detail, move |id, tx| {
             Box::pin(async move {
-                sqlx::query("UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = 'examination'")
-                    .bind(&value)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = ?",
+                )
+                .bind(&value)
+                .bind(id)
+                .bind(DeadlineKind::Examination)
+                .execute(&mut *tx)
+                .await?;
                 Ok(())
             })
         })
@@ -635,9 +650,11 @@ impl Store {
             "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.opened_by, c.language, c.missing,
                     d.kind, d.due, d.reminders
              FROM deadline d JOIN \"case\" c ON c.id = d.case_id
-             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND c.status NOT IN ('closed', 'rejected')
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND c.status NOT IN (?, ?)
              ORDER BY d.due, c.id",
         )
+        .bind(CaseStatus::Closed)
+        .bind(CaseStatus::Rejected)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -646,14 +663,14 @@ impl Store {
                 Some(OpenDeadline {
                     case_id: r.get("id"),
                     number: r.get("number"),
-                    service: r.get("service"),
-                    stage: r.get("stage"),
-                    status: r.get("status"),
+                    service: r.try_get("service").ok()?,
+                    stage: r.try_get("stage").ok()?,
+                    status: r.try_get("status").ok()?,
                     subject: r.get("subject"),
                     opened_by: r.get("opened_by"),
                     language: language_from(r.get("language")),
                     missing: serde_json::from_str(r.get::<&str, _>("missing")).unwrap_or_default(),
-                    kind: r.get("kind"),
+                    kind: r.try_get("kind").ok()?,
                     due: r.get::<String, _>("due").parse().ok()?,
                     reminders: r.get::<i64, _>("reminders") as u32,
                 })
@@ -692,9 +709,10 @@ impl Store {
         if let Some((case_id, next)) = followup
             && queued > 0
         {
-            sqlx::query("UPDATE deadline SET reminders = reminders + 1, due = ? WHERE case_id = ? AND kind = 'followup'")
+            sqlx::query("UPDATE deadline SET reminders = reminders + 1, due = ? WHERE case_id = ? AND kind = ?")
                 .bind(next.to_string())
                 .bind(case_id)
+                .bind(DeadlineKind::Followup)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -868,20 +886,29 @@ impl Store {
     }
 }
 
-const CASE_SELECT: &str =
-    "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
+/// The columns of a [`CaseSummary`], with the earliest open deadline AGE
+/// holds itself to.
+static CASE_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
     c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at, c.priority, c.labels, c.missing,
     (SELECT MIN(d.due) FROM deadline d WHERE d.case_id = c.id AND d.met_at IS NULL AND d.cancelled_at IS NULL
-        AND d.kind IN ('answer', 'examination') AND c.status NOT IN ('closed', 'rejected')) AS due,
+        AND d.kind IN ('{answer}', '{examination}') AND c.status NOT IN ('{closed}', '{rejected}')) AS due,
     (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
-    FROM \"case\" c";
+    FROM \"case\" c",
+        answer = DeadlineKind::Answer,
+        examination = DeadlineKind::Examination,
+        closed = CaseStatus::Closed,
+        rejected = CaseStatus::Rejected,
+    )
+});
 
-fn case_summary(r: &sqlx::sqlite::SqliteRow) -> CaseSummary {
-    CaseSummary {
+fn case_summary(r: &sqlx::sqlite::SqliteRow) -> anyhow::Result<CaseSummary> {
+    Ok(CaseSummary {
         number: r.get("number"),
-        service: r.get("service"),
-        stage: r.get("stage"),
-        status: r.get("status"),
+        service: r.try_get("service")?,
+        stage: r.try_get("stage")?,
+        status: r.try_get("status")?,
         subject: r.get("subject"),
         institution: r.get("institution"),
         idno: r.get("idno"),
@@ -897,9 +924,9 @@ fn case_summary(r: &sqlx::sqlite::SqliteRow) -> CaseSummary {
         missing: json_column(r.get("missing")),
         overdue: r
             .get::<Option<String>, _>("due")
-            .is_some_and(|d| d < crate::decide::today(Utc::now()).to_string()),
+            .is_some_and(|d| d < crate::calendar::today(Utc::now()).to_string()),
         due: r.get("due"),
-    }
+    })
 }
 
 fn json_column(text: &str) -> serde_json::Value {
@@ -984,7 +1011,7 @@ async fn insert_outgoing(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     )
     .bind(&o.key)
-    .bind(o.kind.as_str())
+    .bind(o.kind)
     .bind(case_id)
     .bind(message)
     .bind(&o.from_name)
@@ -1046,8 +1073,8 @@ impl Tx {
             number: row.get("number"),
             language: language_from(row.get("language")),
             participants,
-            stage: row.get("stage"),
-            service: crate::understand::Service::parse(row.get("service")),
+            stage: row.try_get("stage")?,
+            service: Service::parse(row.get("service")),
             facts: json_column(row.get("facts")),
         }))
     }
@@ -1086,7 +1113,7 @@ impl Tx {
                         environment: r
                             .get::<Option<String>, _>(2)
                             .as_deref()
-                            .and_then(Environment::parse),
+                            .and_then(|e| e.parse::<Environment>().ok()),
                     });
             }
         }
@@ -1165,8 +1192,9 @@ impl Tx {
         if let Some(to) = mail.reply_address() {
             let count = |since: DateTime<Utc>| {
                 sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM outbox WHERE kind = 'reply' AND to_addr = ? AND created_at > ?",
+                    "SELECT COUNT(*) FROM outbox WHERE kind = ? AND to_addr = ? AND created_at > ?",
                 )
+                .bind(OutgoingKind::Reply)
                 .bind(to.address.to_lowercase())
                 .bind(timestamp(since))
             };
@@ -1189,7 +1217,7 @@ impl Tx {
         .bind(year)
         .fetch_one(self.conn())
         .await?;
-        Ok(crate::decide::format_case_number(year, seq))
+        Ok(crate::domain::format_case_number(year, seq))
     }
 
     /// Writes everything decided about one mail.
@@ -1207,11 +1235,12 @@ impl Tx {
             } => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO \"case\" (number, service, stage, status, language, subject, opened_by, mailbox, created_at, updated_at)
-                     VALUES (?, ?, ?, 'waiting_for_age', ?, ?, ?, ?, ?, ?) RETURNING id",
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 )
                 .bind(number)
-                .bind(service.as_str())
+                .bind(service)
                 .bind(stage)
+                .bind(CaseStatus::WaitingForAge)
                 .bind(language.map(Language::code))
                 .bind(subject)
                 .bind(opened_by)
@@ -1234,15 +1263,16 @@ impl Tx {
             let text = |k: &str| request[k].as_str().map(str::to_string);
             sqlx::query(
                 "UPDATE \"case\" SET facts = ?, missing = ?, stage = COALESCE(?, stage),
-                    service = CASE WHEN service = 'unknown' THEN ? ELSE service END,
+                    service = CASE WHEN service = ? THEN ? ELSE service END,
                     institution = COALESCE(?, institution), idno = COALESCE(?, idno),
                     system_name = COALESCE(?, system_name),
                     priority = ?, labels = ?, updated_at = ? WHERE id = ?",
             )
             .bind(d.facts.to_string())
             .bind(serde_json::to_string(&d.missing)?)
-            .bind(&d.stage)
-            .bind(d.service.as_str())
+            .bind(d.stage)
+            .bind(Service::Unknown)
+            .bind(d.service)
             .bind(text("institution"))
             .bind(text("idno"))
             .bind(text("system_name"))
@@ -1253,9 +1283,11 @@ impl Tx {
             .execute(self.conn())
             .await?;
             if let Some(p) = &d.progress {
-                sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ? AND status NOT IN ('closed', 'rejected')")
+                sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ? AND status NOT IN (?, ?)")
                     .bind(p.status)
                     .bind(id)
+                    .bind(CaseStatus::Closed)
+                    .bind(CaseStatus::Rejected)
                     .execute(self.conn())
                     .await?;
                 for plan in &p.deadlines {
@@ -1268,7 +1300,7 @@ impl Tx {
                     };
                     sqlx::query(sql)
                         .bind(id)
-                        .bind(&plan.kind)
+                        .bind(plan.kind)
                         .bind(plan.due.to_string())
                         .bind(&now)
                         .execute(self.conn())

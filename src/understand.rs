@@ -9,60 +9,9 @@ pub mod language;
 use serde::Serialize;
 
 use crate::config::Role;
+use crate::domain::{Environment, Language, Service};
 use crate::parse::Mail;
-use crate::rules::Language;
 use crate::util::prefix;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Service {
-    Mpass,
-    Msign,
-    Unknown,
-}
-
-impl Service {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Mpass => "mpass",
-            Service::Msign => "msign",
-            Service::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Service {
-        match s {
-            "mpass" => Service::Mpass,
-            "msign" => Service::Msign,
-            _ => Service::Unknown,
-        }
-    }
-}
-
-/// Which environment a registration is for (procedure steps 5 and 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Environment {
-    Test,
-    Production,
-}
-
-impl Environment {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Test => "test",
-            Environment::Production => "production",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Environment> {
-        match s {
-            "test" => Some(Environment::Test),
-            "production" => Some(Environment::Production),
-            _ => None,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Understanding {

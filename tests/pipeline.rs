@@ -1409,7 +1409,7 @@ async fn reminders_go_out_once_per_point() {
         .unwrap();
     let rules = i.pipeline.rules();
     let at = |date: chrono::NaiveDate, hour: u32| {
-        egov_intake::decide::TZ
+        egov_intake::calendar::TZ
             .from_local_datetime(&date.and_hms_opt(hour, 0, 0).unwrap())
             .unwrap()
             .with_timezone(&chrono::Utc)

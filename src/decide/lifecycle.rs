@@ -13,25 +13,12 @@ use serde_json::Value;
 
 use super::is_present;
 use crate::calendar::Calendar;
+use crate::domain::{CaseStatus, DeadlineKind, Stage};
 use crate::rules::Deadlines;
-
-/// The stages, in procedure order (for `cases advance`).
-pub const STAGES: &[&str] = &[
-    "request",
-    "agreement",
-    "examination",
-    "certificate",
-    "test_registration",
-    "production_registration",
-];
-
-/// Deadlines AGE holds itself to (its own turn); `followup` is the
-/// beneficiary's.
-pub const AGE_DEADLINES: &[&str] = &["answer", "examination"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlinePlan {
-    pub kind: String,
+    pub kind: DeadlineKind,
     pub due: NaiveDate,
     /// Move an existing one to this date (else keep the first date set).
     pub replace: bool,
@@ -39,18 +26,18 @@ pub struct DeadlinePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Progress {
-    pub stage: String,
-    /// waiting_for_age | waiting_for_beneficiary
-    pub status: &'static str,
+    pub stage: Stage,
+    /// [`CaseStatus::WaitingForAge`] or [`CaseStatus::WaitingForBeneficiary`].
+    pub status: CaseStatus,
     pub deadlines: Vec<DeadlinePlan>,
     /// Deadline kinds this mail meets.
-    pub met: Vec<String>,
+    pub met: Vec<DeadlineKind>,
 }
 
 /// What a mail about `step`, with the case's merged `facts` and what is
 /// still `missing`, does to the case, on `today` (AGE's local date).
 pub fn progress(
-    step: &str,
+    step: Stage,
     facts: &Value,
     missing: &[String],
     today: NaiveDate,
@@ -59,29 +46,29 @@ pub fn progress(
 ) -> Progress {
     let mut plans = Vec::new();
     let mut met = Vec::new();
-    let mut stage = step.to_string();
+    let mut stage = step;
     let complete = missing.is_empty();
     if complete {
-        met.push("followup".to_string());
+        met.push(DeadlineKind::Followup);
     } else {
         // The beneficiary's turn: a reminder falls due if nothing comes.
         plans.push(DeadlinePlan {
-            kind: "followup".into(),
+            kind: DeadlineKind::Followup,
             due: calendar.add_working_days(today, deadlines.followup_working_days),
             replace: true,
         });
     }
-    if step == "request" && complete {
+    if step == Stage::Request && complete {
         plans.push(DeadlinePlan {
-            kind: "answer".into(),
+            kind: DeadlineKind::Answer,
             due: calendar.add_working_days(today, deadlines.answer_working_days),
             replace: false,
         });
         if is_present(facts, "signed_agreement") {
             // Request and agreement are both in: the examination starts.
-            stage = "examination".into();
+            stage = Stage::Examination;
             plans.push(DeadlinePlan {
-                kind: "examination".into(),
+                kind: DeadlineKind::Examination,
                 due: calendar.add_days(today, deadlines.examination_days),
                 replace: false,
             });
@@ -90,9 +77,9 @@ pub fn progress(
     Progress {
         stage,
         status: if complete {
-            "waiting_for_age"
+            CaseStatus::WaitingForAge
         } else {
-            "waiting_for_beneficiary"
+            CaseStatus::WaitingForBeneficiary
         },
         deadlines: plans,
         met,
@@ -116,44 +103,47 @@ mod tests {
         let request = json!({"request": {"institution": "x"}});
         let with_agreement = json!({"request": {"institution": "x"}, "signed_agreement": true});
 
-        let p = progress("request", &request, &["idno".into()], today, &cal, &dl);
+        let p = progress(Stage::Request, &request, &["idno".into()], today, &cal, &dl);
         assert_eq!(
-            (p.stage.as_str(), p.status),
-            ("request", "waiting_for_beneficiary")
+            (p.stage, p.status),
+            (Stage::Request, CaseStatus::WaitingForBeneficiary)
         );
         assert_eq!(
             p.deadlines,
             vec![DeadlinePlan {
-                kind: "followup".into(),
+                kind: DeadlineKind::Followup,
                 due: d("2026-12-01"),
                 replace: true
             }]
         );
 
-        let p = progress("request", &request, &[], today, &cal, &dl);
-        assert_eq!((p.stage.as_str(), p.status), ("request", "waiting_for_age"));
+        let p = progress(Stage::Request, &request, &[], today, &cal, &dl);
+        assert_eq!(
+            (p.stage, p.status),
+            (Stage::Request, CaseStatus::WaitingForAge)
+        );
         assert_eq!(
             p.deadlines,
             vec![DeadlinePlan {
-                kind: "answer".into(),
+                kind: DeadlineKind::Answer,
                 due: d("2026-12-08"),
                 replace: false
             }]
         );
-        assert_eq!(p.met, vec!["followup".to_string()]);
+        assert_eq!(p.met, vec![DeadlineKind::Followup]);
 
-        let p = progress("request", &with_agreement, &[], today, &cal, &dl);
-        assert_eq!(p.stage, "examination");
+        let p = progress(Stage::Request, &with_agreement, &[], today, &cal, &dl);
+        assert_eq!(p.stage, Stage::Examination);
         assert!(p.deadlines.contains(&DeadlinePlan {
-            kind: "examination".into(),
+            kind: DeadlineKind::Examination,
             due: d("2026-12-24"),
             replace: false
         }));
 
-        let p = progress("test_registration", &request, &[], today, &cal, &dl);
+        let p = progress(Stage::TestRegistration, &request, &[], today, &cal, &dl);
         assert_eq!(
-            (p.stage.as_str(), p.status),
-            ("test_registration", "waiting_for_age")
+            (p.stage, p.status),
+            (Stage::TestRegistration, CaseStatus::WaitingForAge)
         );
         assert!(p.deadlines.is_empty());
     }

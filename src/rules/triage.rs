@@ -209,8 +209,8 @@ const KINDS: &[&str] = &[
     "message",
     "other",
 ];
-const LANGUAGES: &[&str] = &["ro", "ru", "en"];
-const SERVICES: &[&str] = &["mpass", "msign", "unknown"];
+const LANGUAGES: &[&str] = crate::domain::Language::NAMES;
+const SERVICES: &[&str] = crate::domain::Service::NAMES;
 const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
 
 /// Loads `triage.toml`; every problem goes to `errors` with its line.

@@ -29,9 +29,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
-use super::Environment;
 use super::idno;
 use super::language::is_quote_header;
+use crate::domain::Environment;
 
 /// Who signs with MSign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -2,7 +2,7 @@
 //! diacritics), Russian or English. When the text says too little to tell,
 //! the answer is `None` and the reply goes out in all three.
 
-use crate::rules::Language;
+use crate::domain::Language;
 
 const RO_WORDS: &[&str] = &[
     "si",
