@@ -1,0 +1,493 @@
+//! ASiC-E containers: XAdES signatures (signer and time) and CAdES ones,
+//! verified through their ASiCManifest down to the digests of the signed
+//! files.
+
+use std::io::{Cursor, Read};
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+
+use super::cms::{Report, base64_lenient, evaluate_cms};
+use super::verify::{Hash, parse_cert};
+use super::{
+    ASIC_INFLATE_BUDGET, MAX_DATA_OBJECT, MAX_DATA_OBJECTS, MAX_META_FILE, MAX_SIGNATURES,
+    MAX_ZIP_ENTRIES, Signature, SignatureFormat, add, both,
+};
+
+const ASICE_MIMETYPE: &[u8] = b"application/vnd.etsi.asic-e+zip";
+
+/// The zip's first local header is a file named "mimetype".
+fn starts_with_mimetype_entry(data: &[u8]) -> bool {
+    let le16 = |at: usize| {
+        data.get(at..at + 2)
+            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+            .map(|b| usize::from(u16::from_le_bytes(b)))
+    };
+    data.starts_with(b"PK\x03\x04")
+        && le16(26).is_some_and(|len| data.get(30..30 + len) == Some(&b"mimetype"[..]))
+}
+
+/// Stored "mimetype" entry saying ASiC-E, read from the raw bytes (for
+/// containers the zip reader refuses).
+fn raw_mimetype_is_asice(data: &[u8]) -> bool {
+    let le16 = |at: usize| {
+        data.get(at..at + 2)
+            .and_then(|b| <[u8; 2]>::try_from(b).ok())
+            .map(|b| usize::from(u16::from_le_bytes(b)))
+    };
+    match (le16(8), le16(26), le16(28)) {
+        (Some(0), Some(name), Some(extra)) => data
+            .get(30 + name + extra..)
+            .is_some_and(|rest| rest.starts_with(ASICE_MIMETYPE)),
+        _ => false,
+    }
+}
+
+pub(super) enum EntryError {
+    Missing,
+    TooLarge,
+    Broken,
+}
+
+/// An open ASiC-E container. Every entry read from it is charged to one
+/// inflate budget, so a zip bomb cannot make us decompress without end.
+pub(super) struct Container<'d> {
+    pub(super) zip: zip::ZipArchive<Cursor<&'d [u8]>>,
+    pub(super) names: Vec<String>,
+    pub(super) budget: u64,
+    /// Data-object digests already computed: the manifests of several
+    /// signatures name the same files.
+    pub(super) digests: Vec<(String, Hash, Vec<u8>)>,
+}
+
+impl Container<'_> {
+    /// An entry's bytes, refusing more than `cap` or the budget left.
+    pub(super) fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, EntryError> {
+        let limit = cap.min(self.budget);
+        let file = self.zip.by_name(name).map_err(|_| EntryError::Missing)?;
+        let mut out = Vec::new();
+        let result = file.take(limit + 1).read_to_end(&mut out);
+        self.budget = self.budget.saturating_sub(out.len() as u64);
+        result.map_err(|_| EntryError::Broken)?;
+        if out.len() as u64 > limit {
+            return Err(EntryError::TooLarge);
+        }
+        Ok(out)
+    }
+
+    /// The entry a manifest URI names, if any.
+    fn entry_for_uri(&self, uri: &str) -> Option<String> {
+        let uri = uri.strip_prefix("./").unwrap_or(uri);
+        let decoded = percent_decode(uri);
+        self.names
+            .iter()
+            .find(|n| n.as_str() == uri || n.as_str() == decoded)
+            .cloned()
+    }
+
+    fn digest(&mut self, entry: &str, hash: Hash) -> Result<Vec<u8>, EntryError> {
+        if let Some((_, _, value)) = self
+            .digests
+            .iter()
+            .find(|(n, h, _)| n == entry && *h == hash)
+        {
+            return Ok(value.clone());
+        }
+        let bytes = self.read(entry, MAX_DATA_OBJECT)?;
+        let value = hash.digest(&[bytes.as_slice()]);
+        self.digests.push((entry.to_owned(), hash, value.clone()));
+        Ok(value)
+    }
+}
+
+/// ASiC-E (a zip whose first entry "mimetype" says application/vnd.etsi.asic-e+zip, with META-INF/*signatures*.xml (XAdES) or META-INF/*.p7s (CAdES)); None when not ASiC-E. For XAdES report the signer from the ds:X509Certificate and the SigningTime, verified = None. For CAdES inside ASiC verify like a detached CMS over the signed data objects when that is straightforward (ASiCManifest), else None.
+///
+/// A container the zip reader refuses, but whose stored mimetype says
+/// ASiC-E, gives one signature with problem "malformed".
+pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
+    if !starts_with_mimetype_entry(data) {
+        return None;
+    }
+    let zip = match zip::ZipArchive::new(Cursor::new(data)) {
+        Ok(zip) => zip,
+        Err(_) if raw_mimetype_is_asice(data) => {
+            return Some(vec![Signature::malformed(SignatureFormat::AsicE)]);
+        }
+        Err(_) => return None,
+    };
+    let names = zip
+        .file_names()
+        .take(MAX_ZIP_ENTRIES)
+        .map(str::to_owned)
+        .collect();
+    let mut container = Container {
+        zip,
+        names,
+        budget: ASIC_INFLATE_BUDGET,
+        digests: Vec::new(),
+    };
+    let mimetype = container.read("mimetype", 256).ok()?;
+    if mimetype.trim_ascii() != ASICE_MIMETYPE {
+        return None;
+    }
+    let meta_inf = |suffix: &str, part: &str| -> Vec<String> {
+        container
+            .names
+            .iter()
+            .filter(|name| {
+                let lowered = name.to_ascii_lowercase();
+                name.starts_with("META-INF/") && lowered.ends_with(suffix) && lowered.contains(part)
+            })
+            .take(MAX_SIGNATURES)
+            .cloned()
+            .collect()
+    };
+    let xades_files = meta_inf(".xml", "signatures");
+    let cades_files = meta_inf(".p7s", "");
+    let manifest_files = meta_inf(".xml", "asicmanifest");
+
+    let mut out = Vec::new();
+    for name in &xades_files {
+        let room = MAX_SIGNATURES.saturating_sub(out.len());
+        if room == 0 {
+            break;
+        }
+        match container.read(name, MAX_META_FILE) {
+            Ok(xml) => out.extend(xades_signatures(&String::from_utf8_lossy(&xml), room)),
+            Err(EntryError::TooLarge) => {
+                let mut sig = Signature::new(SignatureFormat::AsicE);
+                add(&mut sig.problems, "too_large");
+                out.push(sig);
+            }
+            Err(_) => out.push(Signature::malformed(SignatureFormat::AsicE)),
+        }
+    }
+    // Each manifest, with the signature file its SigReference names.
+    let mut manifests: Vec<(Option<String>, Vec<u8>)> = Vec::new();
+    for name in &manifest_files {
+        let Ok(bytes) = container.read(name, MAX_META_FILE) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let signature = elements(&text, "SigReference", 1)
+            .first()
+            .and_then(|r| attribute(r.start_tag, "URI"))
+            .and_then(|uri| container.entry_for_uri(uri));
+        manifests.push((signature, bytes));
+    }
+    for name in &cades_files {
+        if out.len() >= MAX_SIGNATURES {
+            break;
+        }
+        let manifest = manifests
+            .iter()
+            .find(|(signature, _)| signature.as_deref() == Some(name.as_str()))
+            .map(|(_, bytes)| bytes.as_slice());
+        out.push(asic_cades(&mut container, name, manifest));
+    }
+    Some(out)
+}
+
+/// One element found by local name (namespace prefix ignored).
+pub(super) struct Element<'a> {
+    pub(super) start_tag: &'a str,
+    pub(super) content: &'a str,
+}
+
+/// Top-level elements with local name `local`, at most `limit`. An element
+/// nested in a same-named one (a XAdES counter-signature) is part of its
+/// parent's content, not returned on its own.
+pub(super) fn elements<'a>(xml: &'a str, local: &str, limit: usize) -> Vec<Element<'a>> {
+    let mut out = Vec::new();
+    let bytes = xml.as_bytes();
+    let mut cursor = 0;
+    while out.len() < limit {
+        let Some(open) = xml
+            .get(cursor..)
+            .and_then(|s| s.find('<'))
+            .map(|i| i + cursor)
+        else {
+            break;
+        };
+        cursor = open + 1;
+        let name_end = (open + 1..bytes.len())
+            .find(|&i| matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/' | b'<'))
+            .unwrap_or(bytes.len());
+        let Some(qname) = xml.get(open + 1..name_end) else {
+            continue;
+        };
+        if qname.rsplit(':').next() != Some(local) {
+            continue;
+        }
+        let Some(tag_end) = xml
+            .get(name_end..)
+            .and_then(|s| s.find('>'))
+            .map(|i| i + name_end)
+        else {
+            break;
+        };
+        let Some(start_tag) = xml.get(open..=tag_end) else {
+            break;
+        };
+        if start_tag.ends_with("/>") {
+            out.push(Element {
+                start_tag,
+                content: "",
+            });
+            cursor = tag_end + 1;
+            continue;
+        }
+        let content_start = tag_end + 1;
+        let Some(content_end) = matching_close(xml, qname, content_start) else {
+            break;
+        };
+        out.push(Element {
+            start_tag,
+            content: xml.get(content_start..content_end).unwrap_or_default(),
+        });
+        cursor = content_end;
+    }
+    out
+}
+
+/// Offset of the `</qname>` closing the element whose content starts at
+/// `from`, counting nested same-named elements.
+fn matching_close(xml: &str, qname: &str, from: usize) -> Option<usize> {
+    let bytes = xml.as_bytes();
+    let ends_name = |at: usize| {
+        bytes
+            .get(at)
+            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
+    };
+    let mut depth = 1usize;
+    let mut cursor = from;
+    loop {
+        let at = xml.get(cursor..)?.find('<')? + cursor;
+        let rest = xml.get(at + 1..)?;
+        if let Some(after) = rest.strip_prefix('/') {
+            if after.starts_with(qname) && ends_name(at + 2 + qname.len()) {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at);
+                }
+            }
+        } else if rest.starts_with(qname) && ends_name(at + 1 + qname.len()) {
+            let tag_end = xml.get(at..)?.find('>')? + at;
+            if !xml.get(at..=tag_end)?.ends_with("/>") {
+                depth += 1;
+            }
+            // Past the whole tag, so no byte is scanned twice.
+            cursor = tag_end + 1;
+            continue;
+        }
+        cursor = at + 1;
+    }
+}
+
+/// An attribute's value in a start tag.
+pub(super) fn attribute<'a>(start_tag: &'a str, name: &str) -> Option<&'a str> {
+    let mut search = 0;
+    loop {
+        let at = start_tag.get(search..)?.find(name)? + search;
+        search = at + 1;
+        let preceded = start_tag
+            .as_bytes()
+            .get(at.checked_sub(1)?)
+            .is_some_and(u8::is_ascii_whitespace);
+        let after = start_tag.get(at + name.len()..)?.trim_start();
+        let Some(after) = after.strip_prefix('=') else {
+            continue;
+        };
+        if !preceded {
+            continue;
+        }
+        let after = after.trim_start();
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let value = after.get(1..)?;
+        return value.find(quote).and_then(|end| value.get(..end));
+    }
+}
+
+/// xsd:dateTime as RFC 3339 in UTC; no zone means UTC.
+pub(super) fn xml_date(text: &str) -> Option<String> {
+    let text = text.trim();
+    let utc = match DateTime::parse_from_rfc3339(text) {
+        Ok(dt) => dt.with_timezone(&Utc),
+        Err(_) => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()?
+            .and_utc(),
+    };
+    Some(utc.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn xades_signatures(xml: &str, limit: usize) -> Vec<Signature> {
+    elements(xml, "Signature", limit)
+        .into_iter()
+        .map(|signature| xades_signature(signature.content))
+        .collect()
+}
+
+/// Signer and time of one ds:Signature. The signer certificate is the
+/// X509Certificate whose digest XAdES SigningCertificate(V2) names, else
+/// the first one.
+fn xades_signature(body: &str) -> Signature {
+    let mut signature = Signature::new(SignatureFormat::AsicE);
+    let certs: Vec<Vec<u8>> = elements(body, "X509Certificate", 16)
+        .iter()
+        .filter_map(|e| base64_lenient(e.content.as_bytes()))
+        .collect();
+    let named: Vec<(Hash, Vec<u8>)> = elements(body, "CertDigest", 16)
+        .iter()
+        .filter_map(|cert_digest| {
+            let method = elements(cert_digest.content, "DigestMethod", 1);
+            let hash = Hash::from_uri(attribute(method.first()?.start_tag, "Algorithm")?)?;
+            let value = elements(cert_digest.content, "DigestValue", 1);
+            Some((hash, base64_lenient(value.first()?.content.as_bytes())?))
+        })
+        .collect();
+    let chosen = certs
+        .iter()
+        .find(|cert| {
+            named
+                .iter()
+                .any(|(hash, value)| hash.digest(&[cert.as_slice()]) == *value)
+        })
+        .or(certs.first());
+    match chosen {
+        Some(der) => {
+            signature.signer_certificate_sha256 = Some(crate::util::sha256_hex(der));
+            match parse_cert(der) {
+                Some(cert) => signature.signer = cert.name,
+                None => add(&mut signature.problems, "malformed"),
+            }
+        }
+        None => add(&mut signature.problems, "no_signer_certificate"),
+    }
+    signature.signing_time = elements(body, "SigningTime", 1)
+        .first()
+        .and_then(|e| xml_date(e.content));
+    signature
+}
+
+/// Minimal %XX decoding for manifest URIs.
+pub(super) fn percent_decode(uri: &str) -> String {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let escaped = (b == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match escaped {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A CAdES signature in ASiC-E: it signs an ASiCManifest, which in turn
+/// lists digests of the data objects.
+fn asic_cades(container: &mut Container<'_>, p7s_name: &str, manifest: Option<&[u8]>) -> Signature {
+    let p7s = match container.read(p7s_name, MAX_META_FILE) {
+        Ok(p7s) => p7s,
+        Err(_) => return Signature::malformed(SignatureFormat::AsicE),
+    };
+    let mut signature = Signature::new(SignatureFormat::AsicE);
+    let Some(manifest) = manifest else {
+        fill_from_report(&mut signature, evaluate_cms(&p7s, None, false));
+        signature.problems.retain(|p| p != "content_missing");
+        add(&mut signature.problems, "no_manifest");
+        return signature;
+    };
+    fill_from_report(&mut signature, evaluate_cms(&p7s, Some(&[manifest]), false));
+
+    let text = String::from_utf8_lossy(manifest);
+    let references = elements(&text, "DataObjectReference", MAX_DATA_OBJECTS);
+    let mut objects_ok = if references.is_empty() {
+        add(&mut signature.problems, "no_data_objects");
+        None
+    } else {
+        Some(true)
+    };
+    for reference in &references {
+        let ok = data_object_ok(container, reference, &mut signature.problems);
+        objects_ok = both(objects_ok, ok);
+    }
+    signature.verified = both(signature.verified, objects_ok);
+    signature
+}
+
+fn fill_from_report(signature: &mut Signature, report: Option<Report>) {
+    match report {
+        Some(report) => {
+            signature.signer = report.signer;
+            signature.signer_certificate_sha256 = report.certificate_sha256;
+            signature.signing_time = report.signing_time;
+            signature.verified = report.verified;
+            for problem in &report.problems {
+                add(&mut signature.problems, problem);
+            }
+        }
+        None => add(&mut signature.problems, "malformed"),
+    }
+}
+
+/// Whether one DataObjectReference's digest matches its zip entry.
+fn data_object_ok(
+    container: &mut Container<'_>,
+    reference: &Element<'_>,
+    problems: &mut Vec<String>,
+) -> Option<bool> {
+    let method = elements(reference.content, "DigestMethod", 1);
+    let value = elements(reference.content, "DigestValue", 1);
+    let uri = attribute(reference.start_tag, "URI");
+    let (Some(method), Some(value), Some(uri)) = (method.first(), value.first(), uri) else {
+        add(problems, "malformed");
+        return Some(false);
+    };
+    let Some(hash) = attribute(method.start_tag, "Algorithm").and_then(Hash::from_uri) else {
+        add(problems, "unsupported_algorithm");
+        return None;
+    };
+    if hash == Hash::Sha1 {
+        add(problems, "weak_digest");
+    }
+    let Some(expected) = base64_lenient(value.content.as_bytes()) else {
+        add(problems, "malformed");
+        return Some(false);
+    };
+    let Some(entry) = container.entry_for_uri(uri) else {
+        add(problems, "missing_data_object");
+        return Some(false);
+    };
+    match container.digest(&entry, hash) {
+        Ok(actual) => {
+            let ok = actual == expected;
+            if !ok {
+                add(problems, "digest_mismatch");
+            }
+            Some(ok)
+        }
+        Err(EntryError::TooLarge) => {
+            add(problems, "too_large");
+            None
+        }
+        // A CRC failure is tampering as much as a wrong digest.
+        Err(EntryError::Broken) => {
+            add(problems, "digest_mismatch");
+            Some(false)
+        }
+        Err(EntryError::Missing) => {
+            add(problems, "missing_data_object");
+            Some(false)
+        }
+    }
+}
