@@ -88,7 +88,7 @@ fn main() {
             "pass:secret",
         ],
     );
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     for (name, file) in [
         ("certificate (DER .cer)", "cert.cer"),
         ("certificate (PEM)", "cert.pem"),

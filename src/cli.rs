@@ -459,7 +459,7 @@ fn deadline(
 /// `inspect`: exit 0 when every file was read, whatever was found in it;
 /// 1 when a file could not be read.
 fn inspect(config: Option<&Path>, json: bool, files: &[PathBuf]) -> Result<ExitCode, Failure> {
-    let mut settings = crate::inspect::Settings::default();
+    let mut settings = crate::inspect::Settings::at(chrono::Utc::now());
     if let Some(path) = config {
         let config = config::load(path)?;
         let rules = Rules::load(&config.rules_dir)?;

@@ -224,13 +224,15 @@ pub struct Settings {
     pub now: DateTime<Utc>,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
+impl Settings {
+    /// The default policy, no trust anchors and the default archive limits,
+    /// judging validity at `now` (the caller's clock: the stage reads none).
+    pub fn at(now: DateTime<Utc>) -> Settings {
         Settings {
             policy: certificate::Policy::default(),
             anchors: Vec::new(),
             archive: archive::Limits::default(),
-            now: Utc::now(),
+            now,
         }
     }
 }
@@ -812,7 +814,7 @@ mod tests {
     use super::*;
 
     fn kind_of(data: &[u8]) -> (Kind, bool) {
-        let r = inspect_file("f", data, &Settings::default());
+        let r = inspect_file("f", data, &Settings::at(chrono::Utc::now()));
         (r.kind, r.contains_private_key)
     }
 
@@ -860,7 +862,7 @@ mod tests {
     fn key_pasted_in_body_is_found_even_quoted() {
         let raw = b"From: a@b.md\r\nSubject: key\r\n\r\nHere:\r\n> -----BEGIN EC PRIVATE KEY-----\r\n> MHcC\r\n> -----END EC PRIVATE KEY-----\r\n";
         let mail = crate::parse::parse(raw, 10);
-        let i = inspect(&mail, &Settings::default());
+        let i = inspect(&mail, &Settings::at(chrono::Utc::now()));
         assert!(i.body.contains_private_key && i.private_key_found);
         assert_eq!(i.keys()[0].0, "body");
     }

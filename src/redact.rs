@@ -137,13 +137,13 @@ mod tests {
 
     fn check(raw: &str, keeps: &[&str]) {
         let mail = parse(raw.as_bytes(), 10);
-        let i = inspect(&mail, &Settings::default());
+        let i = inspect(&mail, &Settings::at(chrono::Utc::now()));
         assert!(i.private_key_found, "fixture has no key");
         let red = redact(raw.as_bytes(), &mail, &i);
         let text = String::from_utf8_lossy(&red);
         assert!(!text.contains(KEY), "{text}");
         assert!(!text.contains(&STANDARD.encode(KEY)[..40]), "{text}");
-        let again = inspect(&parse(&red, 10), &Settings::default());
+        let again = inspect(&parse(&red, 10), &Settings::at(chrono::Utc::now()));
         assert!(!again.private_key_found, "{text}");
         for k in keeps {
             assert!(

@@ -43,7 +43,7 @@ fn holds_key(f: &Fixture) -> bool {
 #[test]
 fn every_file_is_judged_by_its_content() {
     let c = corpus();
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     let mut failures = Vec::new();
     for f in &c.fixtures {
         let r = inspect::inspect_file(&f.file_name, &f.bytes, &settings);
@@ -64,7 +64,7 @@ fn every_file_is_judged_by_its_content() {
 #[test]
 fn keys_report_type_encryption_and_public_fingerprint() {
     let c = corpus();
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     for (id, key_type, encrypted, has_fingerprint) in [
         ("pkcs8-rsa-pem", Some("rsa"), false, true),
         ("pkcs8-ec-pem", Some("ec-p256"), false, true),
@@ -119,7 +119,7 @@ fn keys_report_type_encryption_and_public_fingerprint() {
 #[test]
 fn certificate_policy_table() {
     let c = corpus();
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     for (id, want) in [
         ("cert-valid-rsa2048-der", &[][..]),
         ("cert-valid-rsa2048-pem", &[]),
@@ -158,7 +158,7 @@ fn chains_are_checked_against_configured_anchors() {
     let anchor = rustls_pki_types_der(&c.root_ca_pem);
     let settings = Settings {
         anchors: anchor.clone(),
-        ..Settings::default()
+        ..Settings::at(chrono::Utc::now())
     };
     // The leaf alone cannot reach the root; with the intermediate in the same mail it can.
     let leaf = c.get("cert-valid-rsa2048-der");
@@ -193,7 +193,7 @@ fn chains_are_checked_against_configured_anchors() {
     );
     let other_root = Settings {
         anchors: rustls_pki_types_der(&c.intermediate_ca_pem),
-        ..Settings::default()
+        ..Settings::at(chrono::Utc::now())
     };
     let direct = parse(
         &fixtures::mail_with_attachment("<c3@primaria.md>", leaf),
@@ -220,7 +220,7 @@ fn rustls_pki_types_der(pem: &[u8]) -> Vec<Vec<u8>> {
 #[test]
 fn keys_are_found_in_every_wrapping() {
     let c = corpus();
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     let mut failures = Vec::new();
     for f in c.fixtures.iter().filter(|f| holds_key(f)) {
         let mut wrappings: Vec<(String, Vec<u8>)> = vec![
@@ -274,7 +274,7 @@ fn keys_are_found_in_every_wrapping() {
 #[test]
 fn archives_are_opened_within_limits() {
     let c = corpus();
-    let settings = Settings::default();
+    let settings = Settings::at(chrono::Utc::now());
     let bomb = inspect::inspect_file("bomb.zip", &fixtures::zip_bomb(), &settings);
     assert_eq!(bomb.kind, Kind::Archive);
     assert!(

@@ -206,7 +206,7 @@ mod tests {
     const ED25519_DER: &str = "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC";
 
     fn settings() -> Settings {
-        Settings::default()
+        Settings::at(chrono::Utc::now())
     }
 
     fn wrapped(b64: &str) -> String {

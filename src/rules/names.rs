@@ -1,0 +1,167 @@
+//! What the rules files may name: the fields a step can require, the
+//! templates with the variables each may use, and the problem codes that
+//! need an explanation in every language. Loading checks the files against
+//! these lists.
+
+use crate::domain::{CaseStatus, Template};
+
+/// Every field a step can require: the keys of the `request` object, plus
+/// `certificate` and `signed_agreement`.
+pub const FIELDS: &[&str] = &[
+    "institution",
+    "idno",
+    "system_name",
+    "system_description",
+    "service_name_ro",
+    "service_name_ru",
+    "service_name_en",
+    "service_description",
+    "environment",
+    "ip_addresses",
+    "signer_type",
+    "logout_request_url",
+    "logout_response_url",
+    "attributes",
+    "certificate",
+    "signed_agreement",
+];
+
+/// Templates every rules folder must have, with the variables each may use.
+pub const BENEFICIARY_TEMPLATES: &[(Template, &[&str])] = &[
+    (Template::Received, REPLY_VARS),
+    (Template::Followup, REPLY_VARS),
+    (Template::Rejected, REPLY_VARS),
+    (Template::Reminder, BENEFICIARY_REMINDER_VARS),
+];
+
+/// Variables of the follow-up to a beneficiary who owes missing items.
+pub const BENEFICIARY_REMINDER_VARS: &[&str] = &["case_number", "subject", "n", "missing"];
+
+/// Variables of a staff reminder of an AGE deadline.
+pub const STAFF_REMINDER_VARS: &[&str] = &[
+    "case_number",
+    "kind",
+    "due",
+    "working_days_left",
+    "subject",
+    "sender_address",
+    "stage",
+    "service",
+];
+
+/// Variables of the daily digest.
+pub const DIGEST_VARS: &[&str] = &[
+    "date",
+    "service",
+    "new_cases",
+    CaseStatus::WaitingForAge.as_str(),
+    "overdue",
+    CaseStatus::WaitingForBeneficiary.as_str(),
+    "incidents",
+    "mailboxes",
+    "outbox_backlog",
+];
+pub const STAFF_TEMPLATES: &[(Template, &[&str])] = &[
+    (Template::Quarantined, STAFF_VARS),
+    (Template::PrivateKey, PRIVATE_KEY_VARS),
+    (Template::CaseSummary, CASE_SUMMARY_VARS),
+    (Template::Reminder, STAFF_REMINDER_VARS),
+    (Template::Digest, DIGEST_VARS),
+];
+
+/// Variables of the compact case summary for staff.
+pub const CASE_SUMMARY_VARS: &[&str] = &[
+    "case_number",
+    "mailbox",
+    "sender_address",
+    "subject",
+    "received_at",
+    "service",
+    "stage",
+    "language",
+    "understood",
+    "missing",
+    "problems",
+    "priority",
+    "labels",
+    "rules",
+];
+
+/// Every problem code the daemon can report to a sender; rules/problems.toml
+/// must explain each in every language. Signature codes
+/// (`signature_<code>`) fall back to `signature_problem`.
+pub const PROBLEM_CODES: &[&str] = &[
+    "private_key",
+    "idno_invalid",
+    "unsigned_request",
+    "unsigned_document",
+    "cert_unreadable",
+    "cert_key_too_small",
+    "cert_weak_signature",
+    "cert_is_ca",
+    "cert_no_client_auth",
+    "cert_expired",
+    "cert_not_yet_valid",
+    "cert_expires_soon",
+    "cert_untrusted",
+    "cert_already_registered",
+    "archive_too_deep",
+    "archive_too_many_entries",
+    "archive_too_large",
+    "archive_bomb",
+    "archive_encrypted",
+    "archive_unreadable",
+    "parts_skipped",
+    "signature_invalid",
+    "signature_problem",
+    "idnp_not_idno",
+    "ip_not_public",
+    "url_not_https",
+    "url_localhost",
+    "attribute_unknown",
+];
+
+/// Variables a reply template can use (filled by `decide`).
+pub const REPLY_VARS: &[&str] = &[
+    "case_number",
+    "subject",
+    "sender_name",
+    "sender_address",
+    "mailbox_address",
+    "service",
+    "stage",
+    "received_at",
+    "attachments",
+    "problems",
+    "explanations",
+    "reason",
+    "understood",
+    "missing",
+    "complete",
+    "answer_due",
+    "examination_due",
+];
+/// Variables a staff template can use.
+pub const STAFF_VARS: &[&str] = &[
+    "mailbox",
+    "sender_address",
+    "subject",
+    "message_id",
+    "reason",
+    "detail",
+    "spool_path",
+    "received_at",
+];
+
+/// Variables of the private-key alert.
+pub const PRIVATE_KEY_VARS: &[&str] = &[
+    "case_number",
+    "mailbox",
+    "sender_address",
+    "subject",
+    "message_id",
+    "received_at",
+    "keys",
+    "action",
+    "stored",
+];
