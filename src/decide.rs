@@ -8,18 +8,15 @@
 pub mod lifecycle;
 pub mod loop_guard;
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use minijinja::Value as TemplateValue;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::calendar::{TZ, today};
+use crate::calendar::today;
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
-use crate::domain::{Environment, Language, OutgoingKind, Service, Stage, Template};
+use crate::domain::{Environment, Language, Service, Stage, Template};
 use crate::inspect::Inspection;
-use crate::parse::{Mail, clean_line};
+use crate::parse::Mail;
 use crate::rules::Rules;
 use crate::rules::triage;
 use crate::understand::Understanding;
@@ -173,54 +170,42 @@ pub struct Event {
     pub detail: serde_json::Value,
 }
 
-/// One mail to send, fully rendered, ready for the outbox.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outgoing {
-    /// Idempotency key: the same decision taken twice queues nothing new.
-    pub key: String,
-    pub kind: OutgoingKind,
-    pub from_name: String,
-    pub from_address: String,
-    pub to: String,
-    pub subject: String,
-    pub message_id: String,
-    pub in_reply_to: Option<String>,
-    pub references: Vec<String>,
-    /// Languages the body is written in, in order.
-    pub languages: Vec<Language>,
-    pub body: String,
-}
-
-impl Outgoing {
-    /// A message to staff: from the daemon, in Romanian, answering nothing.
-    pub fn to_staff(
-        key: String,
-        from: &str,
+/// A mail a decision calls for: what it is, to whom, from which template.
+/// [`crate::compose`] writes its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Draft {
+    /// The automatic answer to the sender, in `languages` (in order).
+    Reply {
+        /// A [`Template`] name, or a reply template a triage rule names.
+        template: String,
         to: String,
-        subject: String,
-        message_id: String,
-        body: String,
-    ) -> Outgoing {
-        Outgoing {
-            key,
-            kind: OutgoingKind::Alert,
-            from_name: "egov-intake".into(),
-            from_address: from.to_string(),
-            to,
-            subject,
-            message_id,
-            in_reply_to: None,
-            references: Vec::new(),
-            languages: vec![Language::Ro],
-            body,
-        }
-    }
+        languages: Vec<Language>,
+    },
+    /// A compact summary of the case for a staff member (triage
+    /// `notify_staff`, or a certificate problem on a production
+    /// registration), about the step the mail was about.
+    CaseSummary {
+        step: Stage,
+        to: String,
+        index: usize,
+    },
+    /// An alert to a staff member: a quarantined or key-bearing mail.
+    Alert {
+        template: Template,
+        reason: String,
+        to: String,
+        index: usize,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub case: CaseAction,
     pub events: Vec<Event>,
+    /// The mails this decision calls for, in order, before any text.
+    #[serde(skip)]
+    pub drafts: Vec<Draft>,
+    /// The same mails written by [`crate::compose`], as the store queues them.
     pub outgoing: Vec<Outgoing>,
     pub disposition: Disposition,
     /// Why no automatic reply went out, if none did.
@@ -265,6 +250,9 @@ pub struct Input<'a> {
     pub rejection: Option<&'a Rejection>,
     pub threading: &'a Threading,
     pub history: &'a History,
+    /// Why the loop guard answers nothing to this mail, if it does
+    /// ([`loop_guard::check`], run once by the caller).
+    pub suppression: Option<&'a loop_guard::Suppression>,
     /// Number for a new case, allocated by the store when threading is `New`.
     pub new_case_number: Option<&'a str>,
     /// Where the spool copy is (quarantined mail only).
@@ -315,7 +303,7 @@ pub fn thread(mail: &Mail, history: &History) -> Threading {
 pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Decision> {
     let mail = input.mail;
     let mut events = Vec::new();
-    let mut outgoing = Vec::new();
+    let mut drafts = Vec::new();
     let inspection = input.inspection;
     events.push(Event {
         kind: "mail_received".into(),
@@ -361,7 +349,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         (None, false) => Disposition::Processed,
     };
 
-    let suppression = loop_guard::check(mail, input.history, settings);
+    let suppression = input.suppression;
     let case = match (input.threading, input.rejection) {
         (Threading::Duplicate { message, case }, _) => {
             events.push(Event {
@@ -377,7 +365,8 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                     None => CaseAction::None,
                 },
                 events,
-                outgoing,
+                drafts,
+                outgoing: Vec::new(),
                 disposition,
                 suppressed: Some("duplicate delivery of a mail already recorded".into()),
                 problems: Vec::new(),
@@ -395,9 +384,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         (_, Some(_)) => CaseAction::None,
         // An auto-reply, bounce or list mail that answers no case of ours
         // is recorded, but opens nothing.
-        (Threading::New, None) if suppression.as_ref().is_some_and(|s| s.automated) => {
-            CaseAction::None
-        }
+        (Threading::New, None) if suppression.is_some_and(|s| s.automated) => CaseAction::None,
         (Threading::Existing { case, via }, None) => {
             events.push(Event {
                 kind: "threaded".into(),
@@ -477,15 +464,12 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 }),
             });
             for (i, to) in settings.staff.iter().enumerate() {
-                outgoing.push(staff_alert(
-                    input,
-                    settings,
-                    &case,
-                    Template::Quarantined,
-                    reason,
-                    to,
-                    i,
-                )?);
+                drafts.push(Draft::Alert {
+                    template: Template::Quarantined,
+                    reason: reason.clone(),
+                    to: to.clone(),
+                    index: i,
+                });
             }
         }
         Disposition::PrivateKey => {
@@ -494,15 +478,12 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 detail: json!({"what": "private_key", "action": settings.private_key_action}),
             });
             for (i, to) in settings.staff.iter().enumerate() {
-                outgoing.push(staff_alert(
-                    input,
-                    settings,
-                    &case,
-                    Template::PrivateKey,
-                    "private_key",
-                    to,
-                    i,
-                )?);
+                drafts.push(Draft::Alert {
+                    template: Template::PrivateKey,
+                    reason: "private_key".into(),
+                    to: to.clone(),
+                    index: i,
+                });
             }
         }
         Disposition::Processed => {}
@@ -514,15 +495,11 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         && !matches!(case, CaseAction::None)
     {
         for (i, to) in settings.staff.iter().enumerate() {
-            outgoing.push(staff_summary(
-                input,
-                settings,
-                &case,
-                &assessment,
-                &problem_codes,
-                to,
-                i,
-            )?);
+            drafts.push(Draft::CaseSummary {
+                step: assessment.step,
+                to: to.clone(),
+                index: i,
+            });
         }
     }
 
@@ -532,7 +509,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         .language
         .or(case_before.and_then(|c| c.language));
     let suppressed = match (suppression, assessment.triage.suppress_reply) {
-        (Some(s), _) => Some(s.reason),
+        (Some(s), _) => Some(s.reason.clone()),
         (None, true) => Some(format!(
             "triage rule: {}",
             assessment.triage.matched.join(", ")
@@ -544,33 +521,38 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 (CaseAction::Open { .. }, None, None) => Template::Received.to_string(),
                 _ => Template::Followup.to_string(),
             };
-            outgoing.push(reply(
-                input,
-                settings,
-                &case,
-                &template,
-                language,
-                &assessment,
-                stage,
-            )?);
+            let to = mail
+                .reply_address()
+                .map(|a| a.address.clone())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no reply address (the loop guard should have caught this)")
+                })?;
+            // One language when we know it; otherwise all three, Romanian first.
+            let languages = language.map_or_else(|| Language::ALL.to_vec(), |l| vec![l]);
+            events.push(Event {
+                kind: "reply_queued".into(),
+                detail: json!({"to": to, "languages": languages}),
+            });
+            drafts.push(Draft::Reply {
+                template,
+                to,
+                languages,
+            });
             None
         }
     };
-    match &suppressed {
-        Some(reason) => events.push(Event {
+    if let Some(reason) = &suppressed {
+        events.push(Event {
             kind: "reply_suppressed".into(),
             detail: json!({"reason": reason}),
-        }),
-        None => events.push(Event {
-            kind: "reply_queued".into(),
-            detail: json!({"to": outgoing.last().map(|o| &o.to), "languages": outgoing.last().map(|o| &o.languages)}),
-        }),
+        });
     }
 
     Ok(Decision {
         case,
         events,
-        outgoing,
+        drafts,
+        outgoing: Vec::new(),
         disposition,
         suppressed,
         progress,
@@ -826,372 +808,10 @@ pub fn is_present(facts: &Value, field: &str) -> bool {
 }
 
 /// A moment as AGE's staff and beneficiaries read it: Chișinău time.
-fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()
-}
-
-/// Longest message ID copied into a reply's In-Reply-To or References: real
-/// ones are well under 100 characters, and a hostile 100 KB one would make a
-/// header line longer than the 998 characters RFC 5322 allows.
-pub const MAX_MESSAGE_ID_CHARS: usize = 250;
-/// Most message IDs in a reply's References (RFC 5322 §3.6.4: the first and
-/// the last few are what threading needs).
-pub const MAX_REFERENCES: usize = 10;
-
-/// Whether a message ID can be copied into our headers: bounded, and one
-/// token (a space would split it, a control character could end the line).
-pub fn copyable_message_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.chars().count() <= MAX_MESSAGE_ID_CHARS
-        && !id.chars().any(|c| c.is_whitespace() || c.is_control())
-}
-
-/// The In-Reply-To and References of a message answering `message_id`, whose
-/// own References were `references`: unusable IDs dropped, the list capped
-/// to the first and the last few. The outbox applies it again to queued rows,
-/// whose list already ends with the ID answered; it is not added twice.
-pub fn thread_headers(
-    message_id: Option<&str>,
-    references: &[String],
-) -> (Option<String>, Vec<String>) {
-    let in_reply_to = message_id.filter(|id| copyable_message_id(id));
-    let already_last = references.last().map(String::as_str) == in_reply_to;
-    let mut ids: Vec<String> = references
-        .iter()
-        .map(String::as_str)
-        .chain(in_reply_to.filter(|_| !already_last))
-        .filter(|id| copyable_message_id(id))
-        .map(str::to_string)
-        .collect();
-    if ids.len() > MAX_REFERENCES {
-        let tail = ids.split_off(ids.len() - (MAX_REFERENCES - 1));
-        ids.truncate(1);
-        ids.extend(tail);
-    }
-    (in_reply_to.map(str::to_string), ids)
-}
-
-/// `Re: <subject> [AGE-…]`, without doubling "Re:" or the tag.
-pub fn reply_subject(subject: &str, number: Option<&str>) -> String {
-    let subject = clean_line(subject);
-    let lower = subject.to_lowercase();
-    let base = if lower.starts_with("re:") || lower.starts_with("ответ:") {
-        subject.clone()
-    } else if subject.is_empty() {
-        "Re:".to_string()
-    } else {
-        format!("Re: {subject}")
-    };
-    match number {
-        Some(n) if !subject.contains(&format!("[{n}]")) => format!("{base} [{n}]"),
-        _ => base,
-    }
-}
-
-fn reply(
-    input: &Input<'_>,
-    settings: &Settings<'_>,
-    case: &CaseAction,
-    template: &str,
-    language: Option<Language>,
-    assessment: &Assessment,
-    stage: Stage,
-) -> anyhow::Result<Outgoing> {
-    let problems: Vec<String> = assessment.problems.iter().map(|p| p.code.clone()).collect();
-    let mail = input.mail;
-    let to = mail
-        .reply_address()
-        .map(|a| a.address.clone())
-        .ok_or_else(|| {
-            anyhow::anyhow!("no reply address (the loop guard should have caught this)")
-        })?;
-    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-    vars.insert(
-        "case_number",
-        TemplateValue::from(case.number().unwrap_or_default()),
-    );
-    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
-    vars.insert(
-        "sender_name",
-        TemplateValue::from(
-            mail.from
-                .as_ref()
-                .and_then(|f| f.name.clone())
-                .unwrap_or_default(),
-        ),
-    );
-    vars.insert("sender_address", TemplateValue::from(to.clone()));
-    vars.insert(
-        "mailbox_address",
-        TemplateValue::from(input.mailbox.address.clone()),
-    );
-    vars.insert("service", TemplateValue::from(assessment.service.as_str()));
-    vars.insert("stage", TemplateValue::from(stage));
-    vars.insert(
-        "understood",
-        TemplateValue::from_serialize(full_request(&assessment.facts)),
-    );
-    vars.insert(
-        "complete",
-        TemplateValue::from(assessment.missing.is_empty() && assessment.problems.is_empty()),
-    );
-    let today = today(input.now);
-    let due = settings.rules.calendar().add_working_days(
-        today,
-        settings.rules.lifecycle().deadlines.answer_working_days,
-    );
-    let examination = settings
-        .rules
-        .calendar()
-        .add_days(today, settings.rules.lifecycle().deadlines.examination_days);
-    vars.insert(
-        "examination_due",
-        TemplateValue::from(examination.format("%d.%m.%Y").to_string()),
-    );
-    vars.insert(
-        "answer_due",
-        TemplateValue::from(due.format("%d.%m.%Y").to_string()),
-    );
-    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
-    vars.insert(
-        "attachments",
-        TemplateValue::from_serialize(
-            input
-                .inspection
-                .attachments
-                .iter()
-                .filter(|a| a.kind() != crate::inspect::Kind::Message)
-                .map(|a| json!({"name": a.name.clone().unwrap_or_else(|| a.location.clone()), "kind": a.kind().as_str()}))
-                .collect::<Vec<_>>(),
-        ),
-    );
-    vars.insert("problems", TemplateValue::from_serialize(&problems));
-    vars.insert(
-        "reason",
-        TemplateValue::from(input.rejection.map(Rejection::code).unwrap_or_default()),
-    );
-
-    // One language when we know it; otherwise all three, Romanian first.
-    let languages: Vec<Language> = match language {
-        Some(l) => vec![l],
-        None => Language::ALL.to_vec(),
-    };
-    let mut body = String::new();
-    for (i, lang) in languages.iter().enumerate() {
-        if i > 0 {
-            body.push_str("\n----------------------------------------\n\n");
-        }
-        let explanations: Vec<String> = assessment
-            .problems
-            .iter()
-            .map(|p| {
-                settings
-                    .rules
-                    .explain(&p.code, p.value.as_deref(), p.suggestion.as_deref(), *lang)
-            })
-            .collect();
-        vars.insert("explanations", TemplateValue::from_serialize(&explanations));
-        let missing: Vec<String> = assessment
-            .missing
-            .iter()
-            .map(|f| settings.rules.ask_for(f, *lang))
-            .collect();
-        vars.insert("missing", TemplateValue::from_serialize(&missing));
-        body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
-    }
-
-    let (in_reply_to, references) = thread_headers(mail.message_id.as_deref(), &mail.references);
-    Ok(Outgoing {
-        key: format!("reply:{}", mail.content_hash),
-        kind: OutgoingKind::Reply,
-        from_name: settings.reply.from_name.clone(),
-        from_address: input.mailbox.address.clone(),
-        to,
-        subject: reply_subject(&mail.subject, case.number()),
-        message_id: format!(
-            "<reply.{}@{}>",
-            crate::util::prefix(&mail.content_hash, 24),
-            settings.reply.message_id_domain
-        ),
-        in_reply_to,
-        references,
-        languages,
-        body,
-    })
-}
-
-/// A compact summary of a case for staff (triage `notify_staff`).
-fn staff_summary(
-    input: &Input<'_>,
-    settings: &Settings<'_>,
-    case: &CaseAction,
-    assessment: &Assessment,
-    problems: &[String],
-    to: &str,
-    index: usize,
-) -> anyhow::Result<Outgoing> {
-    let mail = input.mail;
-    let mut vars = staff_vars(input, case);
-    vars.insert("service", TemplateValue::from(assessment.service.as_str()));
-    vars.insert("stage", TemplateValue::from(assessment.step.as_str()));
-    vars.insert(
-        "language",
-        TemplateValue::from(input.understanding.language.map_or("?", Language::code)),
-    );
-    vars.insert(
-        "understood",
-        TemplateValue::from_serialize(full_request(&assessment.facts)),
-    );
-    vars.insert(
-        "missing",
-        TemplateValue::from_serialize(&assessment.missing),
-    );
-    vars.insert("problems", TemplateValue::from_serialize(problems));
-    vars.insert(
-        "priority",
-        TemplateValue::from(
-            assessment
-                .triage
-                .priority
-                .clone()
-                .unwrap_or_else(|| "normal".into()),
-        ),
-    );
-    vars.insert(
-        "labels",
-        TemplateValue::from_serialize(&assessment.triage.labels),
-    );
-    vars.insert(
-        "rules",
-        TemplateValue::from_serialize(&assessment.triage.matched),
-    );
-    let body = settings
-        .rules
-        .render(None, Template::CaseSummary.as_str(), &vars)?;
-    let flag = if problems.iter().any(|c| c.starts_with("cert_"))
-        && assessment.step == Stage::ProductionRegistration
-    {
-        "CERTIFICATE PROBLEM "
-    } else {
-        ""
-    };
-    Ok(Outgoing::to_staff(
-        format!("summary:{}:{to}", mail.content_hash),
-        &settings.staff_from,
-        to.to_string(),
-        format!(
-            "[egov-intake] {flag}{} {} {}: {}",
-            case.number().unwrap_or("-"),
-            assessment.service.as_str(),
-            assessment.step,
-            clean_line(&mail.subject)
-        ),
-        format!(
-            "<summary.{}.{index}@{}>",
-            crate::util::prefix(&mail.content_hash, 24),
-            settings.reply.message_id_domain
-        ),
-        body,
-    ))
-}
-
-fn staff_alert(
-    input: &Input<'_>,
-    settings: &Settings<'_>,
-    case: &CaseAction,
-    template: Template,
-    reason: &str,
-    to: &str,
-    index: usize,
-) -> anyhow::Result<Outgoing> {
-    let mail = input.mail;
-    let sender = sender_address(mail);
-    let mut vars = staff_vars(input, case);
-    vars.insert(
-        "message_id",
-        TemplateValue::from(mail.message_id.clone().unwrap_or_default()),
-    );
-    vars.insert("reason", TemplateValue::from(reason));
-    vars.insert(
-        "detail",
-        TemplateValue::from(
-            input
-                .rejection
-                .map(|r| clean_line(&r.detail()))
-                .unwrap_or_default(),
-        ),
-    );
-    vars.insert(
-        "spool_path",
-        TemplateValue::from(input.spool_path.unwrap_or_default()),
-    );
-    vars.insert(
-        "keys",
-        TemplateValue::from_serialize(
-            input
-                .inspection
-                .keys()
-                .iter()
-                .map(|(file, k)| json!({"file": file, "description": k.describe()}))
-                .collect::<Vec<_>>(),
-        ),
-    );
-    vars.insert("stored", TemplateValue::from(input.kept_copy));
-    vars.insert(
-        "action",
-        TemplateValue::from(match settings.private_key_action {
-            PrivateKeyAction::Quarantine => "a fost mutat în dosarul restricționat de carantină",
-            PrivateKeyAction::Expunge => "a fost șters de pe server",
-        }),
-    );
-    let body = settings.rules.render(None, template.as_str(), &vars)?;
-    let subject = match template {
-        Template::PrivateKey => format!(
-            "[egov-intake] PRIVATE KEY received from {sender} ({})",
-            case.number().unwrap_or("no case")
-        ),
-        _ => format!(
-            "[egov-intake] Quarantined ({reason}): {}",
-            clean_line(&mail.subject)
-        ),
-    };
-    Ok(Outgoing::to_staff(
-        format!("alert:{template}:{}:{to}", mail.content_hash),
-        &settings.staff_from,
-        to.to_string(),
-        subject,
-        format!(
-            "<alert.{}.{index}@{}>",
-            crate::util::prefix(&mail.content_hash, 24),
-            settings.reply.message_id_domain
-        ),
-        body,
-    ))
-}
-
-fn sender_address(mail: &Mail) -> String {
-    mail.from
-        .as_ref()
-        .map(|f| f.address.clone())
-        .unwrap_or_default()
-}
-
-/// What every staff message about a mail names.
-fn staff_vars<'a>(input: &Input<'_>, case: &CaseAction) -> BTreeMap<&'a str, TemplateValue> {
-    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-    vars.insert(
-        "case_number",
-        TemplateValue::from(case.number().unwrap_or("-")),
-    );
-    vars.insert("mailbox", TemplateValue::from(input.mailbox.name.clone()));
-    vars.insert(
-        "sender_address",
-        TemplateValue::from(sender_address(input.mail)),
-    );
-    vars.insert("subject", TemplateValue::from(input.mail.subject.clone()));
-    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
-    vars
-}
+pub use crate::compose::{
+    MAX_MESSAGE_ID_CHARS, MAX_REFERENCES, Outgoing, copyable_message_id, reply_subject,
+    thread_headers,
+};
 
 #[cfg(test)]
 mod tests;

@@ -155,8 +155,8 @@ pub fn pipeline(data: &[u8]) {
     let history = History::default();
     let decide_settings = f.decide_settings(mailbox);
     let threading = decide::thread(mail, &history);
-    let automated =
-        decide::loop_guard::check(mail, &history, &decide_settings).is_some_and(|s| s.automated);
+    let suppression = decide::loop_guard::check(mail, &history, &decide_settings);
+    let automated = suppression.as_ref().is_some_and(|s| s.automated);
     let number = match (&threading, automated) {
         (Threading::New, false) => Some(crate::domain::format_case_number(
             crate::calendar::case_year(f.now),
@@ -164,25 +164,25 @@ pub fn pipeline(data: &[u8]) {
         )),
         _ => None,
     };
-    let decision = decide::decide(
-        &Input {
-            mailbox,
-            mail,
-            inspection,
-            understanding,
-            rejection: None,
-            threading: &threading,
-            history: &history,
-            new_case_number: number.as_deref(),
-            spool_path: None,
-            kept_copy,
-            now: f.now,
-        },
-        &decide_settings,
-    );
+    let input = Input {
+        mailbox,
+        mail,
+        inspection,
+        understanding,
+        rejection: None,
+        threading: &threading,
+        history: &history,
+        suppression: suppression.as_ref(),
+        new_case_number: number.as_deref(),
+        spool_path: None,
+        kept_copy,
+        now: f.now,
+    };
     // The daemon would retry such a mail and finally set it aside unanswered.
-    if let Err(e) = decision {
-        panic!("decide failed on a parsed mail: {e:#}");
+    let decision = decide::decide(&input, &decide_settings)
+        .unwrap_or_else(|e| panic!("decide failed on a parsed mail: {e:#}"));
+    if let Err(e) = crate::compose::compose(&input, &decide_settings, &decision) {
+        panic!("compose failed on a decision: {e:#}");
     }
 }
 

@@ -5,7 +5,7 @@
 //! One pipeline, pure in the middle, I/O at the edges:
 //!
 //! ```text
-//! source ──raw mail──▶ parse ─▶ inspect ─▶ understand ─▶ decide ─▶ store ──commit──▶ ack
+//! source ──raw mail──▶ parse ─▶ inspect ─▶ understand ─▶ decide ─▶ compose ─▶ store ──commit──▶ ack
 //!                                                                    └─outbox rows─▶ outbox ─▶ SMTP | .eml
 //! ```
 //!
@@ -20,7 +20,8 @@
 //! - [`inspect`]: what each part is, by content — private keys in every
 //!   form, certificates against the policy, signed documents, archives.
 //! - [`understand`]: language, service, IDNO.
-//! - [`decide`]: case threading, replies, alerts, the loop guard — pure.
+//! - [`decide`]: case threading, the loop guard, and what to send (drafts) — pure.
+//! - [`compose`]: the text of every reply and alert a decision calls for — pure.
 //! - [`redact`]: the storable copy of a mail that held a private key.
 //! - [`store`]: the database (SQLite), one transaction per mail.
 //! - [`pipeline`]: runs the stages for one mail around the transaction.
@@ -39,6 +40,7 @@
 pub mod budget;
 pub mod calendar;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod daemon;
 pub mod decide;

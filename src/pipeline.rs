@@ -303,8 +303,8 @@ impl Pipeline {
         let history = tx.history(&analysis.mail, &certificates, now).await?;
         let threading = decide::thread(&analysis.mail, &history);
         // Case numbers are official: none is used up by mail that opens no case.
-        let automated = decide::loop_guard::check(&analysis.mail, &history, &settings)
-            .is_some_and(|s| s.automated);
+        let suppression = decide::loop_guard::check(&analysis.mail, &history, &settings);
+        let automated = suppression.as_ref().is_some_and(|s| s.automated);
         let new_case_number = match (&threading, &analysis.rejection, automated) {
             (Threading::New, None, false) => Some(
                 tx.allocate_case_number(crate::calendar::case_year(now))
@@ -312,22 +312,22 @@ impl Pipeline {
             ),
             _ => None,
         };
-        let decision = decide::decide(
-            &Input {
-                mailbox,
-                mail: &analysis.mail,
-                inspection: &analysis.inspection,
-                understanding: &analysis.understanding,
-                rejection: analysis.rejection.as_ref(),
-                threading: &threading,
-                history: &history,
-                new_case_number: new_case_number.as_deref(),
-                spool_path: spool_text.as_deref(),
-                kept_copy: analysis.kept_copy(),
-                now,
-            },
-            &settings,
-        )?;
+        let input = Input {
+            mailbox,
+            mail: &analysis.mail,
+            inspection: &analysis.inspection,
+            understanding: &analysis.understanding,
+            rejection: analysis.rejection.as_ref(),
+            threading: &threading,
+            history: &history,
+            suppression: suppression.as_ref(),
+            new_case_number: new_case_number.as_deref(),
+            spool_path: spool_text.as_deref(),
+            kept_copy: analysis.kept_copy(),
+            now,
+        };
+        let mut decision = decide::decide(&input, &settings)?;
+        decision.outgoing = crate::compose::compose(&input, &settings, &decision)?;
         let recorded = tx
             .record(Record {
                 mailbox: &mailbox.name,

@@ -6,6 +6,7 @@ use chrono::TimeZone;
 
 use super::*;
 use crate::config::{Limits, MailboxConfig, MaildirConfig, ReplyConfig, Role, SourceConfig};
+use crate::domain::OutgoingKind;
 use crate::inspect::inspect;
 use crate::parse::parse;
 use crate::understand::understand;
@@ -76,23 +77,25 @@ impl Fixture {
         let understanding = understand(&mail, role, &crate::understand::fields::Options::default());
         let threading = thread(&mail, history);
         let mb = mailbox(role);
-        decide(
-            &Input {
-                mailbox: &mb,
-                mail: &mail,
-                inspection: &inspection,
-                understanding: &understanding,
-                rejection: None,
-                threading: &threading,
-                history,
-                new_case_number: Some("AGE-2026-00007"),
-                spool_path: None,
-                kept_copy: "original",
-                now: chrono::Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
-            },
-            &self.settings(),
-        )
-        .unwrap()
+        let settings = self.settings();
+        let suppression = loop_guard::check(&mail, history, &settings);
+        let input = Input {
+            mailbox: &mb,
+            mail: &mail,
+            inspection: &inspection,
+            understanding: &understanding,
+            rejection: None,
+            threading: &threading,
+            history,
+            suppression: suppression.as_ref(),
+            new_case_number: Some("AGE-2026-00007"),
+            spool_path: None,
+            kept_copy: "original",
+            now: chrono::Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(),
+        };
+        let mut d = decide(&input, &settings).unwrap();
+        d.outgoing = crate::compose::compose(&input, &settings, &d).unwrap();
+        d
     }
 }
 
