@@ -301,11 +301,110 @@ pub fn thread(mail: &Mail, history: &History) -> Threading {
 
 /// Decides everything about one mail.
 pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Decision> {
+    let mut events = received(input);
+    let case_before = match input.threading {
+        Threading::Existing { case, .. } => Some(case),
+        _ => None,
+    };
+    let assessment = assess(input, settings, case_before);
+    let disposition = disposition(input);
+    if let Threading::Duplicate { message, case } = input.threading {
+        return Ok(duplicate(
+            input,
+            events,
+            disposition,
+            &assessment,
+            *message,
+            case.as_ref(),
+        ));
+    }
+    let problem_codes = dedup(assessment.problems.iter().map(|p| p.code.clone()));
+    let case = case_action(input, &assessment, &mut events)?;
+    let progress = (!matches!(case, CaseAction::None)).then(|| {
+        lifecycle::progress(
+            assessment.step,
+            &assessment.facts,
+            &assessment.missing,
+            today(input.now),
+            settings.rules.calendar(),
+            &settings.rules.lifecycle().deadlines,
+        )
+    });
+    if let (Some(p), Some(before)) = (&progress, case_before)
+        && p.stage != before.stage
+        && p.stage != assessment.step
+    {
+        events.push(Event {
+            kind: "stage_changed".into(),
+            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
+        });
+    }
+    let stage = progress.as_ref().map_or(assessment.step, |p| p.stage);
+    if !matches!(case, CaseAction::None) {
+        events.push(Event {
+            kind: "request_assessed".into(),
+            detail: json!({
+                "stage": assessment.step,
+                "missing": assessment.missing,
+                "problems": problem_codes,
+                "triage": assessment.triage.matched,
+            }),
+        });
+    }
+    let mut drafts = staff_drafts(input, settings, &disposition, &mut events);
+    // A certificate problem on a production registration: staff hear at once.
+    let production_cert_problem = assessment.step == Stage::ProductionRegistration
+        && problem_codes.iter().any(|c| c.starts_with("cert_"));
+    if (assessment.triage.notify_staff || production_cert_problem)
+        && !matches!(case, CaseAction::None)
+    {
+        drafts.extend(
+            settings
+                .staff
+                .iter()
+                .enumerate()
+                .map(|(i, to)| Draft::CaseSummary {
+                    step: assessment.step,
+                    to: to.clone(),
+                    index: i,
+                }),
+        );
+    }
+    let suppressed = answer(
+        input,
+        &case,
+        case_before,
+        &assessment,
+        &mut events,
+        &mut drafts,
+    )?;
+    Ok(Decision {
+        case,
+        events,
+        drafts,
+        outgoing: Vec::new(),
+        disposition,
+        suppressed,
+        progress,
+        problems: problem_codes,
+        problem_details: assessment.problems,
+        stage: Some(stage),
+        service: assessment.service,
+        facts: assessment.facts,
+        missing: assessment.missing,
+        priority: assessment
+            .triage
+            .priority
+            .unwrap_or_else(|| "normal".into()),
+        labels: assessment.triage.labels,
+        triage: assessment.triage.matched,
+    })
+}
+
+/// The first events of every mail: that it came, and what inspection found.
+fn received(input: &Input<'_>) -> Vec<Event> {
     let mail = input.mail;
-    let mut events = Vec::new();
-    let mut drafts = Vec::new();
-    let inspection = input.inspection;
-    events.push(Event {
+    let mut events = vec![Event {
         kind: "mail_received".into(),
         detail: json!({
             "mailbox": input.mailbox.name,
@@ -313,78 +412,80 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             "from": mail.from.as_ref().map(|f| &f.address),
             "subject": mail.subject,
             "flags": mail.flags,
-            "attachments": inspection.attachments.iter().map(|a| json!({
+            "attachments": input.inspection.attachments.iter().map(|a| json!({
                 "name": a.name, "kind": a.kind(), "size": a.size,
             })).collect::<Vec<_>>(),
         }),
-    });
-    record_findings(inspection, &mut events);
+    }];
+    record_findings(input.inspection, &mut events);
+    events
+}
 
-    let case_before = match input.threading {
-        Threading::Existing { case, .. } => Some(case),
-        _ => None,
-    };
-    let assessment = assess(input, settings, case_before);
-    let problem_codes: Vec<String> =
-        assessment
-            .problems
-            .iter()
-            .map(|p| p.code.clone())
-            .fold(Vec::new(), |mut v, c| {
-                if !v.contains(&c) {
-                    v.push(c);
-                }
-                v
-            });
-
+/// Where the mail goes on the server.
+fn disposition(input: &Input<'_>) -> Disposition {
     // A key found anywhere wins over every other reason: such mail always
     // goes to the restricted folder.
-    let disposition = match (input.rejection, inspection.private_key_found) {
+    match (input.rejection, input.inspection.private_key_found) {
         (_, true) => Disposition::PrivateKey,
         (Some(r), false) => Disposition::Quarantine(r.code().into()),
         // Parts that could not be opened may hide a key: staff look first.
-        (None, false) if !inspection.complete() => {
+        (None, false) if !input.inspection.complete() => {
             Disposition::Quarantine("inspection_incomplete".into())
         }
         (None, false) => Disposition::Processed,
-    };
+    }
+}
 
-    let suppression = input.suppression;
-    let case = match (input.threading, input.rejection) {
-        (Threading::Duplicate { message, case }, _) => {
-            events.push(Event {
-                kind: "duplicate_delivery".into(),
-                detail: json!({"mailbox": input.mailbox.name, "message": message}),
-            });
-            return Ok(Decision {
-                case: match case {
-                    Some(c) => CaseAction::Existing {
-                        id: c.id,
-                        number: c.number.clone(),
-                    },
-                    None => CaseAction::None,
-                },
-                events,
-                drafts,
-                outgoing: Vec::new(),
-                disposition,
-                suppressed: Some("duplicate delivery of a mail already recorded".into()),
-                problems: Vec::new(),
-                problem_details: Vec::new(),
-                stage: None,
-                service: assessment.service,
-                facts: case.as_ref().map_or(Value::Null, |c| c.facts.clone()),
-                missing: Vec::new(),
-                priority: "normal".into(),
-                labels: Vec::new(),
-                triage: Vec::new(),
-                progress: None,
-            });
-        }
-        (_, Some(_)) => CaseAction::None,
+/// The same mail recorded before: noted on its case, nothing else.
+fn duplicate(
+    input: &Input<'_>,
+    mut events: Vec<Event>,
+    disposition: Disposition,
+    assessment: &Assessment,
+    message: i64,
+    case: Option<&CaseRef>,
+) -> Decision {
+    events.push(Event {
+        kind: "duplicate_delivery".into(),
+        detail: json!({"mailbox": input.mailbox.name, "message": message}),
+    });
+    Decision {
+        case: case.map_or(CaseAction::None, |c| CaseAction::Existing {
+            id: c.id,
+            number: c.number.clone(),
+        }),
+        events,
+        drafts: Vec::new(),
+        outgoing: Vec::new(),
+        disposition,
+        suppressed: Some("duplicate delivery of a mail already recorded".into()),
+        problems: Vec::new(),
+        problem_details: Vec::new(),
+        stage: None,
+        service: assessment.service,
+        facts: case.map_or(Value::Null, |c| c.facts.clone()),
+        missing: Vec::new(),
+        priority: "normal".into(),
+        labels: Vec::new(),
+        triage: Vec::new(),
+        progress: None,
+    }
+}
+
+/// Which case the mail lands in (not a duplicate), with its events.
+fn case_action(
+    input: &Input<'_>,
+    assessment: &Assessment,
+    events: &mut Vec<Event>,
+) -> anyhow::Result<CaseAction> {
+    let mail = input.mail;
+    Ok(match (input.threading, input.rejection) {
+        (Threading::Duplicate { .. }, _) | (_, Some(_)) => CaseAction::None,
         // An auto-reply, bounce or list mail that answers no case of ours
         // is recorded, but opens nothing.
-        (Threading::New, None) if suppression.is_some_and(|s| s.automated) => CaseAction::None,
+        (Threading::New, None) if input.suppression.is_some_and(|s| s.automated) => {
+            CaseAction::None
+        }
         (Threading::Existing { case, via }, None) => {
             events.push(Event {
                 kind: "threaded".into(),
@@ -419,41 +520,17 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                 opened_by: mail.from.as_ref().map(|f| f.address.to_lowercase()),
             }
         }
-    };
-    let progress = (!matches!(case, CaseAction::None)).then(|| {
-        let today = today(input.now);
-        lifecycle::progress(
-            assessment.step,
-            &assessment.facts,
-            &assessment.missing,
-            today,
-            settings.rules.calendar(),
-            &settings.rules.lifecycle().deadlines,
-        )
-    });
-    if let (Some(p), Some(before)) = (&progress, case_before)
-        && p.stage != before.stage
-        && p.stage != assessment.step
-    {
-        events.push(Event {
-            kind: "stage_changed".into(),
-            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
-        });
-    }
-    let stage = progress.as_ref().map_or(assessment.step, |p| p.stage);
-    if !matches!(case, CaseAction::None) {
-        events.push(Event {
-            kind: "request_assessed".into(),
-            detail: json!({
-                "stage": assessment.step,
-                "missing": assessment.missing,
-                "problems": problem_codes,
-                "triage": assessment.triage.matched,
-            }),
-        });
-    }
+    })
+}
 
-    match &disposition {
+/// Staff alerts for a quarantined or key-bearing mail, with their event.
+fn staff_drafts(
+    input: &Input<'_>,
+    settings: &Settings<'_>,
+    disposition: &Disposition,
+    events: &mut Vec<Event>,
+) -> Vec<Draft> {
+    let (template, reason) = match disposition {
         Disposition::Quarantine(reason) => {
             events.push(Event {
                 kind: "quarantined".into(),
@@ -463,111 +540,91 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
                     "spool": input.spool_path,
                 }),
             });
-            for (i, to) in settings.staff.iter().enumerate() {
-                drafts.push(Draft::Alert {
-                    template: Template::Quarantined,
-                    reason: reason.clone(),
-                    to: to.clone(),
-                    index: i,
-                });
-            }
+            (Template::Quarantined, reason.as_str())
         }
         Disposition::PrivateKey => {
             events.push(Event {
                 kind: "incident".into(),
                 detail: json!({"what": "private_key", "action": settings.private_key_action}),
             });
-            for (i, to) in settings.staff.iter().enumerate() {
-                drafts.push(Draft::Alert {
-                    template: Template::PrivateKey,
-                    reason: "private_key".into(),
-                    to: to.clone(),
-                    index: i,
-                });
-            }
+            (Template::PrivateKey, "private_key")
         }
-        Disposition::Processed => {}
-    }
-    // A certificate problem on a production registration: staff hear at once.
-    let production_cert_problem = assessment.step == Stage::ProductionRegistration
-        && problem_codes.iter().any(|c| c.starts_with("cert_"));
-    if (assessment.triage.notify_staff || production_cert_problem)
-        && !matches!(case, CaseAction::None)
-    {
-        for (i, to) in settings.staff.iter().enumerate() {
-            drafts.push(Draft::CaseSummary {
-                step: assessment.step,
-                to: to.clone(),
-                index: i,
-            });
-        }
-    }
+        Disposition::Processed => return Vec::new(),
+    };
+    settings
+        .staff
+        .iter()
+        .enumerate()
+        .map(|(i, to)| Draft::Alert {
+            template,
+            reason: reason.to_string(),
+            to: to.clone(),
+            index: i,
+        })
+        .collect()
+}
 
-    // The automatic answer to the sender.
-    let language = input
-        .understanding
-        .language
-        .or(case_before.and_then(|c| c.language));
-    let suppressed = match (suppression, assessment.triage.suppress_reply) {
+/// The automatic answer to the sender, unless something says not to: then
+/// why not.
+fn answer(
+    input: &Input<'_>,
+    case: &CaseAction,
+    case_before: Option<&CaseRef>,
+    assessment: &Assessment,
+    events: &mut Vec<Event>,
+    drafts: &mut Vec<Draft>,
+) -> anyhow::Result<Option<String>> {
+    let triage = &assessment.triage;
+    let suppressed = match (input.suppression, triage.suppress_reply) {
         (Some(s), _) => Some(s.reason.clone()),
-        (None, true) => Some(format!(
-            "triage rule: {}",
-            assessment.triage.matched.join(", ")
-        )),
-        (None, false) => {
-            let template = match (&case, input.rejection, &assessment.triage.template) {
-                (_, Some(_), _) => Template::Rejected.to_string(),
-                (_, None, Some(t)) => t.clone(),
-                (CaseAction::Open { .. }, None, None) => Template::Received.to_string(),
-                _ => Template::Followup.to_string(),
-            };
-            let to = mail
-                .reply_address()
-                .map(|a| a.address.clone())
-                .ok_or_else(|| {
-                    anyhow::anyhow!("no reply address (the loop guard should have caught this)")
-                })?;
-            // One language when we know it; otherwise all three, Romanian first.
-            let languages = language.map_or_else(|| Language::ALL.to_vec(), |l| vec![l]);
-            events.push(Event {
-                kind: "reply_queued".into(),
-                detail: json!({"to": to, "languages": languages}),
-            });
-            drafts.push(Draft::Reply {
-                template,
-                to,
-                languages,
-            });
-            None
-        }
+        (None, true) => Some(format!("triage rule: {}", triage.matched.join(", "))),
+        (None, false) => None,
     };
     if let Some(reason) = &suppressed {
         events.push(Event {
             kind: "reply_suppressed".into(),
             detail: json!({"reason": reason}),
         });
+        return Ok(suppressed);
     }
+    let template = match (case, input.rejection, &triage.template) {
+        (_, Some(_), _) => Template::Rejected.to_string(),
+        (_, None, Some(t)) => t.clone(),
+        (CaseAction::Open { .. }, None, None) => Template::Received.to_string(),
+        _ => Template::Followup.to_string(),
+    };
+    let to = input
+        .mail
+        .reply_address()
+        .map(|a| a.address.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!("no reply address (the loop guard should have caught this)")
+        })?;
+    // One language when we know it; otherwise all three, Romanian first.
+    let language = input
+        .understanding
+        .language
+        .or(case_before.and_then(|c| c.language));
+    let languages = language.map_or_else(|| Language::ALL.to_vec(), |l| vec![l]);
+    events.push(Event {
+        kind: "reply_queued".into(),
+        detail: json!({"to": to, "languages": languages}),
+    });
+    drafts.push(Draft::Reply {
+        template,
+        to,
+        languages,
+    });
+    Ok(None)
+}
 
-    Ok(Decision {
-        case,
-        events,
-        drafts,
-        outgoing: Vec::new(),
-        disposition,
-        suppressed,
-        progress,
-        problems: problem_codes,
-        problem_details: assessment.problems,
-        stage: Some(stage),
-        service: assessment.service,
-        facts: assessment.facts,
-        missing: assessment.missing,
-        priority: assessment
-            .triage
-            .priority
-            .unwrap_or_else(|| "normal".into()),
-        labels: assessment.triage.labels,
-        triage: assessment.triage.matched,
+/// `items` without repeats, in first-seen order.
+fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    items.fold(Vec::new(), |mut v, c| {
+        if !v.contains(&c) {
+            v.push(c);
+        }
+        v
     })
 }
 
