@@ -96,6 +96,7 @@ impl Outgoing {
     }
 }
 
+/// A moment as AGE's staff and beneficiaries read it: Chișinău time.
 fn local_time(t: DateTime<Utc>) -> String {
     t.with_timezone(&TZ).format("%d.%m.%Y %H:%M").to_string()
 }

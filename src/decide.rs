@@ -5,6 +5,7 @@
 //! Pure: the store gathers a [`History`] beforehand and writes the
 //! [`Decision`] afterwards, in one transaction.
 
+mod assess;
 pub mod lifecycle;
 pub mod loop_guard;
 
@@ -18,7 +19,6 @@ use crate::domain::{Environment, Language, Service, Stage, Template};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::rules::Rules;
-use crate::rules::triage;
 use crate::understand::Understanding;
 use crate::understand::fields::Problem;
 
@@ -306,7 +306,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         Threading::Existing { case, .. } => Some(case),
         _ => None,
     };
-    let assessment = assess(input, settings, case_before);
+    let assessment = assess::assess(input, settings, case_before);
     let disposition = disposition(input);
     if let Threading::Duplicate { message, case } = input.threading {
         return Ok(duplicate(
@@ -664,211 +664,11 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
     }
 }
 
-/// What a mail means for its case.
-pub struct Assessment {
-    pub step: Stage,
-    pub service: Service,
-    pub facts: Value,
-    pub missing: Vec<String>,
-    pub problems: Vec<Problem>,
-    pub triage: triage::Outcome,
-}
-
-fn problem(code: &str) -> Problem {
-    Problem {
-        code: code.into(),
-        value: None,
-        suggestion: None,
-    }
-}
-
-/// The step, service, merged facts, what is missing, the problems, and the
-/// triage rules' say.
-fn assess(input: &Input<'_>, settings: &Settings<'_>, case: Option<&CaseRef>) -> Assessment {
-    use crate::inspect::Kind;
-    let inspection = input.inspection;
-    let understanding = input.understanding;
-    let role = input.mailbox.role;
-    let environment = understanding.environment.or_else(|| {
-        case.and_then(|c| {
-            c.facts["request"]["environment"]
-                .as_str()
-                .and_then(|e| e.parse::<Environment>().ok())
-        })
-    });
-
-    let step = match (role, case.map(|c| c.stage)) {
-        (crate::config::Role::Office, Some(stage)) => stage,
-        (crate::config::Role::Office, None) => Stage::Request,
-        (_, _) if environment == Some(Environment::Production) => Stage::ProductionRegistration,
-        (_, _) => Stage::TestRegistration,
-    };
-
-    // The certificate must be usable and the agreement signed to count.
-    let valid_certificate = inspection
-        .attachments
-        .iter()
-        .any(|a| a.kind() == Kind::Certificate && a.report.problems.is_empty());
-    let signed = inspection.has(Kind::SignedDocument);
-    let this_mail = json!({
-        "request": understanding.request,
-        "certificate": valid_certificate,
-        "signed_agreement": signed && role == crate::config::Role::Office,
-    });
-    let facts = merge_facts(case.map_or(&Value::Null, |c| &c.facts), &this_mail);
-
-    let mut problems: Vec<Problem> = inspection.problems().iter().map(|c| problem(c)).collect();
-    for p in &understanding.problems {
-        // localhost only matters where users will log in for real.
-        if p.code == "url_localhost" && environment != Some(Environment::Production) {
-            continue;
-        }
-        problems.push(p.clone());
-    }
-    let this_case = case.map(|c| c.id);
-    if input.history.registered_certificates.iter().any(|r| {
-        Some(r.case_id) != this_case
-            || matches!((r.environment, environment), (Some(before), Some(now)) if before != now)
-    }) {
-        problems.push(problem("cert_already_registered"));
-    }
-    // The procedure wants requests and agreements signed.
-    if role == crate::config::Role::Office && !signed {
-        if inspection.has(Kind::Document) {
-            problems.push(problem("unsigned_document"));
-        } else if case.is_none() {
-            problems.push(problem("unsigned_request"));
-        }
-    }
-
-    let present: Vec<&str> = crate::rules::FIELDS
-        .iter()
-        .copied()
-        .filter(|f| is_present(&facts, f))
-        .collect();
-    let sender = input.mail.from.as_ref().map(|f| f.address.as_str());
-    let kinds: Vec<&str> = inspection
-        .attachments
-        .iter()
-        .map(|a| a.kind().as_str())
-        .collect();
-    let outcome = triage::evaluate(
-        settings.rules.triage(),
-        &triage::Facts {
-            mailbox: &input.mailbox.name,
-            sender,
-            subject: &input.mail.subject,
-            body: &input.mail.text,
-            attachment_kinds: kinds,
-            language: understanding.language.map(Language::code),
-            service: case
-                .map_or(understanding.service, |c| {
-                    if c.service == Service::Unknown {
-                        understanding.service
-                    } else {
-                        c.service
-                    }
-                })
-                .as_str(),
-            fields_present: present.clone(),
-        },
-    );
-    let service = match outcome.service.as_deref() {
-        Some(s) => Service::parse(s),
-        None => case.map_or(understanding.service, |c| {
-            if c.service == Service::Unknown {
-                understanding.service
-            } else {
-                c.service
-            }
-        }),
-    };
-    let missing: Vec<String> = settings
-        .rules
-        .required(step, service)
-        .into_iter()
-        .filter(|f| !present.contains(&f.as_str()))
-        .collect();
-    Assessment {
-        step,
-        service,
-        facts,
-        missing,
-        problems,
-        triage: outcome,
-    }
-}
-
-/// Later mail adds to what earlier mail said: a field the new mail gives
-/// replaces the old one; one it leaves out keeps its old value.
-pub fn merge_facts(old: &Value, new: &Value) -> Value {
-    let mut out = if old.is_object() {
-        old.clone()
-    } else {
-        json!({})
-    };
-    let empty = |v: &Value| {
-        v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty())
-    };
-    if let Some(req) = new.get("request").and_then(Value::as_object) {
-        let target = out
-            .as_object_mut()
-            .expect("an object")
-            .entry("request")
-            .or_insert_with(|| json!({}));
-        if !target.is_object() {
-            *target = json!({});
-        }
-        for (k, v) in req {
-            if !empty(v) {
-                target[k] = v.clone();
-            }
-        }
-    }
-    for flag in ["certificate", "signed_agreement"] {
-        let was = out.get(flag).and_then(Value::as_bool).unwrap_or(false);
-        let now = new.get(flag).and_then(Value::as_bool).unwrap_or(false);
-        out[flag] = Value::Bool(was || now);
-    }
-    out
-}
-
-/// The `request` of the facts with every key present (null when unknown),
-/// as templates and the JSON output expect.
-pub fn full_request(facts: &Value) -> Value {
-    let mut request =
-        serde_json::to_value(crate::understand::fields::Request::default()).unwrap_or_default();
-    if let (Some(all), Some(known)) = (request.as_object_mut(), facts["request"].as_object()) {
-        for (k, v) in known {
-            all.insert(k.clone(), v.clone());
-        }
-    }
-    request
-}
-
-/// Whether the facts hold `field` (a request key, `certificate` or `signed_agreement`).
-pub fn is_present(facts: &Value, field: &str) -> bool {
-    match field {
-        "certificate" | "signed_agreement" => {
-            facts.get(field).and_then(Value::as_bool).unwrap_or(false)
-        }
-        // An IDNO counts only with a valid check digit.
-        "idno" => {
-            facts["request"]["idno"].is_string()
-                && facts["request"]["idno_valid"].as_bool() != Some(false)
-        }
-        _ => {
-            let v = &facts["request"][field];
-            !(v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty()))
-        }
-    }
-}
-
-/// A moment as AGE's staff and beneficiaries read it: Chișinău time.
 pub use crate::compose::{
     MAX_MESSAGE_ID_CHARS, MAX_REFERENCES, Outgoing, copyable_message_id, reply_subject,
     thread_headers,
 };
+pub use assess::{Assessment, full_request, is_present, merge_facts};
 
 #[cfg(test)]
 mod tests;
