@@ -1,0 +1,309 @@
+//! The case views staff read with `cases list` and `cases show`: one line
+//! per case, and a case with its participants, deadlines, mail, events and
+//! queued replies. Their JSON is the CLI's output, so the field names here
+//! are part of the interface.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::{Store, json_column};
+use crate::domain::{CaseStatus, DeadlineKind, OutgoingKind, Service, Stage};
+
+/// One line of `cases list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub number: String,
+    pub service: Service,
+    pub stage: Stage,
+    pub status: CaseStatus,
+    pub subject: String,
+    pub institution: Option<String>,
+    pub idno: Option<String>,
+    pub language: Option<String>,
+    pub opened_by: Option<String>,
+    pub mailbox: String,
+    pub assigned_to: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub messages: i64,
+    pub priority: String,
+    pub labels: serde_json::Value,
+    /// Fields the current step still needs.
+    pub missing: serde_json::Value,
+    /// The earliest open deadline AGE holds itself to (answer, examination).
+    pub due: Option<String>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub participants: Vec<String>,
+    pub deadlines: Vec<DeadlineRow>,
+    pub messages: Vec<MessageSummary>,
+    pub events: Vec<EventRow>,
+    pub outbox: Vec<OutboxSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeadlineRow {
+    pub kind: DeadlineKind,
+    pub due: String,
+    pub met_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    /// An INTEGER column; any value but 0 is true, as SQLite reads it.
+    pub extended: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSummary {
+    pub message_id: Option<String>,
+    pub from: Option<String>,
+    pub subject: String,
+    pub received_at: String,
+    pub status: String,
+    pub flags: serde_json::Value,
+    pub raw_stored: bool,
+    pub deliveries: Vec<String>,
+    pub attachments: Vec<AttachmentSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AttachmentSummary {
+    pub name: Option<String>,
+    pub content_type: String,
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRow {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OutboxSummary {
+    pub kind: OutgoingKind,
+    #[sqlx(rename = "to_addr")]
+    pub to: String,
+    pub subject: String,
+    pub message_id: String,
+    pub created_at: String,
+    pub attempts: i64,
+    pub sent_at: Option<String>,
+    pub failed_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The columns of [`CASE_SELECT`]: a case as stored, before its JSON text
+/// is parsed and its overdue flag worked out.
+#[derive(sqlx::FromRow)]
+struct CaseColumns {
+    id: i64,
+    number: String,
+    service: Service,
+    stage: Stage,
+    status: CaseStatus,
+    subject: String,
+    institution: Option<String>,
+    idno: Option<String>,
+    language: Option<String>,
+    opened_by: Option<String>,
+    mailbox: String,
+    assigned_to: Option<String>,
+    created_at: String,
+    updated_at: String,
+    priority: String,
+    labels: String,
+    missing: String,
+    due: Option<String>,
+    messages: i64,
+}
+
+impl CaseColumns {
+    fn summary(self) -> CaseSummary {
+        CaseSummary {
+            number: self.number,
+            service: self.service,
+            stage: self.stage,
+            status: self.status,
+            subject: self.subject,
+            institution: self.institution,
+            idno: self.idno,
+            language: self.language,
+            opened_by: self.opened_by,
+            mailbox: self.mailbox,
+            assigned_to: self.assigned_to,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            messages: self.messages,
+            priority: self.priority,
+            labels: json_column(&self.labels),
+            missing: json_column(&self.missing),
+            // Dates are ISO text, so text order is date order.
+            overdue: self
+                .due
+                .as_ref()
+                .is_some_and(|d| *d < crate::calendar::today(Utc::now()).to_string()),
+            due: self.due,
+        }
+    }
+}
+
+/// A message of a case as stored, before its flags are parsed and its
+/// deliveries and attachments joined on.
+#[derive(sqlx::FromRow)]
+struct MessageColumns {
+    id: i64,
+    message_id: Option<String>,
+    from_addr: Option<String>,
+    subject: String,
+    received_at: String,
+    status: String,
+    flags: String,
+    raw_stored: bool,
+}
+
+/// An event as stored, its detail still JSON text.
+#[derive(sqlx::FromRow)]
+pub(super) struct EventColumns {
+    at: String,
+    actor: String,
+    kind: String,
+    detail: String,
+}
+
+impl From<EventColumns> for EventRow {
+    fn from(e: EventColumns) -> EventRow {
+        EventRow {
+            at: e.at,
+            actor: e.actor,
+            kind: e.kind,
+            detail: json_column(&e.detail),
+        }
+    }
+}
+
+/// The columns of a [`CaseSummary`], with the earliest open deadline AGE
+/// holds itself to.
+static CASE_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.institution, c.idno,
+    c.language, c.opened_by, c.mailbox, c.assigned_to, c.created_at, c.updated_at, c.priority, c.labels, c.missing,
+    (SELECT MIN(d.due) FROM deadline d WHERE d.case_id = c.id AND d.met_at IS NULL AND d.cancelled_at IS NULL
+        AND d.kind IN ('{answer}', '{examination}') AND c.status NOT IN ('{closed}', '{rejected}')) AS due,
+    (SELECT COUNT(*) FROM message m WHERE m.case_id = c.id) AS messages
+    FROM \"case\" c",
+        answer = DeadlineKind::Answer,
+        examination = DeadlineKind::Examination,
+        closed = CaseStatus::Closed,
+        rejected = CaseStatus::Rejected,
+    )
+});
+
+impl Store {
+    pub async fn list_cases(&self) -> anyhow::Result<Vec<CaseSummary>> {
+        let rows: Vec<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} ORDER BY c.id",
+            *CASE_SELECT
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(CaseColumns::summary).collect())
+    }
+
+    pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
+        let Some(case): Option<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE c.number = ?",
+            *CASE_SELECT
+        )))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let case_id = case.id;
+        let participants = sqlx::query_scalar(
+            "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let messages = self.case_messages(case_id).await?;
+        let events = self.case_events(case_id).await?;
+        let outbox = sqlx::query_as(
+            "SELECT kind, to_addr, subject, message_id, created_at, attempts, sent_at, failed_at, last_error
+             FROM outbox WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let deadlines = sqlx::query_as("SELECT kind, due, met_at, cancelled_at, extended FROM deadline WHERE case_id = ? ORDER BY due")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Some(CaseDetail {
+            summary: case.summary(),
+            participants,
+            deadlines,
+            messages,
+            events,
+            outbox,
+        }))
+    }
+
+    /// The mail of a case, each with the mailboxes it reached and its attachments.
+    async fn case_messages(&self, case_id: i64) -> anyhow::Result<Vec<MessageSummary>> {
+        let rows: Vec<MessageColumns> = sqlx::query_as(
+            "SELECT id, message_id, from_addr, subject, received_at, status, flags, raw IS NOT NULL AS raw_stored
+             FROM message WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for m in rows {
+            let deliveries = sqlx::query_scalar(
+                "SELECT mailbox FROM delivery WHERE message_id = ? ORDER BY received_at",
+            )
+            .bind(m.id)
+            .fetch_all(&self.pool)
+            .await?;
+            let attachments = sqlx::query_as(
+                "SELECT name, content_type, kind, size, sha256 FROM attachment WHERE message_id = ? ORDER BY id",
+            )
+            .bind(m.id)
+            .fetch_all(&self.pool)
+            .await?;
+            messages.push(MessageSummary {
+                message_id: m.message_id,
+                from: m.from_addr,
+                subject: m.subject,
+                received_at: m.received_at,
+                status: m.status,
+                flags: json_column(&m.flags),
+                raw_stored: m.raw_stored,
+                deliveries,
+                attachments,
+            });
+        }
+        Ok(messages)
+    }
+
+    /// The audit trail of a case, oldest first.
+    async fn case_events(&self, case_id: i64) -> anyhow::Result<Vec<EventRow>> {
+        let rows: Vec<EventColumns> = sqlx::query_as(
+            "SELECT at, actor, kind, detail FROM case_event WHERE case_id = ? ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(EventRow::from).collect())
+    }
+}

@@ -1,0 +1,223 @@
+//! What the database already knows that bears on an incoming mail: the
+//! same mail seen before, the case it answers or names in its subject, its
+//! certificates registered on earlier cases, and how many automatic replies
+//! its sender got lately. Read inside the mail's write transaction, so the
+//! decision made from it cannot go stale before it is recorded.
+
+use chrono::{DateTime, Utc};
+
+use super::{Tx, json_column, language_from};
+use crate::decide::{CaseRef, History, RegisteredCertificate};
+use crate::domain::{Environment, OutgoingKind, Service, Stage, subject_tag};
+use crate::parse::Mail;
+use crate::util::timestamp;
+
+/// The columns of a case that a decision reads.
+#[derive(sqlx::FromRow)]
+struct CaseRefColumns {
+    number: String,
+    language: Option<String>,
+    stage: Stage,
+    // Read as text and parsed leniently: a service outside the vocabulary
+    // reads as `unknown`, as it always has here.
+    service: String,
+    facts: String,
+}
+
+/// A case holding a certificate, with the environment its mail named.
+#[derive(sqlx::FromRow)]
+struct CertificateCase {
+    id: i64,
+    number: String,
+    environment: Option<String>,
+}
+
+/// A message row already recorded for the same mail.
+#[derive(sqlx::FromRow)]
+struct SameMail {
+    id: i64,
+    case_id: Option<i64>,
+}
+
+impl Tx {
+    async fn case_ref(&mut self, id: i64) -> anyhow::Result<Option<CaseRef>> {
+        let Some(case): Option<CaseRefColumns> = sqlx::query_as(
+            "SELECT number, language, stage, service, facts FROM \"case\" WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.conn())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let participants = sqlx::query_scalar(
+            "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
+        )
+        .bind(id)
+        .fetch_all(self.conn())
+        .await?;
+        Ok(Some(CaseRef {
+            id,
+            number: case.number,
+            language: language_from(case.language),
+            participants,
+            stage: case.stage,
+            service: Service::parse(&case.service),
+            facts: json_column(&case.facts),
+        }))
+    }
+
+    /// What the database knows that bears on `mail` and its certificates.
+    pub async fn history(
+        &mut self,
+        mail: &Mail,
+        certificates: &[String],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<History> {
+        let mut h = History::default();
+        self.registered_certificates(certificates, &mut h).await?;
+        self.same_mail(mail, &mut h).await?;
+        self.replied_case(mail, &mut h).await?;
+        self.tagged_case(mail, &mut h).await?;
+        self.recent_replies(mail, now, &mut h).await?;
+        Ok(h)
+    }
+
+    /// Cases that already hold one of these certificates.
+    async fn registered_certificates(
+        &mut self,
+        certificates: &[String],
+        h: &mut History,
+    ) -> anyhow::Result<()> {
+        for sha in certificates {
+            let rows: Vec<CertificateCase> = sqlx::query_as(
+                "SELECT DISTINCT c.id, c.number, m.environment FROM attachment a JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?",
+            )
+            .bind(sha)
+            .fetch_all(self.conn())
+            .await?;
+            for r in rows {
+                h.registered_certificates.push(RegisteredCertificate {
+                    sha256: sha.clone(),
+                    case_id: r.id,
+                    case_number: r.number,
+                    environment: r
+                        .environment
+                        .as_deref()
+                        .and_then(|e| e.parse::<Environment>().ok()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The same mail: the same content, or — when a server added headers
+    /// we do not know to leave out — the same Message-ID, sender and date.
+    async fn same_mail(&mut self, mail: &Mail, h: &mut History) -> anyhow::Result<()> {
+        let same: Option<SameMail> =
+            sqlx::query_as("SELECT id, case_id FROM message WHERE content_hash = ?")
+                .bind(&mail.content_hash)
+                .fetch_optional(self.conn())
+                .await?;
+        let same = match (same, &mail.message_id, &mail.from, &mail.date) {
+            (Some(row), ..) => Some(row),
+            (None, Some(id), Some(from), Some(date)) => {
+                sqlx::query_as("SELECT id, case_id FROM message WHERE message_id = ? AND from_addr = ? AND sent_date = ?")
+                    .bind(id)
+                    .bind(from.address.to_lowercase())
+                    .bind(date)
+                    .fetch_optional(self.conn())
+                    .await?
+            }
+            _ => None,
+        };
+        if let Some(row) = same {
+            let case = match row.case_id {
+                Some(id) => self.case_ref(id).await?,
+                None => None,
+            };
+            h.duplicate_of = Some((row.id, case));
+        }
+        Ok(())
+    }
+
+    /// Our own Message-IDs first (In-Reply-To, then References from the
+    /// newest back), then the beneficiary's earlier mail; long threads
+    /// are cut to the last few.
+    async fn replied_case(&mut self, mail: &Mail, h: &mut History) -> anyhow::Result<()> {
+        let ids: Vec<&String> = mail
+            .in_reply_to
+            .iter()
+            .chain(mail.references.iter().rev())
+            .take(20)
+            .collect();
+        for (sql, ours) in [
+            (
+                "SELECT case_id FROM outbox WHERE message_id = ? AND case_id IS NOT NULL",
+                true,
+            ),
+            (
+                "SELECT case_id FROM message WHERE message_id = ? AND case_id IS NOT NULL",
+                false,
+            ),
+        ] {
+            if h.replied_case.is_some() {
+                break;
+            }
+            for id in &ids {
+                if let Some(case_id) = sqlx::query_scalar::<_, i64>(sql)
+                    .bind(id.as_str())
+                    .fetch_optional(self.conn())
+                    .await?
+                {
+                    h.replied_case = self.case_ref(case_id).await?;
+                    h.replied_to_ours = ours;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The case named by a `[AGE-…]` tag in the subject.
+    async fn tagged_case(&mut self, mail: &Mail, h: &mut History) -> anyhow::Result<()> {
+        if let Some(number) = subject_tag(&mail.subject)
+            && let Some(case_id) =
+                sqlx::query_scalar::<_, i64>("SELECT id FROM \"case\" WHERE number = ?")
+                    .bind(&number)
+                    .fetch_optional(self.conn())
+                    .await?
+        {
+            h.tagged_case = self.case_ref(case_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Automatic replies queued lately to the address this mail would be
+    /// answered at, for the loop guard.
+    async fn recent_replies(
+        &mut self,
+        mail: &Mail,
+        now: DateTime<Utc>,
+        h: &mut History,
+    ) -> anyhow::Result<()> {
+        if let Some(to) = mail.reply_address() {
+            let count = |since: DateTime<Utc>| {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT COUNT(*) FROM outbox WHERE kind = ? AND to_addr = ? AND created_at > ?",
+                )
+                .bind(OutgoingKind::Reply)
+                .bind(to.address.to_lowercase())
+                .bind(timestamp(since))
+            };
+            h.replies_last_10min = count(now - chrono::Duration::minutes(10))
+                .fetch_one(self.conn())
+                .await? as u32;
+            h.replies_last_day = count(now - chrono::Duration::days(1))
+                .fetch_one(self.conn())
+                .await? as u32;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! What the scheduler reads to remind staff and beneficiaries of deadlines,
+//! to write the daily digest and to notice a mailbox that went silent.
+
+use sqlx::FromRow;
+
+use super::cases::EventColumns;
+use super::{EventRow, Store, language_from};
+use crate::domain::{CaseStatus, DeadlineKind, Language, Service, Stage};
+
+/// An open deadline with the case facts a reminder needs.
+#[derive(Debug, Clone)]
+pub struct OpenDeadline {
+    pub case_id: i64,
+    pub number: String,
+    pub service: Service,
+    pub stage: Stage,
+    pub status: CaseStatus,
+    pub subject: String,
+    pub opened_by: Option<String>,
+    pub language: Option<Language>,
+    pub missing: Vec<String>,
+    pub kind: DeadlineKind,
+    pub due: chrono::NaiveDate,
+    pub reminders: u32,
+}
+
+/// An open deadline as stored, with its case's columns.
+#[derive(FromRow)]
+struct OpenDeadlineColumns {
+    id: i64,
+    number: String,
+    service: Service,
+    stage: Stage,
+    status: CaseStatus,
+    subject: String,
+    opened_by: Option<String>,
+    language: Option<String>,
+    missing: String,
+    kind: DeadlineKind,
+    due: String,
+    reminders: i64,
+}
+
+impl OpenDeadlineColumns {
+    /// `None` when the due date does not read as a date.
+    fn deadline(self) -> Option<OpenDeadline> {
+        Some(OpenDeadline {
+            case_id: self.id,
+            number: self.number,
+            service: self.service,
+            stage: self.stage,
+            status: self.status,
+            subject: self.subject,
+            opened_by: self.opened_by,
+            language: language_from(self.language),
+            missing: serde_json::from_str(&self.missing).unwrap_or_default(),
+            kind: self.kind,
+            due: self.due.parse().ok()?,
+            reminders: self.reminders as u32,
+        })
+    }
+}
+
+/// An event with the number of its case, if it has one.
+#[derive(FromRow)]
+struct NumberedEvent {
+    number: Option<String>,
+    #[sqlx(flatten)]
+    event: EventColumns,
+}
+
+/// When a mailbox last received mail.
+#[derive(FromRow)]
+struct LastMail {
+    mailbox: String,
+    last_received: String,
+}
+
+impl Store {
+    /// Deadlines not met nor cancelled, of cases still open, with what a
+    /// reminder needs to say.
+    pub async fn open_deadlines(&self) -> anyhow::Result<Vec<OpenDeadline>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.opened_by, c.language, c.missing,
+                    d.kind, d.due, d.reminders
+             FROM deadline d JOIN \"case\" c ON c.id = d.case_id
+             WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND c.status NOT IN (?, ?)
+             ORDER BY d.due, c.id",
+        )
+        .bind(CaseStatus::Closed)
+        .bind(CaseStatus::Rejected)
+        .fetch_all(&self.pool)
+        .await?;
+        // Each row is read on its own: one that does not read (a name
+        // outside the vocabulary, a malformed date) is left out rather
+        // than holding up the reminders of every other case.
+        Ok(rows
+            .iter()
+            .filter_map(|r| OpenDeadlineColumns::from_row(r).ok()?.deadline())
+            .collect())
+    }
+
+    /// Events of these kinds since `since` (RFC 3339), newest last.
+    pub async fn events_since(
+        &self,
+        kinds: &[&str],
+        since: &str,
+    ) -> anyhow::Result<Vec<(Option<String>, EventRow)>> {
+        let rows: Vec<NumberedEvent> = sqlx::query_as(
+            "SELECT c.number, e.at, e.actor, e.kind, e.detail FROM case_event e LEFT JOIN \"case\" c ON c.id = e.case_id
+             WHERE e.at > ? AND e.kind IN (SELECT value FROM json_each(?)) ORDER BY e.id",
+        )
+        .bind(since)
+        .bind(serde_json::to_string(kinds)?)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.number, EventRow::from(r.event)))
+            .collect())
+    }
+
+    /// When each mailbox last received mail.
+    pub async fn last_mail(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let rows: Vec<LastMail> = sqlx::query_as(
+            "SELECT mailbox, MAX(received_at) AS last_received FROM delivery GROUP BY mailbox",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.mailbox, r.last_received))
+            .collect())
+    }
+}
