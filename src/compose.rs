@@ -438,3 +438,33 @@ fn staff_vars<'a>(input: &Input<'_>, case: &CaseAction) -> BTreeMap<&'a str, Tem
     vars.insert("received_at", TemplateValue::from(local_time(input.now)));
     vars
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_subject_table() {
+        for (subject, number, want) in [
+            (
+                "Solicitare",
+                Some("AGE-2026-00001"),
+                "Re: Solicitare [AGE-2026-00001]",
+            ),
+            (
+                "Re: Solicitare",
+                Some("AGE-2026-00001"),
+                "Re: Solicitare [AGE-2026-00001]",
+            ),
+            (
+                "RE: Solicitare [AGE-2026-00001]",
+                Some("AGE-2026-00001"),
+                "RE: Solicitare [AGE-2026-00001]",
+            ),
+            ("", Some("AGE-2026-00001"), "Re: [AGE-2026-00001]"),
+            ("Line\r\nBcc: x@y.md", None, "Re: Line Bcc: x@y.md"),
+        ] {
+            assert_eq!(reply_subject(subject, number), want);
+        }
+    }
+}

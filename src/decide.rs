@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::calendar::today;
+use crate::compose::Outgoing;
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
 use crate::domain::{Environment, Language, Service, Stage, Template};
 use crate::inspect::Inspection;
@@ -664,10 +665,6 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
     }
 }
 
-pub use crate::compose::{
-    MAX_MESSAGE_ID_CHARS, MAX_REFERENCES, Outgoing, copyable_message_id, reply_subject,
-    thread_headers,
-};
 pub use assess::{Assessment, full_request, is_present, merge_facts};
 
 #[cfg(test)]

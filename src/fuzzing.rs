@@ -207,12 +207,12 @@ pub fn headers(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     crate::domain::subject_tag(&text);
     parse::clean_line(&text);
-    decide::reply_subject(&text, Some("AGE-2026-00001"));
+    crate::compose::reply_subject(&text, Some("AGE-2026-00001"));
     parse::header_block(data);
 
     let mail = parse::parse_headers_only(data);
     crate::domain::subject_tag(&mail.subject);
-    decide::reply_subject(&mail.subject, None);
+    crate::compose::reply_subject(&mail.subject, None);
     let case = CaseRef {
         id: 1,
         number: "AGE-2026-00001".into(),

@@ -170,7 +170,7 @@ pub fn build_message(row: &OutboxRow) -> anyhow::Result<Message> {
     // Rows queued before IDs were bounded, or written by hand, get the same
     // bounds: every header line stays within RFC 5322's 998 characters.
     let (in_reply_to, references) =
-        crate::decide::thread_headers(row.in_reply_to.as_deref(), &row.references);
+        crate::compose::thread_headers(row.in_reply_to.as_deref(), &row.references);
     if let Some(irt) = in_reply_to {
         b = b.in_reply_to(irt);
     }
@@ -394,7 +394,7 @@ async fn alert_staff(
         .iter()
         .enumerate()
         .map(|(i, to)| {
-            let o = crate::decide::Outgoing::to_staff(
+            let o = crate::compose::Outgoing::to_staff(
                 format!("alert:outbox-{what}:{}:{to}", row.key),
                 &config.alert_from,
                 to.clone(),

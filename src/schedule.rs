@@ -18,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::calendar::Calendar;
 use crate::calendar::{TZ, today};
+use crate::compose::{Outgoing, reply_subject};
 use crate::config::{Config, Role};
-use crate::decide::{Outgoing, reply_subject};
 use crate::domain::Language;
 use crate::domain::{CaseStatus, DeadlineKind, OutgoingKind, Service, Template};
 use crate::pipeline::Pipeline;

@@ -273,18 +273,13 @@ fn disposition_from(kind: String, reason: Option<String>) -> Disposition {
 }
 
 fn language_from(code: Option<String>) -> Option<Language> {
-    match code.as_deref() {
-        Some("ro") => Some(Language::Ro),
-        Some("ru") => Some(Language::Ru),
-        Some("en") => Some(Language::En),
-        _ => None,
-    }
+    code?.parse().ok()
 }
 
 /// Queues one mail; a key already queued is left alone (idempotency).
 async fn insert_outgoing(
     tx: &mut SqliteConnection,
-    o: &crate::decide::Outgoing,
+    o: &crate::compose::Outgoing,
     case_id: Option<i64>,
     message: Option<i64>,
     now: &str,

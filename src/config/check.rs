@@ -297,7 +297,6 @@ fn password_source(
     env: Option<Spanned<String>>,
     file: Option<Spanned<PathBuf>>,
     inline: Option<&Spanned<toml::Value>>,
-    at: usize,
     loc: &Locator,
     errors: &mut Vec<ConfigError>,
 ) -> Option<PasswordSource> {
@@ -321,10 +320,7 @@ fn password_source(
             ));
             None
         }
-        (None, None) => {
-            let _ = at;
-            None
-        }
+        (None, None) => None,
     }
 }
 
@@ -452,7 +448,6 @@ impl RawSource {
             self.password_env,
             self.password_file,
             self.password.as_ref(),
-            kind_at,
             loc,
             errors,
         );
@@ -624,7 +619,6 @@ impl RawTransport {
             self.password_env,
             self.password_file,
             self.password.as_ref(),
-            kind_at,
             loc,
             errors,
         );

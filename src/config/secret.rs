@@ -14,7 +14,8 @@ pub enum PasswordSource {
     File(PathBuf),
 }
 
-/// A password in memory. Its `Debug` and `Display` never show the value.
+/// A password in memory. Its `Debug` never shows the value, and it has no
+/// `Display`: printing it takes [`Secret::expose`] on purpose.
 #[derive(Clone)]
 pub struct Secret(String);
 

@@ -257,31 +257,6 @@ fn threading_table() {
 }
 
 #[test]
-fn reply_subject_table() {
-    for (subject, number, want) in [
-        (
-            "Solicitare",
-            Some("AGE-2026-00001"),
-            "Re: Solicitare [AGE-2026-00001]",
-        ),
-        (
-            "Re: Solicitare",
-            Some("AGE-2026-00001"),
-            "Re: Solicitare [AGE-2026-00001]",
-        ),
-        (
-            "RE: Solicitare [AGE-2026-00001]",
-            Some("AGE-2026-00001"),
-            "RE: Solicitare [AGE-2026-00001]",
-        ),
-        ("", Some("AGE-2026-00001"), "Re: [AGE-2026-00001]"),
-        ("Line\r\nBcc: x@y.md", None, "Re: Line Bcc: x@y.md"),
-    ] {
-        assert_eq!(reply_subject(subject, number), want);
-    }
-}
-
-#[test]
 fn loop_guard_table() {
     let f = Fixture::new();
     let busy = History {

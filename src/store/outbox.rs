@@ -80,7 +80,7 @@ impl Store {
     /// follow-up also counts itself on its deadline and moves it on.
     pub async fn queue(
         &self,
-        items: &[(Option<i64>, crate::decide::Outgoing)],
+        items: &[(Option<i64>, crate::compose::Outgoing)],
         followup: Option<(i64, chrono::NaiveDate)>,
     ) -> anyhow::Result<usize> {
         let mut tx = self.begin().await?;
