@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use minijinja::Value as TemplateValue;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::calendar::{TZ, today};
 use crate::config::PrivateKeyAction;
@@ -167,78 +167,8 @@ fn reply(
     to: &str,
     languages: &[Language],
 ) -> anyhow::Result<Outgoing> {
-    let case = &d.case;
-    let problems: Vec<String> = d.problem_details.iter().map(|p| p.code.clone()).collect();
     let mail = input.mail;
-    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-    vars.insert(
-        "case_number",
-        TemplateValue::from(case.number().unwrap_or_default()),
-    );
-    vars.insert("subject", TemplateValue::from(mail.subject.clone()));
-    vars.insert(
-        "sender_name",
-        TemplateValue::from(
-            mail.from
-                .as_ref()
-                .and_then(|f| f.name.clone())
-                .unwrap_or_default(),
-        ),
-    );
-    vars.insert("sender_address", TemplateValue::from(to));
-    vars.insert(
-        "mailbox_address",
-        TemplateValue::from(input.mailbox.address.clone()),
-    );
-    vars.insert("service", TemplateValue::from(d.service));
-    vars.insert(
-        "stage",
-        TemplateValue::from(d.stage.map_or("", Stage::as_str)),
-    );
-    vars.insert(
-        "understood",
-        TemplateValue::from_serialize(full_request(&d.facts)),
-    );
-    vars.insert(
-        "complete",
-        TemplateValue::from(d.missing.is_empty() && d.problem_details.is_empty()),
-    );
-    let today = today(input.now);
-    let due = settings.rules.calendar().add_working_days(
-        today,
-        settings.rules.lifecycle().deadlines.answer_working_days,
-    );
-    let examination = settings
-        .rules
-        .calendar()
-        .add_days(today, settings.rules.lifecycle().deadlines.examination_days);
-    vars.insert(
-        "examination_due",
-        TemplateValue::from(examination.format("%d.%m.%Y").to_string()),
-    );
-    vars.insert(
-        "answer_due",
-        TemplateValue::from(due.format("%d.%m.%Y").to_string()),
-    );
-    vars.insert("received_at", TemplateValue::from(local_time(input.now)));
-    vars.insert(
-        "attachments",
-        TemplateValue::from_serialize(
-            input
-                .inspection
-                .attachments
-                .iter()
-                .filter(|a| a.kind() != crate::inspect::Kind::Message)
-                .map(|a| json!({"name": a.name.clone().unwrap_or_else(|| a.location.clone()), "kind": a.kind().as_str()}))
-                .collect::<Vec<_>>(),
-        ),
-    );
-    vars.insert("problems", TemplateValue::from_serialize(&problems));
-    vars.insert(
-        "reason",
-        TemplateValue::from(input.rejection.map(Rejection::code).unwrap_or_default()),
-    );
-
+    let mut vars = reply_vars(input, settings, d, to);
     let mut body = String::new();
     for (i, lang) in languages.iter().enumerate() {
         if i > 0 {
@@ -262,7 +192,6 @@ fn reply(
         vars.insert("missing", TemplateValue::from_serialize(&missing));
         body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
     }
-
     let (in_reply_to, references) = thread_headers(mail.message_id.as_deref(), &mail.references);
     Ok(Outgoing {
         key: format!("reply:{}", mail.content_hash),
@@ -270,7 +199,7 @@ fn reply(
         from_name: settings.reply.from_name.clone(),
         from_address: input.mailbox.address.clone(),
         to: to.to_string(),
-        subject: reply_subject(&mail.subject, case.number()),
+        subject: reply_subject(&mail.subject, d.case.number()),
         message_id: format!(
             "<reply.{}@{}>",
             crate::util::prefix(&mail.content_hash, 24),
@@ -281,6 +210,81 @@ fn reply(
         languages: languages.to_vec(),
         body,
     })
+}
+
+/// What a reply template may say, the same in every language: the case,
+/// the sender, what was understood, the deadlines, the attachments.
+fn reply_vars<'a>(
+    input: &Input<'_>,
+    settings: &Settings<'_>,
+    d: &Decision,
+    to: &str,
+) -> BTreeMap<&'a str, TemplateValue> {
+    let mail = input.mail;
+    let date = |day: chrono::NaiveDate| TemplateValue::from(day.format("%d.%m.%Y").to_string());
+    let (calendar, deadlines) = (
+        settings.rules.calendar(),
+        &settings.rules.lifecycle().deadlines,
+    );
+    let today = today(input.now);
+    let problems: Vec<&str> = d.problem_details.iter().map(|p| p.code.as_str()).collect();
+    let attachments: Vec<Value> = input
+        .inspection
+        .attachments
+        .iter()
+        .filter(|a| a.kind() != crate::inspect::Kind::Message)
+        .map(|a| {
+            json!({
+                "name": a.name.clone().unwrap_or_else(|| a.location.clone()),
+                "kind": a.kind().as_str(),
+            })
+        })
+        .collect();
+    let sender_name = mail.from.as_ref().and_then(|f| f.name.clone());
+    BTreeMap::from([
+        (
+            "case_number",
+            TemplateValue::from(d.case.number().unwrap_or_default()),
+        ),
+        ("subject", TemplateValue::from(mail.subject.clone())),
+        (
+            "sender_name",
+            TemplateValue::from(sender_name.unwrap_or_default()),
+        ),
+        ("sender_address", TemplateValue::from(to)),
+        (
+            "mailbox_address",
+            TemplateValue::from(input.mailbox.address.clone()),
+        ),
+        ("service", TemplateValue::from(d.service)),
+        (
+            "stage",
+            TemplateValue::from(d.stage.map_or("", Stage::as_str)),
+        ),
+        (
+            "understood",
+            TemplateValue::from_serialize(full_request(&d.facts)),
+        ),
+        (
+            "complete",
+            TemplateValue::from(d.missing.is_empty() && d.problem_details.is_empty()),
+        ),
+        (
+            "examination_due",
+            date(calendar.add_days(today, deadlines.examination_days)),
+        ),
+        (
+            "answer_due",
+            date(calendar.add_working_days(today, deadlines.answer_working_days)),
+        ),
+        ("received_at", TemplateValue::from(local_time(input.now))),
+        ("attachments", TemplateValue::from_serialize(&attachments)),
+        ("problems", TemplateValue::from_serialize(&problems)),
+        (
+            "reason",
+            TemplateValue::from(input.rejection.map(Rejection::code).unwrap_or_default()),
+        ),
+    ])
 }
 
 /// A compact summary of a case for staff (triage `notify_staff`).
