@@ -322,36 +322,16 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
     let problem_codes = dedup(assessment.problems.iter().map(|p| p.code.clone()));
     let case = case_action(input, &assessment, &mut events)?;
     let progress = (!matches!(case, CaseAction::None)).then(|| {
-        lifecycle::progress(
-            assessment.step,
-            &assessment.facts,
-            &assessment.missing,
-            today(input.now),
-            settings.rules.calendar(),
-            &settings.rules.lifecycle().deadlines,
+        progress(
+            input,
+            settings,
+            case_before,
+            &assessment,
+            &problem_codes,
+            &mut events,
         )
     });
-    if let (Some(p), Some(before)) = (&progress, case_before)
-        && p.stage != before.stage
-        && p.stage != assessment.step
-    {
-        events.push(Event {
-            kind: "stage_changed".into(),
-            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
-        });
-    }
     let stage = progress.as_ref().map_or(assessment.step, |p| p.stage);
-    if !matches!(case, CaseAction::None) {
-        events.push(Event {
-            kind: "request_assessed".into(),
-            detail: json!({
-                "stage": assessment.step,
-                "missing": assessment.missing,
-                "problems": problem_codes,
-                "triage": assessment.triage.matched,
-            }),
-        });
-    }
     let mut drafts = staff_drafts(input, settings, &disposition, &mut events);
     // A certificate problem on a production registration: staff hear at once.
     let production_cert_problem = assessment.step == Stage::ProductionRegistration
@@ -400,6 +380,42 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         labels: assessment.triage.labels,
         triage: assessment.triage.matched,
     })
+}
+
+/// Whose turn it is on the case now and which deadlines move, with the
+/// events saying so.
+fn progress(
+    input: &Input<'_>,
+    settings: &Settings<'_>,
+    case_before: Option<&CaseRef>,
+    assessment: &Assessment,
+    problem_codes: &[String],
+    events: &mut Vec<Event>,
+) -> lifecycle::Progress {
+    let p = lifecycle::progress(
+        assessment.step,
+        &assessment.facts,
+        &assessment.missing,
+        today(input.now),
+        settings.rules.calendar(),
+        &settings.rules.lifecycle().deadlines,
+    );
+    if case_before.is_some_and(|before| p.stage != before.stage) && p.stage != assessment.step {
+        events.push(Event {
+            kind: "stage_changed".into(),
+            detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
+        });
+    }
+    events.push(Event {
+        kind: "request_assessed".into(),
+        detail: json!({
+            "stage": assessment.step,
+            "missing": assessment.missing,
+            "problems": problem_codes,
+            "triage": assessment.triage.matched,
+        }),
+    });
+    p
 }
 
 /// The first events of every mail: that it came, and what inspection found.
