@@ -3,6 +3,8 @@
 
 pub mod documents;
 pub mod fields;
+#[cfg(test)]
+mod golden;
 pub mod idno;
 pub mod language;
 
