@@ -1,9 +1,11 @@
 //! Passwords for IMAP and SMTP: the config only says where one comes from (an
 //! environment variable or a file), and [`Secret`] holds the value without
-//! ever showing it in `Debug`, logs or errors.
+//! ever showing it in `Debug`, logs or errors, and wipes it from memory
+//! when dropped (`secrecy`).
 
-use std::fmt;
 use std::path::PathBuf;
+
+use secrecy::{ExposeSecret as _, SecretString};
 
 use super::{Config, SourceConfig, TransportConfig};
 
@@ -14,16 +16,17 @@ pub enum PasswordSource {
     File(PathBuf),
 }
 
-/// A password in memory. Its `Debug` never shows the value, and it has no
-/// `Display`: printing it takes [`Secret::expose`] on purpose.
-#[derive(Clone)]
-pub struct Secret(String);
+/// A password in memory. Its `Debug` never shows the value, it has no
+/// `Display` (printing it takes [`Secret::expose`] on purpose), and its
+/// memory is zeroed when it is dropped.
+#[derive(Clone, Debug)]
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn resolve(source: &PasswordSource) -> anyhow::Result<Secret> {
         match source {
             PasswordSource::Env(var) => match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Secret(v)),
+                Ok(v) if !v.is_empty() => Ok(Secret(v.into())),
                 _ => anyhow::bail!("environment variable {var} (password) is not set"),
             },
             PasswordSource::File(path) => {
@@ -31,9 +34,9 @@ impl Secret {
                     anyhow::anyhow!("cannot read password file {}: {e}", path.display())
                 })?;
                 // A trailing newline is an editor's, not part of the password.
-                let value = text.trim_end_matches(['\r', '\n']).to_string();
+                let value: SecretString = text.trim_end_matches(['\r', '\n']).into();
                 anyhow::ensure!(
-                    !value.is_empty(),
+                    !value.expose_secret().is_empty(),
                     "password file {} is empty",
                     path.display()
                 );
@@ -43,13 +46,7 @@ impl Secret {
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
+        self.0.expose_secret()
     }
 }
 
