@@ -17,7 +17,6 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, TlsParameters};
-use rand::Rng;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -260,13 +259,9 @@ async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Delay before attempt `attempts + 1`: base · 2^attempts, capped, ±20 % jitter
-/// so a queue that failed together does not retry together.
+/// Delay before attempt `attempts + 1` (see [`crate::util::backoff_delay`]).
 pub fn backoff(config: &OutboxConfig, attempts: u32) -> Duration {
-    let exp = config.retry_base.saturating_mul(1u32 << attempts.min(20));
-    let capped = exp.min(config.retry_max);
-    let jitter = rand::rng().random_range(0.8..1.2);
-    capped.mul_f64(jitter)
+    crate::util::backoff_delay(config.retry_base, config.retry_max, attempts)
 }
 
 /// What one pass did.

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{MailboxConfig, SourceConfig};
@@ -74,43 +73,7 @@ pub async fn intake(
     }
 }
 
-/// Jittered exponential backoff for reconnects: 1 s, 2 s, 4 s … capped at 60 s,
-/// each ±25 %, so many instances do not hammer a recovering server together.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    min: Duration,
-    max: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    pub const RECONNECT_MIN: Duration = Duration::from_secs(1);
-    pub const RECONNECT_MAX: Duration = Duration::from_secs(60);
-
-    pub fn new(min: Duration, max: Duration) -> Backoff {
-        Backoff {
-            min,
-            max,
-            current: min,
-        }
-    }
-
-    pub fn reconnect() -> Backoff {
-        Backoff::new(Self::RECONNECT_MIN, Self::RECONNECT_MAX)
-    }
-
-    /// The next delay to wait.
-    pub fn next_delay(&mut self) -> Duration {
-        let base = self.current;
-        self.current = (self.current * 2).min(self.max);
-        base.mul_f64(rand::rng().random_range(0.75..1.25))
-            .min(self.max)
-    }
-
-    pub fn reset(&mut self) {
-        self.current = self.min;
-    }
-}
+pub use crate::util::Backoff;
 
 /// Watches one mailbox until cancelled.
 pub async fn run(pipeline: Arc<Pipeline>, mailbox: MailboxConfig, cancel: CancellationToken) {
@@ -145,20 +108,7 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn backoff_doubles_with_jitter_up_to_a_minute() {
-        let mut b = Backoff::reconnect();
-        let delays: Vec<Duration> = (0..10).map(|_| b.next_delay()).collect();
-        assert!(
-            delays[0] >= Duration::from_millis(750) && delays[0] <= Duration::from_millis(1250)
-        );
-        assert!(
-            delays[1] >= Duration::from_millis(1500) && delays[1] <= Duration::from_millis(2500)
-        );
-        assert!(delays.iter().all(|d| *d <= Duration::from_secs(60)));
-        assert!(delays[9] >= Duration::from_secs(45));
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(1250));
-
+    async fn pause_honours_cancellation() {
         // pause() honours cancellation without waiting out the delay.
         let cancel = CancellationToken::new();
         cancel.cancel();

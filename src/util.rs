@@ -1,5 +1,8 @@
 //! Small helpers shared by several stages: hashing, timestamps, safe cuts,
-//! panic messages.
+//! panic messages, the retry schedule.
+
+mod backoff;
+pub use backoff::{Backoff, delay as backoff_delay};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
