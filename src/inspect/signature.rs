@@ -92,26 +92,20 @@ fn both(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     }
 }
 
+/// `needle` in `haystack` from `from` on (memmem: linear however hostile).
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::find(haystack.get(from..)?, needle).map(|i| i + from)
 }
 
+/// The last `needle` within `from..to`.
 fn rfind(haystack: &[u8], needle: &[u8], from: usize, to: usize) -> Option<usize> {
     if needle.is_empty() {
         return None;
     }
-    haystack
-        .get(from..to)?
-        .windows(needle.len())
-        .rposition(|w| w == needle)
-        .map(|i| i + from)
+    memchr::memmem::rfind(haystack.get(from..to)?, needle).map(|i| i + from)
 }
 
 // ---------------------------------------------------------------- limits

@@ -368,29 +368,12 @@ fn xades_signature(body: &str) -> Signature {
     signature
 }
 
-/// Minimal %XX decoding for manifest URIs.
+/// %XX decoding for manifest URIs; a `%` not followed by two hex digits
+/// stays as it is.
 pub(super) fn percent_decode(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let escaped = (b == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match escaped {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
-            None => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(uri)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A CAdES signature in ASiC-E: it signs an ASiCManifest, which in turn
