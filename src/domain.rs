@@ -221,6 +221,42 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Everything that can be wrong with a mail or what it gives, each
+    /// explained to the beneficiary in every language under its name in
+    /// the rules' `problems.toml`.
+    pub enum ProblemCode {
+        PrivateKey = "private_key",
+        IdnoInvalid = "idno_invalid",
+        UnsignedRequest = "unsigned_request",
+        UnsignedDocument = "unsigned_document",
+        CertUnreadable = "cert_unreadable",
+        CertKeyTooSmall = "cert_key_too_small",
+        CertWeakSignature = "cert_weak_signature",
+        CertIsCa = "cert_is_ca",
+        CertNoClientAuth = "cert_no_client_auth",
+        CertExpired = "cert_expired",
+        CertNotYetValid = "cert_not_yet_valid",
+        CertExpiresSoon = "cert_expires_soon",
+        CertUntrusted = "cert_untrusted",
+        CertAlreadyRegistered = "cert_already_registered",
+        ArchiveTooDeep = "archive_too_deep",
+        ArchiveTooManyEntries = "archive_too_many_entries",
+        ArchiveTooLarge = "archive_too_large",
+        ArchiveBomb = "archive_bomb",
+        ArchiveEncrypted = "archive_encrypted",
+        ArchiveUnreadable = "archive_unreadable",
+        PartsSkipped = "parts_skipped",
+        SignatureInvalid = "signature_invalid",
+        SignatureProblem = "signature_problem",
+        IdnpNotIdno = "idnp_not_idno",
+        IpNotPublic = "ip_not_public",
+        UrlNotHttps = "url_not_https",
+        UrlLocalhost = "url_localhost",
+        AttributeUnknown = "attribute_unknown",
+    }
+}
+
 /// `AGE-YYYY-NNNNN`: the case number of the `seq`th case of `year`.
 pub fn format_case_number(year: i32, seq: i64) -> String {
     format!("AGE-{year}-{seq:05}")

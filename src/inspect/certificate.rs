@@ -63,20 +63,6 @@ impl Default for Policy {
     }
 }
 
-/// Problem codes, each explained to the sender from rules/problems.toml.
-pub const PROBLEMS: &[&str] = &[
-    "cert_unreadable",
-    "cert_key_too_small",
-    "cert_weak_signature",
-    "cert_is_ca",
-    "cert_no_client_auth",
-    "cert_expired",
-    "cert_not_yet_valid",
-    "cert_expires_soon",
-    "cert_untrusted",
-    "cert_self_signed",
-];
-
 fn time(t: &ASN1Time) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or_default()
 }

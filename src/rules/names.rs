@@ -3,7 +3,7 @@
 //! need an explanation in every language. Loading checks the files against
 //! these lists.
 
-use crate::domain::{CaseStatus, Template};
+use crate::domain::{CaseStatus, ProblemCode, Template};
 
 /// Every field a step can require: the keys of the `request` object, plus
 /// `certificate` and `signed_agreement`.
@@ -90,36 +90,7 @@ pub const CASE_SUMMARY_VARS: &[&str] = &[
 /// Every problem code the daemon can report to a sender; rules/problems.toml
 /// must explain each in every language. Signature codes
 /// (`signature_<code>`) fall back to `signature_problem`.
-pub const PROBLEM_CODES: &[&str] = &[
-    "private_key",
-    "idno_invalid",
-    "unsigned_request",
-    "unsigned_document",
-    "cert_unreadable",
-    "cert_key_too_small",
-    "cert_weak_signature",
-    "cert_is_ca",
-    "cert_no_client_auth",
-    "cert_expired",
-    "cert_not_yet_valid",
-    "cert_expires_soon",
-    "cert_untrusted",
-    "cert_already_registered",
-    "archive_too_deep",
-    "archive_too_many_entries",
-    "archive_too_large",
-    "archive_bomb",
-    "archive_encrypted",
-    "archive_unreadable",
-    "parts_skipped",
-    "signature_invalid",
-    "signature_problem",
-    "idnp_not_idno",
-    "ip_not_public",
-    "url_not_https",
-    "url_localhost",
-    "attribute_unknown",
-];
+pub const PROBLEM_CODES: &[&str] = ProblemCode::NAMES;
 
 /// Variables a reply template can use (filled by `decide`).
 pub const REPLY_VARS: &[&str] = &[
