@@ -9,27 +9,31 @@
 //!                                                                    └─outbox rows─▶ outbox ─▶ SMTP | .eml
 //! ```
 //!
-//! Module map:
+//! Module map (a module with parts keeps them in the folder of its name):
 //! - [`domain`]: the procedure's vocabulary — stages, statuses, deadline
 //!   kinds, services, languages — and the case number.
-//! - [`config`]: the TOML configuration, checked with file and line; secrets.
-//! - [`rules`]: the rules folder (loop guard, reply templates) AGE edits.
+//! - [`config`]: the TOML configuration — raw file, checks with file and
+//!   line, secrets.
+//! - [`rules`]: the rules folder AGE edits — loading and checking apart from
+//!   the lookups the stages use (required fields, templates, triage).
 //! - [`source`]: mailbox watchers — [`source::imap`] (IDLE, reconnects) and
 //!   [`source::maildir`] (the embedded default).
 //! - [`parse`]: raw bytes → [`parse::Mail`], lenient and bounded.
 //! - [`inspect`]: what each part is, by content — private keys in every
 //!   form, certificates against the policy, signed documents, archives.
-//! - [`understand`]: language, service, IDNO.
+//! - [`understand`]: language, service, the request's fields, attached forms.
 //! - [`decide`]: case threading, the loop guard, and what to send (drafts) — pure.
 //! - [`compose`]: the text of every reply and alert a decision calls for — pure.
 //! - [`redact`]: the storable copy of a mail that held a private key.
-//! - [`store`]: the database (SQLite), one transaction per mail.
+//! - [`store`]: the database (SQLite), one transaction per mail; the case,
+//!   outbox, staff and scheduler queries beside it.
 //! - [`pipeline`]: runs the stages for one mail around the transaction.
 //! - [`outbox`]: sends queued mail with retries (SMTP or `.eml` files).
 //! - [`calendar`]: Moldovan working days for the procedure's deadlines.
 //! - [`schedule`]: reminders, follow-ups, the daily digest, silent-mailbox alerts.
 //! - [`daemon`]: tasks, signals, graceful shutdown.
-//! - [`cli`]: the `egov-intake` command.
+//! - [`cli`]: the `egov-intake` command — flag definitions apart from what
+//!   each command does.
 //! - [`budget`]: the time and memory one mail's analysis may spend.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
 //! - `fuzzing`: the fuzz targets' entry points, replayed by `cargo test` too.

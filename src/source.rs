@@ -1,6 +1,6 @@
 //! Sources: where mail comes from. One task per mailbox: IMAP (IDLE with a
 //! polling fallback) or a local Maildir. Each hands raw mail to the
-//! [`Pipeline`](crate::pipeline::Pipeline) and acknowledges it on the
+//! [`Pipeline`] and acknowledges it on the
 //! server — moved to Processed or Quarantine — only after the commit.
 
 pub mod imap;

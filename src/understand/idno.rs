@@ -26,7 +26,7 @@ pub fn check_digit(first12: &[u32]) -> u32 {
 const MAX_CANDIDATES: usize = 32;
 
 /// Every standalone run of exactly 13 digits in `text`, in order, without
-/// repeats, at most [`MAX_CANDIDATES`].
+/// repeats, at most `MAX_CANDIDATES`.
 pub fn candidates(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut run = String::new();
