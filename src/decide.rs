@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::calendar::today;
 use crate::compose::Outgoing;
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
-use crate::domain::{Environment, Language, Service, Stage, Template};
+use crate::domain::{Environment, EventKind, Language, Service, Stage, Template};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::rules::Rules;
@@ -167,7 +167,7 @@ impl CaseAction {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
-    pub kind: String,
+    pub kind: EventKind,
     pub detail: serde_json::Value,
 }
 
@@ -402,12 +402,12 @@ fn progress(
     );
     if case_before.is_some_and(|before| p.stage != before.stage) && p.stage != assessment.step {
         events.push(Event {
-            kind: "stage_changed".into(),
+            kind: EventKind::StageChanged,
             detail: json!({"from": assessment.step, "to": p.stage, "by": "mail"}),
         });
     }
     events.push(Event {
-        kind: "request_assessed".into(),
+        kind: EventKind::RequestAssessed,
         detail: json!({
             "stage": assessment.step,
             "missing": assessment.missing,
@@ -422,7 +422,7 @@ fn progress(
 fn received(input: &Input<'_>) -> Vec<Event> {
     let mail = input.mail;
     let mut events = vec![Event {
-        kind: "mail_received".into(),
+        kind: EventKind::MailReceived,
         detail: json!({
             "mailbox": input.mailbox.name,
             "message_id": mail.message_id,
@@ -463,7 +463,7 @@ fn duplicate(
     case: Option<&CaseRef>,
 ) -> Decision {
     events.push(Event {
-        kind: "duplicate_delivery".into(),
+        kind: EventKind::DuplicateDelivery,
         detail: json!({"mailbox": input.mailbox.name, "message": message}),
     });
     Decision {
@@ -505,12 +505,12 @@ fn case_action(
         }
         (Threading::Existing { case, via }, None) => {
             events.push(Event {
-                kind: "threaded".into(),
+                kind: EventKind::Threaded,
                 detail: json!({"via": via}),
             });
             if case.stage != assessment.step {
                 events.push(Event {
-                    kind: "stage_changed".into(),
+                    kind: EventKind::StageChanged,
                     detail: json!({"from": case.stage, "to": assessment.step, "by": "mail"}),
                 });
             }
@@ -525,7 +525,7 @@ fn case_action(
                 .ok_or_else(|| anyhow::anyhow!("a new case needs a number from the store"))?
                 .to_string();
             events.push(Event {
-                kind: "case_opened".into(),
+                kind: EventKind::CaseOpened,
                 detail: json!({"number": number, "service": assessment.service, "stage": assessment.step}),
             });
             CaseAction::Open {
@@ -550,7 +550,7 @@ fn staff_drafts(
     let (template, reason) = match disposition {
         Disposition::Quarantine(reason) => {
             events.push(Event {
-                kind: "quarantined".into(),
+                kind: EventKind::Quarantined,
                 detail: json!({
                     "reason": reason,
                     "detail": input.rejection.map(Rejection::detail),
@@ -561,7 +561,7 @@ fn staff_drafts(
         }
         Disposition::PrivateKey => {
             events.push(Event {
-                kind: "incident".into(),
+                kind: EventKind::Incident,
                 detail: json!({"what": "private_key", "action": settings.private_key_action}),
             });
             (Template::PrivateKey, "private_key")
@@ -599,7 +599,7 @@ fn answer(
     };
     if let Some(reason) = &suppressed {
         events.push(Event {
-            kind: "reply_suppressed".into(),
+            kind: EventKind::ReplySuppressed,
             detail: json!({"reason": reason}),
         });
         return Ok(suppressed);
@@ -624,7 +624,7 @@ fn answer(
         .or(case_before.and_then(|c| c.language));
     let languages = language.map_or_else(|| Language::ALL.to_vec(), |l| vec![l]);
     events.push(Event {
-        kind: "reply_queued".into(),
+        kind: EventKind::ReplyQueued,
         detail: json!({"to": to, "languages": languages}),
     });
     drafts.push(Draft::Reply {
@@ -649,7 +649,7 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
 fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
     if inspection.private_key_found {
         events.push(Event {
-            kind: "private_key_received".into(),
+            kind: EventKind::PrivateKeyReceived,
             detail: json!({
                 "keys": inspection.keys().iter().map(|(file, k)| json!({
                     "file": file, "format": k.format, "key_type": k.key_type,
@@ -662,7 +662,7 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
         let file = a.name.clone().unwrap_or_else(|| a.location.clone());
         if let Some(c) = &a.report.certificate {
             events.push(Event {
-                kind: "certificate_received".into(),
+                kind: EventKind::CertificateReceived,
                 detail: json!({
                     "file": file, "subject": c.subject, "issuer": c.issuer, "serial": c.serial,
                     "not_after": c.not_after, "sha256": c.sha256, "problems": a.report.problems,
@@ -671,7 +671,7 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
         }
         for sig in &a.report.signatures {
             events.push(Event {
-                kind: "document_signed".into(),
+                kind: EventKind::DocumentSigned,
                 detail: json!({
                     "file": file, "signer": sig.signer, "signing_time": sig.signing_time,
                     "verified": sig.verified, "format": sig.format,

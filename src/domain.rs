@@ -257,6 +257,43 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What a case's trail records (the `case_event` table).
+    pub enum EventKind {
+        MailReceived = "mail_received",
+        DuplicateDelivery = "duplicate_delivery",
+        Threaded = "threaded",
+        CaseOpened = "case_opened",
+        StageChanged = "stage_changed",
+        RequestAssessed = "request_assessed",
+        PrivateKeyReceived = "private_key_received",
+        CertificateReceived = "certificate_received",
+        DocumentSigned = "document_signed",
+        Quarantined = "quarantined",
+        Incident = "incident",
+        ReplyQueued = "reply_queued",
+        ReplySuppressed = "reply_suppressed",
+        AlertQueued = "alert_queued",
+        ReminderQueued = "reminder_queued",
+        MailSent = "mail_sent",
+        DeliveryFailed = "delivery_failed",
+        Assigned = "assigned",
+        Closed = "closed",
+        DeadlineExtended = "deadline_extended",
+    }
+}
+
+impl OutgoingKind {
+    /// The event recorded when the scheduler queues mail of this kind.
+    pub fn queued_event(self) -> EventKind {
+        match self {
+            OutgoingKind::Reply => EventKind::ReplyQueued,
+            OutgoingKind::Alert => EventKind::AlertQueued,
+            OutgoingKind::Reminder => EventKind::ReminderQueued,
+        }
+    }
+}
+
 /// `AGE-YYYY-NNNNN`: the case number of the `seq`th case of `year`.
 pub fn format_case_number(year: i32, seq: i64) -> String {
     format!("AGE-{year}-{seq:05}")

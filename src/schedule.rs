@@ -21,7 +21,7 @@ use crate::calendar::{TZ, today};
 use crate::compose::{Outgoing, reply_subject};
 use crate::config::{Config, Role};
 use crate::domain::Language;
-use crate::domain::{CaseStatus, DeadlineKind, OutgoingKind, Service, Template};
+use crate::domain::{CaseStatus, DeadlineKind, EventKind, OutgoingKind, Service, Template};
 use crate::pipeline::Pipeline;
 use crate::rules::{Lifecycle, Rules};
 use crate::store::{CaseSummary, OpenDeadline, Store};
@@ -296,7 +296,14 @@ pub async fn digest(
         .map(|c| line(c))
         .collect();
     let incidents: Vec<_> = store
-        .events_since(&["private_key_received", "delivery_failed", "quarantined"], &since)
+        .events_since(
+            &[
+                EventKind::PrivateKeyReceived,
+                EventKind::DeliveryFailed,
+                EventKind::Quarantined,
+            ],
+            &since,
+        )
         .await?
         .into_iter()
         .map(|(case, e)| serde_json::json!({"case": case, "at": e.at, "kind": e.kind, "detail": e.detail.to_string()}))

@@ -37,7 +37,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use crate::decide::Disposition;
-use crate::domain::Language;
+use crate::domain::{EventKind, Language};
 use crate::util::timestamp;
 
 pub use cases::{
@@ -315,7 +315,7 @@ async fn insert_event(
     message: Option<i64>,
     now: DateTime<Utc>,
     actor: &str,
-    kind: &str,
+    kind: EventKind,
     detail: &serde_json::Value,
 ) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?)")

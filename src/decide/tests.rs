@@ -6,7 +6,7 @@ use chrono::TimeZone;
 
 use super::*;
 use crate::config::{Limits, MailboxConfig, MaildirConfig, ReplyConfig, Role, SourceConfig};
-use crate::domain::OutgoingKind;
+use crate::domain::{EventKind, OutgoingKind};
 use crate::inspect::inspect;
 use crate::parse::parse;
 use crate::understand::understand;
@@ -250,7 +250,7 @@ fn threading_table() {
             None => {
                 assert!(d.outgoing.is_empty(), "{name}");
                 assert!(d.suppressed.is_some(), "{name}");
-                assert_eq!(d.events.last().unwrap().kind, "duplicate_delivery");
+                assert_eq!(d.events.last().unwrap().kind, EventKind::DuplicateDelivery);
             }
         }
     }
@@ -326,7 +326,11 @@ fn loop_guard_table() {
         let d = f.decide(&raw, Role::Office, history);
         assert!(d.outgoing.is_empty(), "{name}: {:?}", d.outgoing);
         assert!(d.suppressed.is_some(), "{name}");
-        assert_eq!(d.events.last().unwrap().kind, "reply_suppressed", "{name}");
+        assert_eq!(
+            d.events.last().unwrap().kind,
+            EventKind::ReplySuppressed,
+            "{name}"
+        );
         // Robots open no case on their own; people over the limit still do.
         assert_eq!(
             matches!(d.case, CaseAction::None),
@@ -398,7 +402,11 @@ fn private_key_quarantines_stores_nothing_and_warns() {
             o.kind
         );
     }
-    assert!(d.events.iter().any(|e| e.kind == "private_key_received"));
+    assert!(
+        d.events
+            .iter()
+            .any(|e| e.kind == EventKind::PrivateKeyReceived)
+    );
     assert!(
         !serde_json::to_string(&d.events)
             .unwrap()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use super::{Store, Tx, insert_event, insert_outgoing};
-use crate::domain::{DeadlineKind, OutgoingKind};
+use crate::domain::{DeadlineKind, EventKind, OutgoingKind};
 use crate::util::timestamp;
 
 /// A queued mail, as the outbox worker sends it.
@@ -97,7 +97,7 @@ impl Store {
                     None,
                     Utc::now(),
                     "scheduler",
-                    &format!("{}_queued", o.kind.as_str()),
+                    o.kind.queued_event(),
                     &serde_json::json!({"to": o.to, "subject": o.subject}),
                 )
                 .await?;
@@ -216,7 +216,7 @@ impl Store {
                 None,
                 now,
                 "outbox",
-                "delivery_failed",
+                EventKind::DeliveryFailed,
                 &serde_json::json!({"kind": row.kind, "to": row.to_addr, "error": error}),
             )
             .await?;
@@ -246,7 +246,7 @@ async fn mark_sent(
             None,
             now,
             "outbox",
-            "mail_sent",
+            EventKind::MailSent,
             &serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id}),
         )
         .await?;

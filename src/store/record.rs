@@ -337,7 +337,7 @@ impl Tx {
                 Some(message),
                 now,
                 "system",
-                &e.kind,
+                e.kind,
                 &e.detail,
             )
             .await?;

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::cases::EventColumns;
 use super::{EventRow, Store, language_from};
-use crate::domain::{CaseStatus, DeadlineKind, Language, Service, Stage};
+use crate::domain::{CaseStatus, DeadlineKind, EventKind, Language, Service, Stage};
 
 /// An open deadline with the case facts a reminder needs.
 #[derive(Debug, Clone)]
@@ -103,7 +103,7 @@ impl Store {
     /// Events of these kinds since `since` (RFC 3339), newest last.
     pub async fn events_since(
         &self,
-        kinds: &[&str],
+        kinds: &[EventKind],
         since: &str,
     ) -> anyhow::Result<Vec<(Option<String>, EventRow)>> {
         let rows: Vec<NumberedEvent> = sqlx::query_as(

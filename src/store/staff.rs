@@ -6,7 +6,7 @@ use chrono::Utc;
 use sqlx::SqliteConnection;
 
 use super::{Store, insert_event};
-use crate::domain::{CaseStatus, DeadlineKind, Stage};
+use crate::domain::{CaseStatus, DeadlineKind, EventKind, Stage};
 use crate::util::timestamp;
 
 /// The open examination deadline of a case, as `cases extend` finds it.
@@ -22,7 +22,7 @@ impl Store {
         &self,
         number: &str,
         by: &str,
-        kind: &str,
+        kind: EventKind,
         detail: serde_json::Value,
         apply: impl for<'t> FnOnce(
             i64,
@@ -67,7 +67,7 @@ impl Store {
         by: &str,
     ) -> anyhow::Result<()> {
         let detail = serde_json::json!({"to": stage, "note": note});
-        self.staff_action(number, by, "stage_changed", detail, move |id, tx| {
+        self.staff_action(number, by, EventKind::StageChanged, detail, move |id, tx| {
             Box::pin(async move {
                 let now = timestamp(Utc::now());
                 sqlx::query("UPDATE deadline SET met_at = ? WHERE case_id = ? AND met_at IS NULL AND kind IN (?, ?)")
@@ -92,7 +92,7 @@ impl Store {
     pub async fn assign(&self, number: &str, who: &str, by: &str) -> anyhow::Result<()> {
         let who = who.to_string();
         let detail = serde_json::json!({"to": who});
-        self.staff_action(number, by, "assigned", detail, move |id, tx| {
+        self.staff_action(number, by, EventKind::Assigned, detail, move |id, tx| {
             Box::pin(async move {
                 sqlx::query("UPDATE \"case\" SET assigned_to = ? WHERE id = ?")
                     .bind(&who)
@@ -119,7 +119,7 @@ impl Store {
             CaseStatus::Closed
         };
         let detail = serde_json::json!({"status": status, "reason": reason});
-        self.staff_action(number, by, "closed", detail, move |id, tx| {
+        self.staff_action(number, by, EventKind::Closed, detail, move |id, tx| {
             Box::pin(async move {
                 let now = timestamp(Utc::now());
                 sqlx::query("UPDATE deadline SET cancelled_at = ? WHERE case_id = ? AND met_at IS NULL AND cancelled_at IS NULL")
@@ -166,19 +166,25 @@ impl Store {
         let new_due = calendar.add_days(due, days).to_string();
         let detail = serde_json::json!({"kind": DeadlineKind::Examination, "from": due.to_string(), "to": new_due, "days": days, "reason": reason});
         let value = new_due.clone();
-        self.staff_action(number, by, "deadline_extended", detail, move |id, tx| {
-            Box::pin(async move {
-                sqlx::query(
-                    "UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = ?",
-                )
-                .bind(&value)
-                .bind(id)
-                .bind(DeadlineKind::Examination)
-                .execute(&mut *tx)
-                .await?;
-                Ok(())
-            })
-        })
+        self.staff_action(
+            number,
+            by,
+            EventKind::DeadlineExtended,
+            detail,
+            move |id, tx| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = ?",
+                    )
+                    .bind(&value)
+                    .bind(id)
+                    .bind(DeadlineKind::Examination)
+                    .execute(&mut *tx)
+                    .await?;
+                    Ok(())
+                })
+            },
+        )
         .await?;
         Ok(new_due)
     }
