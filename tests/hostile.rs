@@ -71,6 +71,10 @@ fn hostile_mail_is_recorded_quarantined_or_refused_but_never_lost_leaked_or_answ
     let first = run_once(d, 1);
     failures.check_run("run 1", &first);
     let state = State::read(d, &maildir, &corpus);
+    failures.check(
+        "every event kind and problem code recorded is in the vocabulary",
+        unknown_names(d),
+    );
 
     // Every mail left new/, to exactly one place.
     failures.check(
@@ -612,6 +616,41 @@ async fn pool(d: &Path) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(&format!("sqlite://{}", d.join("intake.db").display()))
         .await
         .unwrap()
+}
+
+/// Event kinds and problem codes in the database that the domain's
+/// vocabulary does not know: each would be a name no rule explains.
+fn unknown_names(d: &Path) -> Vec<String> {
+    use egov_intake::domain::{EventKind, ProblemCode};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = pool(d).await;
+        let kinds: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kind FROM case_event")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let assessed: Vec<String> =
+            sqlx::query_scalar("SELECT detail FROM case_event WHERE kind = 'request_assessed'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        let mut unknown: Vec<String> = kinds
+            .into_iter()
+            .filter(|k| k.parse::<EventKind>().is_err())
+            .map(|k| format!("event kind {k}"))
+            .collect();
+        for detail in assessed {
+            let v: serde_json::Value = serde_json::from_str(&detail).unwrap();
+            for code in v["problems"].as_array().into_iter().flatten() {
+                let code = code.as_str().unwrap_or_default();
+                if code.parse::<ProblemCode>().is_err() && !unknown.contains(&code.to_string()) {
+                    unknown.push(code.to_string());
+                }
+            }
+        }
+        unknown
+    })
 }
 
 /// Row counts of every table the pipeline writes.
