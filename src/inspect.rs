@@ -14,9 +14,8 @@ pub mod certificate;
 pub mod private_key;
 pub mod raw;
 pub mod signature;
+mod text;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -24,6 +23,7 @@ use crate::parse::{Mail, Part};
 use certificate::CertificateFacts;
 use private_key::KeyFacts;
 use signature::Signature;
+use text::{examine_text, looks_like_mail};
 
 /// What a file is, judged from its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -353,6 +353,8 @@ pub fn inspect_file(location: &str, data: &[u8], settings: &Settings) -> FileRep
 }
 
 /// Looks at `data`, adds findings to `report`, returns what `data` itself is.
+/// The checks run in this order: zip containers, PDF, saved mail, text,
+/// DER; the first that recognises `data` decides.
 fn examine(
     location: &str,
     data: &[u8],
@@ -363,90 +365,13 @@ fn examine(
 ) -> Kind {
     crate::budget::checkpoint();
     if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        let signatures = signature::asice_signatures(data);
-        if let Some(sigs) = &signatures {
-            for s in sigs {
-                signed(location, s, report);
-            }
-            report.signatures.extend(sigs.iter().cloned());
-        }
-        if depth >= settings.archive.max_depth {
-            report.problem("archive_too_deep");
-            return if signatures.is_some() {
-                Kind::SignedDocument
-            } else {
-                Kind::Archive
-            };
-        }
-        let (entries, problems) = archive::entries(data, &settings.archive, budget);
-        for p in problems {
-            report.problem(p);
-        }
-        // Office documents and signature containers are zips too: what they
-        // are is a document, but a key hidden inside is still found.
-        let office = archive::is_office_document(&entries);
-        for entry in entries {
-            let at = format!("{location}/{}", entry.name);
-            let kind = examine(&at, &entry.data, settings, depth + 1, budget, report);
-            if !office && signatures.is_none() && !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
-                report.findings.push(Finding {
-                    kind,
-                    location: at,
-                    details: serde_json::json!({"size": entry.data.len()}),
-                });
-            }
-        }
-        return match (signatures.is_some(), office) {
-            (true, _) => Kind::SignedDocument,
-            (false, true) => Kind::Document,
-            (false, false) => Kind::Archive,
-        };
+        return examine_zip(location, data, settings, depth, budget, report);
     }
     if data.starts_with(b"%PDF-") {
-        let sigs = signature::pdf_signatures(data);
-        if sigs.is_empty() {
-            return Kind::Document;
-        }
-        for s in &sigs {
-            signed(location, s, report);
-        }
-        report.signatures.extend(sigs);
-        return Kind::SignedDocument;
+        return examine_pdf(location, data, report);
     }
     if looks_like_mail(data) {
-        // A mail saved as a file (.eml, or forwarded as an attachment that
-        // is not message/rfc822): look inside it like the daemon would.
-        if depth >= settings.archive.max_depth {
-            report.problem("archive_too_deep");
-            return Kind::Message;
-        }
-        let mail = crate::parse::parse(data, settings.archive.max_depth * 4);
-        examine_text(
-            &format!("{location}/body"),
-            mail.text.as_bytes(),
-            settings,
-            report,
-        );
-        for part in &mail.parts {
-            if part.content_type == "message/rfc822" || part.content_type == "message/global" {
-                continue;
-            }
-            let at = format!(
-                "{location}/{}",
-                part.name
-                    .clone()
-                    .unwrap_or_else(|| format!("part {}", part.location))
-            );
-            let kind = examine(&at, &part.data, settings, depth + 1, budget, report);
-            if !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
-                report.findings.push(Finding {
-                    kind,
-                    location: at,
-                    details: serde_json::json!({"size": part.data.len()}),
-                });
-            }
-        }
-        return Kind::Message;
+        return examine_mail(location, data, settings, depth, budget, report);
     }
     if let Some(kind) = examine_text(location, data, settings, report) {
         return kind;
@@ -458,6 +383,113 @@ fn examine(
             Kind::Other
         }
     })
+}
+
+/// A zip: an archive, an office document, or an ASiC signature container;
+/// every entry is examined in turn.
+fn examine_zip(
+    location: &str,
+    data: &[u8],
+    settings: &Settings,
+    depth: usize,
+    budget: &mut archive::Budget,
+    report: &mut FileReport,
+) -> Kind {
+    let signatures = signature::asice_signatures(data);
+    if let Some(sigs) = &signatures {
+        for s in sigs {
+            signed(location, s, report);
+        }
+        report.signatures.extend(sigs.iter().cloned());
+    }
+    if depth >= settings.archive.max_depth {
+        report.problem("archive_too_deep");
+        return if signatures.is_some() {
+            Kind::SignedDocument
+        } else {
+            Kind::Archive
+        };
+    }
+    let (entries, problems) = archive::entries(data, &settings.archive, budget);
+    for p in problems {
+        report.problem(p);
+    }
+    // Office documents and signature containers are zips too: what they
+    // are is a document, but a key hidden inside is still found.
+    let office = archive::is_office_document(&entries);
+    for entry in entries {
+        let at = format!("{location}/{}", entry.name);
+        let kind = examine(&at, &entry.data, settings, depth + 1, budget, report);
+        if !office && signatures.is_none() && !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
+            report.findings.push(Finding {
+                kind,
+                location: at,
+                details: serde_json::json!({"size": entry.data.len()}),
+            });
+        }
+    }
+    match (signatures.is_some(), office) {
+        (true, _) => Kind::SignedDocument,
+        (false, true) => Kind::Document,
+        (false, false) => Kind::Archive,
+    }
+}
+
+/// A PDF: a signed document when it carries signatures, else a document.
+fn examine_pdf(location: &str, data: &[u8], report: &mut FileReport) -> Kind {
+    let sigs = signature::pdf_signatures(data);
+    if sigs.is_empty() {
+        return Kind::Document;
+    }
+    for s in &sigs {
+        signed(location, s, report);
+    }
+    report.signatures.extend(sigs);
+    Kind::SignedDocument
+}
+
+/// A mail saved as a file (.eml, or forwarded as an attachment that is not
+/// message/rfc822): looked inside like the daemon would, its body text and
+/// each of its parts.
+fn examine_mail(
+    location: &str,
+    data: &[u8],
+    settings: &Settings,
+    depth: usize,
+    budget: &mut archive::Budget,
+    report: &mut FileReport,
+) -> Kind {
+    if depth >= settings.archive.max_depth {
+        report.problem("archive_too_deep");
+        return Kind::Message;
+    }
+    let mail = crate::parse::parse(data, settings.archive.max_depth * 4);
+    examine_text(
+        &format!("{location}/body"),
+        mail.text.as_bytes(),
+        settings,
+        report,
+    );
+    for part in &mail.parts {
+        if part.content_type == "message/rfc822" || part.content_type == "message/global" {
+            continue;
+        }
+        let at = format!(
+            "{location}/{}",
+            part.name
+                .clone()
+                .unwrap_or_else(|| format!("part {}", part.location))
+        );
+        let kind = examine(&at, &part.data, settings, depth + 1, budget, report);
+        if !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
+            report.findings.push(Finding {
+                kind,
+                location: at,
+                details: serde_json::json!({"size": part.data.len()}),
+            });
+        }
+    }
+    Kind::Message
 }
 
 fn signed(location: &str, s: &Signature, report: &mut FileReport) {
@@ -541,355 +573,5 @@ fn add_certificate(
     report.certificate_ders.push(der.to_vec());
 }
 
-/// Text: PEM blocks, OpenSSH/PuTTY/ssh.com keys, JWKs. Returns what the text
-/// is when it held any of them.
-fn examine_text(
-    location: &str,
-    data: &[u8],
-    settings: &Settings,
-    report: &mut FileReport,
-) -> Option<Kind> {
-    examine_str(location, &text_of(data)?, settings, report)
-}
-
-/// [`examine_text`] on text already decoded.
-fn examine_str(
-    location: &str,
-    text: &str,
-    settings: &Settings,
-    report: &mut FileReport,
-) -> Option<Kind> {
-    let mut kind = None;
-    let blocks = pem_blocks(text);
-    let many = blocks.len() > 1;
-    for (i, block) in blocks.iter().enumerate() {
-        let at = if many {
-            format!("{location}#{}", i + 1)
-        } else {
-            location.to_string()
-        };
-        let der = STANDARD.decode(block.base64.as_bytes()).unwrap_or_default();
-        let label = block.label.as_str();
-        let k = if label.ends_with("PRIVATE KEY") {
-            report.key(
-                at,
-                Kind::PrivateKey,
-                private_key::from_pem(label, block.legacy_encrypted, &der, &block.text),
-            );
-            Kind::PrivateKey
-        } else if label == "CERTIFICATE"
-            || label == "X509 CERTIFICATE"
-            || label == "TRUSTED CERTIFICATE"
-        {
-            match certificate::facts(&der) {
-                Some(f) => add_certificate(&at, &der, f, settings, report),
-                None => report.problem("cert_unreadable"),
-            }
-            Kind::Certificate
-        } else if label == "PKCS12" {
-            if let Some(k) = private_key::pkcs12(&der) {
-                report.key(at, Kind::Pkcs12, k);
-            }
-            Kind::Pkcs12
-        } else if label == "PKCS7" || label == "CMS" {
-            if let Some(s) = signature::cms_signature(&der, None) {
-                signed(&at, &s, report);
-                report.signatures.push(s);
-            }
-            Kind::SignedDocument
-        } else if label.ends_with("PUBLIC KEY") {
-            report.findings.push(Finding {
-                kind: Kind::PublicKey,
-                location: at,
-                details: serde_json::json!({"label": label}),
-            });
-            Kind::PublicKey
-        } else {
-            continue;
-        };
-        // The strongest verdict wins: key over certificate over the rest.
-        kind = Some(match (kind, k) {
-            (Some(Kind::PrivateKey), _) | (_, Kind::PrivateKey) => Kind::PrivateKey,
-            (Some(Kind::Pkcs12), _) | (_, Kind::Pkcs12) => Kind::Pkcs12,
-            (Some(Kind::Certificate), _) | (_, Kind::Certificate) => Kind::Certificate,
-            (_, other) => other,
-        });
-    }
-    for k in private_key::from_text(text) {
-        report.key(location.to_string(), Kind::PrivateKey, k);
-        kind = Some(Kind::PrivateKey);
-    }
-    // Whatever shape it came in, this marker means a private key.
-    if kind != Some(Kind::PrivateKey)
-        && (text.contains("PRIVATE KEY-----") || text.contains("PRIVATE KEY ----"))
-    {
-        let mut k = private_key::KeyFacts::unknown();
-        k.format = "pem";
-        report.key(location.to_string(), Kind::PrivateKey, k);
-        kind = Some(Kind::PrivateKey);
-    }
-    if kind.is_none() && (private_key::is_public_jwk(text) || is_ssh_public_key(text)) {
-        report.findings.push(Finding {
-            kind: Kind::PublicKey,
-            location: location.to_string(),
-            details: serde_json::json!({}),
-        });
-        kind = Some(Kind::PublicKey);
-    }
-    kind
-}
-
-/// Starts like an RFC 5322 message: header lines, among them one that every
-/// mail has.
-fn looks_like_mail(data: &[u8]) -> bool {
-    let head = &data[..data.len().min(4096)];
-    let Ok(text) = std::str::from_utf8(head) else {
-        return false;
-    };
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    let is_header = |l: &str| {
-        l.split_once(':').is_some_and(|(name, _)| {
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-    };
-    if !is_header(first) {
-        return false;
-    }
-    text.lines().take_while(|l| !l.is_empty()).any(|l| {
-        let lower = l.to_ascii_lowercase();
-        [
-            "from:",
-            "received:",
-            "message-id:",
-            "mime-version:",
-            "return-path:",
-        ]
-        .iter()
-        .any(|h| lower.starts_with(h))
-    })
-}
-
-fn is_ssh_public_key(text: &str) -> bool {
-    let t = text.trim();
-    !t.contains('\n') && ssh_key::PublicKey::from_openssh(t).is_ok()
-}
-
-/// The bytes as text, when they plausibly are: UTF-8, UTF-16 with a BOM, or
-/// any ASCII-compatible single-byte text (PEM is ASCII in all of them).
-fn text_of(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
-    if let Some(rest) = data.strip_prefix(&[0xff, 0xfe]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        return String::from_utf16(&units).ok().map(Into::into);
-    }
-    if let Some(rest) = data.strip_prefix(&[0xfe, 0xff]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
-        return String::from_utf16(&units).ok().map(Into::into);
-    }
-    let sample = &data[..data.len().min(4096)];
-    let controls = sample
-        .iter()
-        .filter(|b| **b < 0x20 && !matches!(**b, b'\n' | b'\r' | b'\t' | 0x0c))
-        .count();
-    // A stray control byte (a trailing ^Z, a form feed) is still text.
-    if controls * 100 > sample.len() {
-        return None;
-    }
-    // Borrowed when it is UTF-8 already (the body text): no copy of megabytes.
-    Some(String::from_utf8_lossy(data))
-}
-
-/// One `-----BEGIN X-----` … `-----END X-----` block.
-struct PemBlock {
-    label: String,
-    base64: String,
-    legacy_encrypted: bool,
-    /// The whole block, armour included.
-    text: String,
-}
-
-/// The text's lines, with PEM armour put on lines of its own: mail clients
-/// and people flatten a block onto one line, or start it mid-sentence.
-fn pem_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        if line.contains("-----") {
-            split_markers(line, &mut lines);
-        } else {
-            lines.push(line);
-        }
-    }
-    lines
-}
-
-/// Puts each `-----BEGIN X-----` / `-----END X-----` of `line` on a line of
-/// its own, in order, and the words around them on theirs. Where the next
-/// marker of each kind is, is remembered and only looked for again once
-/// passed: a line of thousands of markers is read once, not once per marker.
-fn split_markers<'t>(line: &'t str, lines: &mut Vec<&'t str>) {
-    const BEGIN: &str = "-----BEGIN ";
-    const END: &str = "-----END ";
-    let find_from = |pat: &str, pos: usize| line.get(pos..)?.find(pat).map(|i| i + pos);
-    let mut pos = 0;
-    let mut begin = find_from(BEGIN, 0);
-    let mut end = find_from(END, 0);
-    while let Some(at) = begin.into_iter().chain(end).min() {
-        // The marker runs to its closing dashes.
-        let Some(close) = find_from("-----", at + 5) else {
-            break;
-        };
-        let stop = close + 5;
-        let before = line.get(pos..at).unwrap_or_default();
-        lines.extend(before.split_whitespace());
-        lines.push(line.get(at..stop).unwrap_or_default());
-        pos = stop;
-        if begin.is_some_and(|b| b < pos) {
-            begin = find_from(BEGIN, pos);
-        }
-        if end.is_some_and(|e| e < pos) {
-            end = find_from(END, pos);
-        }
-    }
-    let rest = line.get(pos..).unwrap_or_default();
-    lines.extend(rest.split_whitespace());
-}
-
-/// Every PEM block in a text, tolerant of `>` quoting and CRLF.
-fn pem_blocks(text: &str) -> Vec<PemBlock> {
-    let mut blocks = Vec::new();
-    // Most text has no block at all: one fast search instead of one per line.
-    if memchr::memmem::find(text.as_bytes(), b"-----BEGIN ").is_none() {
-        return blocks;
-    }
-    let mut current: Option<PemBlock> = None;
-    for raw_line in pem_lines(text) {
-        // Quoting ("> > "), indentation and text before the marker are not part of it.
-        let mut line = raw_line
-            .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
-            .trim_end();
-        if let Some(at) = line.find("-----BEGIN ") {
-            line = line.get(at..).unwrap_or(line);
-        }
-        if let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        {
-            current = Some(PemBlock {
-                label: label.trim().to_ascii_uppercase(),
-                base64: String::new(),
-                legacy_encrypted: false,
-                text: format!("{line}\n"),
-            });
-            continue;
-        }
-        let Some(block) = current.as_mut() else {
-            continue;
-        };
-        block.text.push_str(line);
-        block.text.push('\n');
-        if line.starts_with("-----END ") {
-            if let Some(done) = current.take() {
-                blocks.push(done);
-            }
-        } else if line.starts_with("Proc-Type:") {
-            block.legacy_encrypted |= line.contains("ENCRYPTED");
-        } else if !line.contains(':') {
-            block.base64.push_str(line);
-        }
-        if blocks.len() >= 64 {
-            break;
-        }
-    }
-    blocks
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kind_of(data: &[u8]) -> (Kind, bool) {
-        let r = inspect_file("f", data, &Settings::at(chrono::Utc::now()));
-        (r.kind, r.contains_private_key)
-    }
-
-    #[test]
-    fn classify_by_content_not_by_label() {
-        let pem_key = b"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
-        let pem_rsa = b"-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
-        let legacy = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
-        let ppk = b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n";
-        let sshcom = b"---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nAAAA\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n";
-        let jwk = br#"{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}"#;
-        // PKCS#12 skeleton: SEQ { INT 3, SEQ { OID data } }, DER and BER.
-        let mut pfx = vec![0x30, 0x10, 0x02, 0x01, 0x03, 0x30, 0x0b, 0x06, 0x09];
-        pfx.extend_from_slice(ber::oid::PKCS7_DATA);
-        let mut pfx_ber = vec![0x30, 0x80, 0x02, 0x01, 0x03, 0x30, 0x80, 0x06, 0x09];
-        pfx_ber.extend_from_slice(ber::oid::PKCS7_DATA);
-        pfx_ber.extend_from_slice(&[0, 0, 0, 0]);
-        // PKCS#8: SEQ { INT 0, SEQ { OID rsaEncryption }, OCTET STRING {} }
-        let mut pkcs8 = vec![0x30, 0x12, 0x02, 0x01, 0x00, 0x30, 0x0b, 0x06, 0x09];
-        pkcs8.extend_from_slice(ber::oid::RSA_ENCRYPTION);
-        pkcs8.extend_from_slice(&[0x04, 0x00]);
-        for (data, want) in [
-            (&pem_key[..], (Kind::PrivateKey, true)),
-            (&pem_rsa[..], (Kind::PrivateKey, true)),
-            (&legacy[..], (Kind::PrivateKey, true)),
-            (&ppk[..], (Kind::PrivateKey, true)),
-            (&sshcom[..], (Kind::PrivateKey, true)),
-            (&jwk[..], (Kind::PrivateKey, true)),
-            (&pfx[..], (Kind::Pkcs12, true)),
-            (&pfx_ber[..], (Kind::Pkcs12, true)),
-            (&pkcs8[..], (Kind::PrivateKey, true)),
-            (b"%PDF-1.7\nplain", (Kind::Document, false)),
-            (b"hello", (Kind::Other, false)),
-            (&[0x30, 0x82, 0xff, 0xff][..], (Kind::Other, false)),
-            (
-                br#"{"kty":"EC","crv":"P-256","x":"a","y":"b"}"#,
-                (Kind::PublicKey, false),
-            ),
-        ] {
-            assert_eq!(kind_of(data), want, "{}", String::from_utf8_lossy(data));
-        }
-    }
-
-    #[test]
-    fn key_pasted_in_body_is_found_even_quoted() {
-        let raw = b"From: a@b.md\r\nSubject: key\r\n\r\nHere:\r\n> -----BEGIN EC PRIVATE KEY-----\r\n> MHcC\r\n> -----END EC PRIVATE KEY-----\r\n";
-        let mail = crate::parse::parse(raw, 10);
-        let i = inspect(&mail, &Settings::at(chrono::Utc::now()));
-        assert!(i.body.contains_private_key && i.private_key_found);
-        assert_eq!(i.keys()[0].0, "body");
-    }
-
-    #[test]
-    fn utf16_text_is_read() {
-        let text = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n";
-        let mut data = vec![0xff, 0xfe];
-        data.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
-        assert_eq!(kind_of(&data), (Kind::PrivateKey, true));
-    }
-
-    /// 80,000 END markers on one line: each marker is looked for once.
-    #[test]
-    fn many_markers_on_one_line_are_read_in_one_pass() {
-        let mut text = "-----END X----- ".repeat(80_000);
-        text.push_str("-----BEGIN EC PRIVATE KEY----- MHcC -----END EC PRIVATE KEY-----");
-        let lines = pem_lines(&text);
-        assert_eq!(lines.len(), 80_003);
-        assert_eq!(lines[80_001], "MHcC");
-        let blocks = pem_blocks(&text);
-        assert_eq!(blocks.len(), 1);
-        assert_eq!(blocks[0].label, "EC PRIVATE KEY");
-        assert_eq!(blocks[0].base64, "MHcC");
-        assert_eq!(
-            pem_lines("a -----END X----- b -----BEGIN Y----- c"),
-            ["a", "-----END X-----", "b", "-----BEGIN Y-----", "c"]
-        );
-    }
-}
+mod tests;

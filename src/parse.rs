@@ -131,6 +131,29 @@ impl Mail {
         self.reply_to.as_ref().or(self.from.as_ref())
     }
 
+    /// A mail with nothing read yet but its hash and size.
+    fn empty(content_hash: String, size: usize) -> Mail {
+        Mail {
+            message_id: None,
+            subject: String::new(),
+            from: None,
+            reply_to: None,
+            to: Vec::new(),
+            cc: Vec::new(),
+            date: None,
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            auto: AutoHeaders::default(),
+            text: String::new(),
+            parts: Vec::new(),
+            flags: Vec::new(),
+            content_hash,
+            size,
+            body_spans: Vec::new(),
+            all_text: String::new(),
+        }
+    }
+
     fn flag(&mut self, f: Flag) {
         if !self.flags.contains(&f) {
             self.flags.push(f);
@@ -175,50 +198,60 @@ pub fn parse_headers_only(raw: &[u8]) -> Mail {
     parse_inner(raw, 0, true)
 }
 
+/// The steps of a parse: the content hash, the message (headers only when
+/// asked or when the mail nests past [`HARD_CONTAINER_BOUND`]), the
+/// headers, the body text, the parts.
 fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     let content_hash = content_hash(raw);
-    let parser = MessageParser::default();
     let too_many_containers = !headers_only && count_containers(raw) > HARD_CONTAINER_BOUND;
     let skip_body = headers_only || too_many_containers;
-    let parsed = if skip_body {
+    let parsed = read_message(raw, skip_body);
+
+    let mut mail = Mail::empty(content_hash, raw.len());
+    if too_many_containers {
+        mail.flag(Flag::NestingLimit);
+    }
+    let Some(msg) = parsed else {
+        return headerless(mail, raw);
+    };
+    read_headers(&mut mail, &msg);
+    if !skip_body {
+        mail.text = body_text(&msg);
+        mail.all_text = all_text(&msg, &mail.text);
+        walk_parts(&mut mail, &msg, raw, max_depth);
+    }
+    if mail.text.trim().is_empty() && !headers_only {
+        mail.flag(Flag::EmptyBody);
+    }
+    mail.flags.sort();
+    mail
+}
+
+/// The parsed message; only its headers when the body is skipped.
+fn read_message(raw: &[u8], skip_body: bool) -> Option<Message<'_>> {
+    let parser = MessageParser::default();
+    if skip_body {
         // Headers end at the first empty line; no need to hand over the rest.
         let (head, _) = split_head(raw);
         parser.parse_headers(&raw[..(head.len() + 4).min(raw.len())])
     } else {
         parser.parse(raw)
-    };
-
-    let mut mail = Mail {
-        message_id: None,
-        subject: String::new(),
-        from: None,
-        reply_to: None,
-        to: Vec::new(),
-        cc: Vec::new(),
-        date: None,
-        in_reply_to: Vec::new(),
-        references: Vec::new(),
-        auto: AutoHeaders::default(),
-        text: String::new(),
-        parts: Vec::new(),
-        flags: Vec::new(),
-        content_hash,
-        size: raw.len(),
-        body_spans: Vec::new(),
-        all_text: String::new(),
-    };
-    if too_many_containers {
-        mail.flag(Flag::NestingLimit);
     }
+}
 
-    let Some(msg) = parsed else {
-        mail.flag(Flag::NoHeaders);
-        mail.text = String::from_utf8_lossy(raw).into_owned();
-        mail.flag(Flag::NoFrom);
-        mail.flag(Flag::NoMessageId);
-        return mail;
-    };
+/// A mail without a header block: all of it is body text, and the headers
+/// every mail has are missing.
+fn headerless(mut mail: Mail, raw: &[u8]) -> Mail {
+    mail.flag(Flag::NoHeaders);
+    mail.text = String::from_utf8_lossy(raw).into_owned();
+    mail.flag(Flag::NoFrom);
+    mail.flag(Flag::NoMessageId);
+    mail
+}
 
+/// The headers the pipeline uses, and a flag for each one every mail
+/// should have but this one lacks.
+fn read_headers(mail: &mut Mail, msg: &Message<'_>) {
     mail.message_id = msg
         .message_id()
         .map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
@@ -230,7 +263,7 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     mail.date = msg.date().map(|d| d.to_rfc3339());
     mail.in_reply_to = ids(msg.in_reply_to());
     mail.references = ids(msg.references());
-    mail.auto = auto_headers(&msg);
+    mail.auto = auto_headers(msg);
 
     if mail.from.is_none() {
         mail.flag(Flag::NoFrom);
@@ -241,58 +274,68 @@ fn parse_inner(raw: &[u8], max_depth: usize, headers_only: bool) -> Mail {
     if mail.date.is_none() {
         mail.flag(Flag::NoDate);
     }
+}
 
-    if !skip_body {
-        // HTML-only mail (Outlook): our own conversion keeps table cells apart.
-        let html_only = msg.text_body.first().is_some_and(|id| {
-            msg.parts
+/// The body as plain text: the first text body, or the first HTML body as
+/// text when that is all there is.
+fn body_text(msg: &Message<'_>) -> String {
+    // HTML-only mail (Outlook): our own conversion keeps table cells apart.
+    let html_only = msg.text_body.first().is_some_and(|id| {
+        msg.parts
+            .get(*id as usize)
+            .is_some_and(|p| matches!(p.body, PartType::Html(_)))
+    });
+    if html_only {
+        msg.body_html(0).map(|h| html_lines(&h)).unwrap_or_default()
+    } else {
+        msg.body_text(0).map(Cow::into_owned).unwrap_or_default()
+    }
+}
+
+/// Every text and HTML body part as text, for inspection: a key may hide in
+/// an inline part after an attachment, or only in the HTML alternative.
+/// Empty when the one plain body `text` is all there is.
+fn all_text(msg: &Message<'_>, text: &str) -> String {
+    let mut all = Vec::new();
+    for i in 0..msg.text_body_count().min(MAX_PARTS) {
+        all.extend(msg.body_text(i).map(Cow::into_owned));
+    }
+    for (i, id) in msg.html_body.iter().enumerate().take(MAX_PARTS) {
+        // A plain-text part stands in the HTML list too, rendered as
+        // HTML: its text is in already, and it may be megabytes.
+        let plain = msg.text_body.contains(id)
+            && msg
+                .parts
                 .get(*id as usize)
-                .is_some_and(|p| matches!(p.body, PartType::Html(_)))
-        });
-        mail.text = if html_only {
-            msg.body_html(0).map(|h| html_lines(&h)).unwrap_or_default()
-        } else {
-            msg.body_text(0).map(Cow::into_owned).unwrap_or_default()
-        };
-        let mut all = Vec::new();
-        for i in 0..msg.text_body_count().min(MAX_PARTS) {
-            all.extend(msg.body_text(i).map(Cow::into_owned));
-        }
-        for (i, id) in msg.html_body.iter().enumerate().take(MAX_PARTS) {
-            // A plain-text part stands in the HTML list too, rendered as
-            // HTML: its text is in already, and it may be megabytes.
-            let plain = msg.text_body.contains(id)
-                && msg
-                    .parts
-                    .get(*id as usize)
-                    .is_some_and(|p| matches!(p.body, PartType::Text(_)));
-            if !plain {
-                all.extend(msg.body_html(i).map(|h| html_lines(&h)));
-            }
-        }
-        // One plain body is `text` already; `inspect` reads that then.
-        if !(all.len() == 1 && all.first() == Some(&mail.text)) {
-            mail.all_text = all.join("\n");
-        }
-        let mut walker = Walker {
-            max_depth,
-            root: raw,
-            parts: Vec::new(),
-            body_spans: Vec::new(),
-            flags: Vec::new(),
-        };
-        walker.message(&msg, "", 0, None);
-        mail.parts = walker.parts;
-        mail.body_spans = walker.body_spans;
-        for f in walker.flags {
-            mail.flag(f);
+                .is_some_and(|p| matches!(p.body, PartType::Text(_)));
+        if !plain {
+            all.extend(msg.body_html(i).map(|h| html_lines(&h)));
         }
     }
-    if mail.text.trim().is_empty() && !headers_only {
-        mail.flag(Flag::EmptyBody);
+    // One plain body is `text` already; `inspect` reads that then.
+    if all.len() == 1 && all.first().map(String::as_str) == Some(text) {
+        String::new()
+    } else {
+        all.join("\n")
     }
-    mail.flags.sort();
-    mail
+}
+
+/// The leaf parts, the spans of the body text parts, and what the walk
+/// flagged (nesting, part count, encoding).
+fn walk_parts(mail: &mut Mail, msg: &Message<'_>, raw: &[u8], max_depth: usize) {
+    let mut walker = Walker {
+        max_depth,
+        root: raw,
+        parts: Vec::new(),
+        body_spans: Vec::new(),
+        flags: Vec::new(),
+    };
+    walker.message(msg, "", 0, None);
+    mail.parts = walker.parts;
+    mail.body_spans = walker.body_spans;
+    for f in walker.flags {
+        mail.flag(f);
+    }
 }
 
 struct Walker<'r> {
@@ -687,162 +730,4 @@ fn count_containers(raw: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SIMPLE: &[u8] = b"From: Ana Popescu <ana@primaria.md>\r\n\
-To: office@egov.md\r\n\
-Subject: Solicitare de integrare MPass\r\n\
-Message-ID: <abc@primaria.md>\r\n\
-Date: Tue, 24 Nov 2026 10:00:00 +0200\r\n\
-\r\n\
-Buna ziua,\r\nSolicitam integrarea.\r\n";
-
-    #[test]
-    fn html_tables_keep_their_cells() {
-        let t = html_lines(
-            "<html><head><style>p {x}</style></head><body><p>Dear&nbsp;colleagues,</p><table><tr><td>Company name</td><td>FinTech &amp; Co SRL</td></tr><tr><td>IDNO</td><td>1008600038413</td></tr></table></body></html>",
-        );
-        assert!(t.contains("Company name | FinTech & Co SRL"), "{t}");
-        assert!(t.contains("IDNO | 1008600038413"), "{t}");
-        assert!(t.contains("Dear colleagues,") && !t.contains("{x}"), "{t}");
-    }
-
-    #[test]
-    fn simple_mail() {
-        let m = parse(SIMPLE, 20);
-        assert_eq!(m.subject, "Solicitare de integrare MPass");
-        assert_eq!(m.message_id.as_deref(), Some("<abc@primaria.md>"));
-        assert_eq!(m.from.as_ref().unwrap().address, "ana@primaria.md");
-        assert_eq!(
-            m.from.as_ref().unwrap().name.as_deref(),
-            Some("Ana Popescu")
-        );
-        assert!(m.text.contains("Solicitam integrarea"));
-        assert!(m.parts.is_empty());
-        assert!(m.flags.is_empty(), "{:?}", m.flags);
-    }
-
-    #[test]
-    fn trace_headers_do_not_change_the_hash() {
-        let mut delivered = b"Return-Path: <ana@primaria.md>\r\nDelivered-To: support.mpass@egov.md\r\nReceived: from x by y; Tue, 24 Nov 2026 10:00:01 +0200\r\n".to_vec();
-        delivered.extend_from_slice(SIMPLE);
-        assert_eq!(content_hash(SIMPLE), content_hash(&delivered));
-        let lf: Vec<u8> = SIMPLE.iter().copied().filter(|b| *b != b'\r').collect();
-        assert_eq!(content_hash(SIMPLE), content_hash(&lf));
-        let other = String::from_utf8_lossy(SIMPLE).replace("integrarea", "integrare");
-        assert_ne!(content_hash(SIMPLE), content_hash(other.as_bytes()));
-    }
-
-    #[test]
-    fn garbage_is_flagged_not_fatal() {
-        for raw in [
-            &b""[..],
-            b"\x00\x01\x02 not a mail",
-            b"\r\n\r\n",
-            &[0xff; 300],
-        ] {
-            let m = parse(raw, 20);
-            assert!(m.flags.contains(&Flag::NoFrom), "{raw:?} {:?}", m.flags);
-        }
-    }
-
-    #[test]
-    fn bidirectional_controls_do_not_survive() {
-        for c in [
-            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
-            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
-        ] {
-            assert_eq!(clean_line(&format!("factura{c}txt.exe")), "factura txt.exe");
-        }
-        assert_eq!(clean_line("Cerere\u{2066}Bălți\u{2069}"), "Cerere Bălți");
-    }
-
-    #[test]
-    fn subject_cannot_carry_header_injection() {
-        let raw = b"From: a@b.md\r\nSubject: =?utf-8?q?hi=0D=0ABcc:_victim@x.md?=\r\n\r\nbody\r\n";
-        let m = parse(raw, 20);
-        assert!(
-            !m.subject.contains('\n') && !m.subject.contains('\r'),
-            "{:?}",
-            m.subject
-        );
-    }
-
-    #[test]
-    fn attachments_and_forwarded_mail_are_flattened() {
-        let raw = b"From: a@b.md\r\nSubject: fwd\r\nMIME-Version: 1.0\r\n\
-Content-Type: multipart/mixed; boundary=\"X\"\r\n\r\n\
---X\r\nContent-Type: text/plain; charset=windows-1251\r\n\r\n\xcf\xf0\xe8\xe2\xe5\xf2\r\n\
---X\r\nContent-Type: application/octet-stream; name=\"cert.cer\"\r\nContent-Disposition: attachment; filename=\"cert.cer\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n\
---X\r\nContent-Type: message/rfc822\r\n\r\n\
-From: c@d.md\r\nSubject: inner\r\nContent-Type: multipart/mixed; boundary=\"Y\"\r\n\r\n\
---Y\r\nContent-Type: text/plain\r\n\r\ninner text\r\n\
---Y\r\nContent-Type: application/pdf; name=\"acord.pdf\"\r\n\r\n%PDF-1.4\r\n\
---Y--\r\n\
---X--\r\n";
-        let m = parse(raw, 20);
-        assert_eq!(m.text.trim(), "Привет");
-        let names: Vec<_> = m
-            .parts
-            .iter()
-            .map(|p| (p.location.as_str(), p.name.as_deref()))
-            .collect();
-        assert!(names.contains(&("2", Some("cert.cer"))), "{names:?}");
-        let cert = m.parts.iter().find(|p| p.location == "2").unwrap();
-        assert_eq!(cert.data, vec![0, 1, 2]);
-        assert!(
-            m.parts.iter().any(|p| p.content_type == "message/rfc822"),
-            "{names:?}"
-        );
-        assert!(
-            names.iter().any(|(_, n)| *n == Some("acord.pdf")),
-            "{names:?}"
-        );
-    }
-
-    #[test]
-    fn nesting_is_bounded() {
-        let depth = 40;
-        let mut raw = String::new();
-        for i in 0..depth {
-            raw.push_str(&format!(
-                "From: a@b.md\r\nSubject: level {i}\r\nContent-Type: message/rfc822\r\n\r\n"
-            ));
-        }
-        raw.push_str("From: a@b.md\r\nSubject: core\r\n\r\ncore\r\n");
-        let m = parse(raw.as_bytes(), 5);
-        assert!(m.flags.contains(&Flag::NestingLimit), "{:?}", m.flags);
-
-        let mut hostile = String::from("From: a@b.md\r\nSubject: bomb\r\n");
-        for _ in 0..(HARD_CONTAINER_BOUND + 1) {
-            hostile.push_str("Content-Type: message/rfc822\r\n\r\n");
-        }
-        let m = parse(hostile.as_bytes(), 5);
-        assert!(m.flags.contains(&Flag::NestingLimit));
-        assert_eq!(m.subject, "bomb");
-    }
-
-    #[tokio::test]
-    async fn deep_nesting_off_thread_does_not_overflow() {
-        let mut raw = String::new();
-        for _ in 0..900 {
-            raw.push_str("Content-Type: message/rfc822\r\n\r\n");
-        }
-        raw.push_str("From: a@b.md\r\n\r\nx\r\n");
-        let raw = raw.into_bytes();
-        let m = on_parser_thread(move || parse(&raw, 20)).await.unwrap();
-        assert!(m.flags.contains(&Flag::NestingLimit));
-    }
-
-    /// 200,000 `<style>` blocks: each is skipped by searching on from it,
-    /// not by lowercasing the rest of the document again.
-    #[test]
-    fn many_style_blocks_are_skipped_in_one_pass() {
-        let mut html = "<STYLE>p{}</Style>".repeat(200_000);
-        html.push_str("<p>Denumirea: Primăria Bălți</p><script>x</SCRIPT>");
-        assert_eq!(html_lines(&html).trim(), "Denumirea: Primăria Bălți");
-        assert_eq!(html_lines("a<style>never closed"), "a");
-        assert_eq!(html_lines("x < y"), "x < y");
-    }
-}
+mod tests;

@@ -182,60 +182,7 @@ pub fn from_der(data: &[u8]) -> Option<KeyFacts> {
                 && alg.tag == SEQUENCE
                 && key.tag == OCTET_STRING =>
         {
-            let mut alg_items = ber::children(alg.content);
-            let alg_oid = alg_items.next().filter(|t| t.tag == OID)?.content;
-            let params = alg_items.next();
-            let inner = ber::read(key.content).map(|(t, _)| t);
-            let mut k = match alg_oid {
-                oid::RSA_ENCRYPTION => inner
-                    .and_then(|t| pkcs1(t.content))
-                    .unwrap_or_else(|| KeyFacts::new("pkcs8")),
-                oid::EC_PUBLIC_KEY => {
-                    let curve = params.filter(|p| p.tag == OID).map(|p| p.content);
-                    inner
-                        .and_then(|t| sec1(t.content, curve))
-                        .unwrap_or_else(|| KeyFacts::new("pkcs8"))
-                }
-                oid::ED25519 => {
-                    let mut k = KeyFacts::new("pkcs8");
-                    k.key_type = Some("ed25519".into());
-                    k.bits = Some(256);
-                    if let Some(seed) =
-                        inner.filter(|t| t.tag == OCTET_STRING && t.content.len() == 32)
-                        && let Ok(pair) =
-                            ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.content)
-                    {
-                        use ring::signature::KeyPair as _;
-                        let alg = ber::der(OID, oid::ED25519);
-                        k.fingerprint =
-                            Some(spki_fingerprint(&spki(&alg, pair.public_key().as_ref())));
-                    }
-                    k
-                }
-                oid::DSA => {
-                    let mut k = KeyFacts::new("pkcs8");
-                    k.key_type = Some("dsa".into());
-                    k.bits = params
-                        .and_then(|p| ber::children(p.content).next())
-                        .map(|p| ber::integer_bits(p.content));
-                    k
-                }
-                oid::ED448 | oid::X25519 => {
-                    let mut k = KeyFacts::new("pkcs8");
-                    k.key_type = Some(
-                        if alg_oid == oid::ED448 {
-                            "ed448"
-                        } else {
-                            "x25519"
-                        }
-                        .into(),
-                    );
-                    k
-                }
-                _ => KeyFacts::new("pkcs8"),
-            };
-            k.format = "pkcs8";
-            Some(k)
+            pkcs8(alg, key)
         }
         // RSAPrivateKey (PKCS#1), two-prime or multi-prime
         [v, n, ..]
@@ -264,6 +211,66 @@ pub fn from_der(data: &[u8]) -> Option<KeyFacts> {
         }
         _ => None,
     }
+}
+
+/// PrivateKeyInfo (PKCS#8): the algorithm identifier says what the key is;
+/// the key inside, in its own format, says the rest when it can be read.
+fn pkcs8(alg: &ber::Tlv<'_>, key: &ber::Tlv<'_>) -> Option<KeyFacts> {
+    let mut alg_items = ber::children(alg.content);
+    let alg_oid = alg_items.next().filter(|t| t.tag == OID)?.content;
+    let params = alg_items.next();
+    let inner = ber::read(key.content).map(|(t, _)| t);
+    let mut k = match alg_oid {
+        oid::RSA_ENCRYPTION => inner
+            .and_then(|t| pkcs1(t.content))
+            .unwrap_or_else(|| KeyFacts::new("pkcs8")),
+        oid::EC_PUBLIC_KEY => {
+            let curve = params.filter(|p| p.tag == OID).map(|p| p.content);
+            inner
+                .and_then(|t| sec1(t.content, curve))
+                .unwrap_or_else(|| KeyFacts::new("pkcs8"))
+        }
+        oid::ED25519 => pkcs8_ed25519(inner),
+        oid::DSA => {
+            let mut k = KeyFacts::new("pkcs8");
+            k.key_type = Some("dsa".into());
+            k.bits = params
+                .and_then(|p| ber::children(p.content).next())
+                .map(|p| ber::integer_bits(p.content));
+            k
+        }
+        oid::ED448 | oid::X25519 => {
+            let mut k = KeyFacts::new("pkcs8");
+            k.key_type = Some(
+                if alg_oid == oid::ED448 {
+                    "ed448"
+                } else {
+                    "x25519"
+                }
+                .into(),
+            );
+            k
+        }
+        _ => KeyFacts::new("pkcs8"),
+    };
+    k.format = "pkcs8";
+    Some(k)
+}
+
+/// An Ed25519 PKCS#8 key: its seed gives the public half, hence the
+/// fingerprint to compare with a certificate's.
+fn pkcs8_ed25519(inner: Option<ber::Tlv<'_>>) -> KeyFacts {
+    let mut k = KeyFacts::new("pkcs8");
+    k.key_type = Some("ed25519".into());
+    k.bits = Some(256);
+    if let Some(seed) = inner.filter(|t| t.tag == OCTET_STRING && t.content.len() == 32)
+        && let Ok(pair) = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.content)
+    {
+        use ring::signature::KeyPair as _;
+        let alg = ber::der(OID, oid::ED25519);
+        k.fingerprint = Some(spki_fingerprint(&spki(&alg, pair.public_key().as_ref())));
+    }
+    k
 }
 
 /// PKCS#12 / PFX: `{ INTEGER 3, ContentInfo, MacData? }`, BER allowed.

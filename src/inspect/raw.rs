@@ -9,7 +9,8 @@
 //! of base64 lines decoded and examined like an attachment — so a key is
 //! caught however it is wrapped. Every step is linear in the mail's size.
 
-use super::{FileReport, Settings, archive, examine, examine_str};
+use super::text::examine_str;
+use super::{FileReport, Settings, archive, examine};
 
 /// Shortest base64 run worth decoding: no key or key container is smaller.
 const MIN_RUN_CHARS: usize = 64;
