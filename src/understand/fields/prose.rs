@@ -1,0 +1,246 @@
+//! The institution named in running text ("Primăria orașului Ialoveni
+//! solicită…", "MedTech SRL", "Public Services Agency") or, last, in the
+//! signature, when no label names it.
+
+use super::lines::Line;
+use super::text::{CLOSE_QUOTES, OPEN_QUOTES, clean, fold, is_cyrillic};
+
+/// Words that start the name of a public body.
+#[rustfmt::skip]
+const BODY_STARTS: &[&str] = &[
+    "primaria", "ministerul", "agentia", "inspectoratul", "serviciul", "cancelaria", "consiliul",
+    "biroul", "centrul", "casa", "oficiul", "directia", "autoritatea", "institutul",
+    "universitatea", "curtea", "judecatoria", "procuratura", "comisia", "departamentul",
+    "administratia", "institutia", "intreprinderea", "министерство", "агентство", "служба",
+    "инспекция", "инспекторат", "примэрия", "мэрия", "канцелярия", "ministry",
+];
+/// English names put the kind of body last: "Public Services Agency".
+#[rustfmt::skip]
+const BODY_ENDS: &[&str] = &[
+    "agency", "inspectorate", "council", "chancellery", "authority", "office", "hall", "bureau",
+    "centre", "center", "municipality", "university", "court", "service", "bank",
+];
+const CONNECTORS: &[&str] = &[
+    "de", "a", "al", "ale", "si", "pentru", "din", "cu", "la", "in", "of", "for", "and", "и", "по",
+    "для",
+];
+#[rustfmt::skip]
+const ADMIN_WORDS: &[&str] = &[
+    "orasului", "municipiului", "satului", "comunei", "raionului", "or.", "mun.", "s.", "com.",
+    "r-nul", "r.", "города", "района", "села", "г.", "city",
+];
+/// Words before a company name that are not part of it.
+#[rustfmt::skip]
+const GENERIC: &[&str] = &[
+    "compania", "company", "firma", "firm", "компания", "фирма", "организация", "предприятие",
+    "beneficiarul", "beneficiar", "dear", "hello",
+];
+/// AGE and its services are named in many requests; they are never the sender.
+#[rustfmt::skip]
+const NOT_THE_SENDER: &[&str] = &[
+    "guvernare electronic", "e-governance", "egov", "электронного управления", "mpass", "msign",
+    "securitate cibernetic",
+];
+
+fn core(tok: &str) -> &str {
+    tok.trim_matches(|c: char| !c.is_alphanumeric())
+}
+
+fn ends_clause(tok: &str) -> bool {
+    !ADMIN_WORDS.contains(&fold(tok).as_str()) && tok.ends_with([',', '.', ';', ':', '!', '?', ')'])
+}
+
+fn capitalised(tok: &str) -> bool {
+    tok.trim_start_matches(OPEN_QUOTES)
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+/// Russian names run on in lowercase ("Министерство финансов") until a verb.
+fn russian_continues(word: &str) -> bool {
+    let w = fold(word);
+    let stop = [
+        "просит",
+        "просим",
+        "обращается",
+        "направляет",
+        "хочет",
+        "хотела",
+        "хотел",
+        "планирует",
+        "сообщает",
+        "запрашивает",
+        "подает",
+        "подаёт",
+        "является",
+        "будет",
+        "с",
+        "в",
+        "на",
+        "к",
+        "о",
+        "об",
+        "что",
+        "который",
+        "которая",
+        "которое",
+    ];
+    w.chars().next().is_some_and(is_cyrillic)
+        && !stop.contains(&w.as_str())
+        && !w.ends_with("ся")
+        && !(w.chars().count() >= 6 && (w.ends_with("ет") || w.ends_with("ит")))
+}
+
+fn legal_form(tok: &str) -> Option<bool> {
+    let c = tok.trim_end_matches([',', ';', ':', ')', '!', '?']);
+    let letters: String = c.chars().filter(|ch| *ch != '.').collect();
+    match letters.as_str() {
+        "SRL" | "SA" | "ÎS" | "ÎI" | "ÎCS" | "ICS" | "ООО" | "АО" | "ОАО" | "ЗАО" | "ИП"
+        | "LLC" | "Ltd" | "LTD" | "JSC" | "GmbH" | "Inc" | "INC" => Some(false),
+        // Too common as plain words ("adresa IP"): only before a quoted name.
+        "IP" | "IS" => Some(true),
+        _ => None,
+    }
+}
+
+fn institution_in(line: &str) -> Option<String> {
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let mut best: Option<(usize, String)> = None;
+    let mut consider = |start: usize, name: Vec<&str>| {
+        let text = name.join(" ");
+        let f = fold(&text);
+        if name.len() >= 2
+            && !NOT_THE_SENDER.iter().any(|x| f.contains(x))
+            && best.as_ref().is_none_or(|b| start < b.0)
+        {
+            best = Some((start, text));
+        }
+    };
+    for (t, tok) in toks.iter().enumerate() {
+        let word = fold(core(tok));
+        if let Some(name) = body_named_first(&toks, t, &word) {
+            consider(t, name);
+        }
+        if let Some(start) = body_named_last(&toks, t, &word) {
+            consider(start, toks[start..=t].to_vec());
+        }
+        if let Some((start, name)) = company_named(&toks, t) {
+            consider(start, name);
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// A public body whose name starts at `toks[t]` with the kind of body:
+/// "Primăria orașului Ialoveni", "Ministerul Educației și Cercetării".
+/// `word` is that token folded.
+fn body_named_first<'a>(toks: &[&'a str], t: usize, word: &str) -> Option<Vec<&'a str>> {
+    let tok = toks[t];
+    let city_hall = word == "city" && toks.get(t + 1).is_some_and(|n| fold(core(n)) == "hall");
+    if !(capitalised(tok) && (BODY_STARTS.contains(&word) || city_hall)) {
+        return None;
+    }
+    let russian = core(tok).chars().next().is_some_and(is_cyrillic);
+    let mut name = vec![tok];
+    let mut k = t;
+    while !ends_clause(toks[k]) && name.len() < 10 {
+        k += 1;
+        let Some(next) = toks.get(k) else { break };
+        let w = fold(core(next));
+        let fits = (!core(next).is_empty() && capitalised(next))
+            || CONNECTORS.contains(&w.as_str())
+            || ADMIN_WORDS.contains(&fold(next).as_str())
+            || ADMIN_WORDS.contains(&w.as_str())
+            || (russian && russian_continues(core(next)));
+        if !fits {
+            break;
+        }
+        name.push(next);
+    }
+    while name.len() > 1 && {
+        let w = fold(core(name[name.len() - 1]));
+        CONNECTORS.contains(&w.as_str()) || ADMIN_WORDS.contains(&w.as_str())
+    } {
+        name.pop();
+    }
+    Some(name)
+}
+
+/// Where an English name ending at `toks[t]` with the kind of body starts:
+/// "Public Services Agency". `word` is that token folded.
+fn body_named_last(toks: &[&str], t: usize, word: &str) -> Option<usize> {
+    if !(capitalised(toks[t]) && BODY_ENDS.contains(&word) && !word.is_empty()) {
+        return None;
+    }
+    let mut start = t;
+    while start > 0 && t - start < 8 {
+        let prev = toks[start - 1];
+        let w = fold(core(prev));
+        let article = matches!(
+            w.as_str(),
+            "the" | "a" | "an" | "our" | "we" | "dear" | "this" | "from"
+        );
+        if ends_clause(prev)
+            || article
+            || !(capitalised(prev) || matches!(w.as_str(), "of" | "for" | "and"))
+        {
+            break;
+        }
+        start -= 1;
+    }
+    while start < t && !capitalised(toks[start]) {
+        start += 1;
+    }
+    (start < t).then_some(start)
+}
+
+/// A company named around its legal form at `toks[t]`, with where the name
+/// starts: "MedTech SRL", "SRL „Alfa Soft”", "ООО «Альфа»".
+fn company_named<'a>(toks: &[&'a str], t: usize) -> Option<(usize, Vec<&'a str>)> {
+    let tok = toks[t];
+    let needs_quote = legal_form(tok)?;
+    let quoted_after = toks.get(t + 1).is_some_and(|n| n.starts_with(OPEN_QUOTES));
+    // The form's own dots ("Î.S.") do not end the clause.
+    if quoted_after && !tok.ends_with([',', ';', ':', '!', '?', ')']) {
+        let mut name = vec![tok];
+        for n in toks.iter().skip(t + 1).take(8) {
+            name.push(n);
+            let end = n.trim_end_matches([',', '.', ';', ':', ')']);
+            if end.chars().count() > 1 && end.ends_with(CLOSE_QUOTES) {
+                break;
+            }
+        }
+        Some((t, name))
+    } else if !needs_quote {
+        let mut start = t;
+        while start > 0 && t - start < 6 {
+            let prev = toks[start - 1];
+            let w = fold(core(prev));
+            let fits = capitalised(prev) || prev.starts_with(OPEN_QUOTES) || prev == "&";
+            if ends_clause(prev) || !fits || GENERIC.contains(&w.as_str()) {
+                break;
+            }
+            start -= 1;
+        }
+        (start < t).then(|| (start, toks[start..=t].to_vec()))
+    } else {
+        None
+    }
+}
+
+/// The institution named in running text or, last, in the signature.
+pub(super) fn institution_from_prose(lines: &[Line<'_>], used: &[bool]) -> Option<String> {
+    for in_signature in [false, true] {
+        for (l, _) in lines
+            .iter()
+            .zip(used)
+            .filter(|(l, u)| l.signature == in_signature && !**u)
+        {
+            if let Some(name) = institution_in(l.body).and_then(|n| clean(&n)) {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
