@@ -26,7 +26,7 @@ fn assert_signer(sig: &Signature, signer: &Signer) {
     assert_eq!(sig.signer.as_deref(), Some(SIGNER_CN));
     assert_eq!(
         sig.signer_certificate_sha256.as_deref(),
-        Some(crate::util::sha256_hex(&signer.cert_der).as_str())
+        Some(crate::util::sha256_hex(signer.cert_der).as_str())
     );
 }
 
@@ -37,7 +37,7 @@ fn assert_rfc3339_utc(time: Option<&str>) {
 }
 
 type Pick = fn(&Fixtures) -> &Signer;
-/// (name, signer, openssl args, what is given, verified, problems)
+/// (name, signer, openssl args of the committed signature, what is given, verified, problems)
 type CmsCase = (
     &'static str,
     Pick,
@@ -74,7 +74,8 @@ fn cms_table() {
     let p256: Pick = |f| &f.p256;
     let p384: Pick = |f| &f.p384;
     // (name, signer, openssl args, what is given, verified, problems). The
-    // format follows -nodetach; a signingTime is there unless -noattr.
+    // args name the committed signature (see `signed`); the format follows
+    // -nodetach; a signingTime is there unless -noattr.
     #[rustfmt::skip]
     let cases: &[CmsCase] = &[
         ("detached", rsa, &[], Given::Content, Some(true), &[]),
@@ -111,7 +112,7 @@ fn cms_table() {
         };
         let has_time = !args.contains(&"-noattr");
         let signer = pick(f);
-        let mut der = sign(signer, CONTENT, args);
+        let mut der = signed(signer, args);
         if name.starts_with("BER") {
             assert_eq!(der.get(1), Some(&0x80), "openssl should emit BER here");
         }
@@ -147,7 +148,7 @@ fn cms_signed_attributes_tampered() {
     // Changing a signed attribute (the signingTime) leaves the content
     // digest intact but breaks the signature over the attributes.
     let f = fixtures();
-    let mut der = sign(&f.rsa, CONTENT, &[]);
+    let mut der = signed(&f.rsa, &[]);
     let oid = OID_SIGNING_TIME.as_bytes();
     let at = find(&der, oid, 0).expect("a signingTime attribute") + oid.len();
     // SET { UTCTime }: skip the SET header and UTCTime header, hit a digit.
@@ -161,14 +162,14 @@ fn cms_signed_attributes_tampered() {
 #[test]
 fn cms_pem_armour() {
     let f = fixtures();
-    let pem = sign(&f.p256, CONTENT, &["-outform", "PEM"]);
+    let pem = signed(&f.p256, &["-outform", "PEM"]);
     assert!(pem.starts_with(b"-----BEGIN CMS-----"));
     let sig = cms_signature(&pem, Some(CONTENT)).unwrap();
     assert_eq!(sig.verified, Some(true));
     assert_signer(&sig, &f.p256);
 
     // PKCS7 label, text around it, as pasted into a mail body.
-    let der = sign(&f.rsa, CONTENT, &["-nodetach"]);
+    let der = signed(&f.rsa, &["-nodetach"]);
     let body = base64::engine::general_purpose::STANDARD.encode(&der);
     let mut text = String::from("Bună ziua,\nvă trimit semnătura:\n-----BEGIN PKCS7-----\n");
     for line in body.as_bytes().chunks(64) {
@@ -184,18 +185,10 @@ fn cms_pem_armour() {
 #[test]
 fn cms_not_a_signature() {
     let f = fixtures();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("signer.pem"), &f.rsa.cert_pem).unwrap();
-    openssl(
-        dir.path(),
-        "crl2pkcs7 -nocrl -certfile signer.pem -outform DER -out bundle.p7b",
-        &[],
-    );
-    let bundle = read(dir.path(), "bundle.p7b");
     let cases: &[(&str, &[u8])] = &[
-        ("certs-only bundle", &bundle),
-        ("certificate", &f.ca_der),
-        ("certificate PEM", &f.ca_pem),
+        ("certs-only bundle", CERTS_ONLY_BUNDLE),
+        ("certificate", f.ca_der),
+        ("certificate PEM", f.ca_pem),
         ("text", b"hello"),
         ("empty", b""),
         (
@@ -211,7 +204,7 @@ fn cms_not_a_signature() {
 #[test]
 fn cms_truncated_and_corrupted() {
     let f = fixtures();
-    let der = sign(&f.p256, CONTENT, &[]);
+    let der = signed(&f.p256, &[]);
     for len in 0..der.len() {
         let sig = cms_signature(&der[..len], Some(CONTENT));
         if len >= 15 {
@@ -229,7 +222,7 @@ fn cms_truncated_and_corrupted() {
             let _ = cms_signature(&bad, None);
         }
     }
-    let ber = sign(&f.rsa, CONTENT, &["-nodetach", "-stream"]);
+    let ber = signed(&f.rsa, &["-nodetach", "-stream"]);
     for len in (0..ber.len()).step_by(7) {
         let _ = cms_signature(&ber[..len], None);
     }
@@ -240,13 +233,9 @@ fn cms_truncated_and_corrupted() {
 #[test]
 fn pdf_table() {
     let f = fixtures();
-    let signed = sign_pdf(pdf_template(""), &f.rsa, &[]);
-    let signed_m = sign_pdf(
-        pdf_template("/M (D:20240315103000+02'00')"),
-        &f.rsa,
-        &["-noattr"],
-    );
-    let signed_ec = sign_pdf(pdf_template("/M (D:20240315103000Z)"), &f.p256, &["-cades"]);
+    let signed = PDF_SIGNED_RSA.to_vec();
+    let signed_m = PDF_SIGNED_RSA_M_NOATTR.to_vec();
+    let signed_ec = PDF_SIGNED_P256_CADES_M;
     let appended = incremental_update(
         &signed,
         "<< /Type /Annot /Subtype /Text /Contents (nota) >>",
@@ -271,7 +260,7 @@ fn pdf_table() {
         ("signed", &signed, Some(true), Some(true), &[], ""),
         ("time from /M", &signed_m, Some(true), Some(true), &[], "2024-03-15T08:30:00Z"),
         // CMS signingTime wins over /M.
-        ("ecdsa cades", &signed_ec, Some(true), Some(true), &[], ""),
+        ("ecdsa cades", signed_ec, Some(true), Some(true), &[], ""),
         ("incremental update", &appended, Some(true), Some(false), &["byte_range_partial"], ""),
         ("corrupted", &corrupted, Some(false), Some(true), &["digest_mismatch"], ""),
         ("corrupted, no attributes", &corrupted_m, Some(false), Some(true), &["bad_signature"], "2024-03-15T08:30:00Z"),
@@ -302,17 +291,8 @@ fn pdf_table() {
 #[test]
 fn pdf_two_signatures() {
     let f = fixtures();
-    let first = sign_pdf(pdf_template(""), &f.rsa, &[]);
-    let update = format!(
-        "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /Contents <{}> {BYTE_RANGE_PLACEHOLDER} >>",
-        "0".repeat(HOLE_HEX)
-    );
-    let second = sign_pdf(
-        incremental_update(&first, &update),
-        &f.p384,
-        &["-md", "sha384"],
-    );
-    let sigs = pdf_signatures(&second);
+    // RSA-signed, then an incremental update signed by P-384.
+    let sigs = pdf_signatures(PDF_TWO_SIGNATURES);
     assert_eq!(sigs.len(), 2, "{sigs:?}");
     assert_eq!(
         (sigs[0].verified, sigs[0].covers_whole_file),
@@ -331,7 +311,6 @@ fn pdf_two_signatures() {
 fn pdf_unsigned_and_hostile() {
     let unsigned =
         b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-    let template = pdf_template("");
     let cases: &[(&str, &[u8], usize)] = &[
         ("unsigned", unsigned, 0),
         ("not a pdf", b"/ByteRange [0 1 2 3] /Contents <00>", 0),
@@ -340,7 +319,7 @@ fn pdf_unsigned_and_hostile() {
             b"%PDF-1.7\n/ByteRange [0 99999999 5 5]",
             0,
         ),
-        ("prepared, never signed", &template, 0),
+        ("prepared, never signed", PDF_PREPARED, 0),
         (
             "broken dictionary",
             b"%PDF-1.7\n<< /ByteRange [0 1 2 3 /Contents <0> (>>",
@@ -402,8 +381,7 @@ fn pdf_unsigned_and_hostile() {
 
 #[test]
 fn pdf_truncated() {
-    let f = fixtures();
-    let signed = sign_pdf(pdf_template(""), &f.p256, &[]);
+    let signed = PDF_SIGNED_P256;
     for len in (0..signed.len()).step_by(97) {
         for sig in pdf_signatures(&signed[..len]) {
             assert_ne!(sig.verified, Some(true), "prefix {len}");
@@ -466,21 +444,21 @@ fn dates() {
 fn asice_table() {
     let f = fixtures();
     let mime: &[u8] = b"application/vnd.etsi.asic-e+zip";
-    let contract: &[u8] = b"%PDF-1.7 contract";
+    let contract: &[u8] = CONTRACT;
     let xml = xades(f);
     let xades_zip = zip(&[
         ("mimetype", mime, true),
         ("contract.pdf", contract, false),
         ("META-INF/signatures0.xml", xml.as_bytes(), false),
     ]);
-    let manifest = manifest(contract);
-    let p7s = sign(&f.p256, &manifest, &["-cades"]);
+    let manifest = ASICE_MANIFEST;
+    let p7s = ASICE_SIGNATURE;
     let cades_zip = |data: &[u8]| {
         zip(&[
             ("mimetype", mime, true),
             ("contract semnat.pdf", data, false),
-            ("META-INF/ASiCManifest.xml", &manifest, false),
-            ("META-INF/signature001.p7s", &p7s, false),
+            ("META-INF/ASiCManifest.xml", manifest, false),
+            ("META-INF/signature001.p7s", p7s, false),
         ])
     };
     let cades_ok = cades_zip(contract);
@@ -488,7 +466,7 @@ fn asice_table() {
     let cades_no_manifest = zip(&[
         ("mimetype", mime, true),
         ("contract.pdf", contract, false),
-        ("META-INF/signature001.p7s", &p7s, false),
+        ("META-INF/signature001.p7s", p7s, false),
     ]);
 
     // (name, zip, verified, problems, time; "" = from CMS)
