@@ -346,42 +346,14 @@ fn evaluate_signer(
     }
 
     // What the signature is over, and whether the content digest matches.
-    let (digest_ok, message): (Option<bool>, Option<Cow<'_, [u8]>>) = match &si.signed_attrs {
+    let (digest_ok, message) = match &si.signed_attrs {
         Some(attrs_tlv) => {
             let Some(attrs) = parse_attributes(attrs_tlv, 6) else {
                 add(problems, "malformed");
                 return outcome;
             };
             outcome.signing_time = attrs.signing_time.clone();
-            let mut digest_ok = match (content, hash, attrs.message_digest) {
-                (Some(parts), Some(hash), Some(expected)) => {
-                    let ok = hash.digest(parts) == expected;
-                    if !ok {
-                        add(problems, "digest_mismatch");
-                    }
-                    Some(ok)
-                }
-                (_, _, None) => {
-                    // messageDigest is mandatory whenever attributes are signed.
-                    add(problems, "malformed");
-                    Some(false)
-                }
-                _ => None,
-            };
-            if attrs.ambiguous {
-                add(problems, "malformed");
-                digest_ok = Some(false);
-            }
-            if attrs.content_type.is_some_and(|ct| ct != sd.content_type) {
-                add(problems, "content_type_mismatch");
-                digest_ok = Some(false);
-            }
-            // Signed over the DER SET OF, not the [0] IMPLICIT tag stored.
-            let mut der = attrs_tlv.raw.to_vec();
-            if let Some(tag) = der.first_mut() {
-                *tag = SET;
-            }
-            (digest_ok, Some(Cow::Owned(der)))
+            signed_attributes(sd, attrs_tlv, &attrs, content, hash, problems)
         }
         None => match content {
             Some([single]) => (Some(true), Some(Cow::Borrowed(*single))),
@@ -409,6 +381,49 @@ fn evaluate_signer(
     };
     outcome.verified = both(digest_ok, signature_ok);
     outcome
+}
+
+/// With signed attributes: whether their message digest matches the
+/// content (and nothing in them is ambiguous or contradicts the content
+/// type), and the bytes the signature is over — the attributes re-tagged
+/// as the DER SET OF they were signed as.
+fn signed_attributes<'a>(
+    sd: &SignedData<'_>,
+    attrs_tlv: &Tlv<'a>,
+    attrs: &Attributes,
+    content: Option<&[&[u8]]>,
+    hash: Option<Hash>,
+    problems: &mut Vec<String>,
+) -> (Option<bool>, Option<Cow<'a, [u8]>>) {
+    let mut digest_ok = match (content, hash, attrs.message_digest) {
+        (Some(parts), Some(hash), Some(expected)) => {
+            let ok = hash.digest(parts) == expected;
+            if !ok {
+                add(problems, "digest_mismatch");
+            }
+            Some(ok)
+        }
+        (_, _, None) => {
+            // messageDigest is mandatory whenever attributes are signed.
+            add(problems, "malformed");
+            Some(false)
+        }
+        _ => None,
+    };
+    if attrs.ambiguous {
+        add(problems, "malformed");
+        digest_ok = Some(false);
+    }
+    if attrs.content_type.is_some_and(|ct| ct != sd.content_type) {
+        add(problems, "content_type_mismatch");
+        digest_ok = Some(false);
+    }
+    // Signed over the DER SET OF, not the [0] IMPLICIT tag stored.
+    let mut der = attrs_tlv.raw.to_vec();
+    if let Some(tag) = der.first_mut() {
+        *tag = SET;
+    }
+    (digest_ok, Some(Cow::Owned(der)))
 }
 
 // ---------------------------------------------------------------- CMS entry point
