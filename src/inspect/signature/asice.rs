@@ -145,8 +145,26 @@ pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
     let cades_files = meta_inf(".p7s", "");
     let manifest_files = meta_inf(".xml", "asicmanifest");
 
+    let mut out = xades_in(&mut container, &xades_files);
+    let manifests = manifests_in(&mut container, &manifest_files);
+    for name in &cades_files {
+        if out.len() >= MAX_SIGNATURES {
+            break;
+        }
+        let manifest = manifests
+            .iter()
+            .find(|(signature, _)| signature.as_deref() == Some(name.as_str()))
+            .map(|(_, bytes)| bytes.as_slice());
+        out.push(asic_cades(&mut container, name, manifest));
+    }
+    Some(out)
+}
+
+/// The XAdES signatures of the container's signature files, at most
+/// [`MAX_SIGNATURES`] in all.
+fn xades_in(container: &mut Container<'_>, files: &[String]) -> Vec<Signature> {
     let mut out = Vec::new();
-    for name in &xades_files {
+    for name in files {
         let room = MAX_SIGNATURES.saturating_sub(out.len());
         if room == 0 {
             break;
@@ -161,9 +179,13 @@ pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
             Err(_) => out.push(Signature::malformed(SignatureFormat::AsicE)),
         }
     }
-    // Each manifest, with the signature file its SigReference names.
-    let mut manifests: Vec<(Option<String>, Vec<u8>)> = Vec::new();
-    for name in &manifest_files {
+    out
+}
+
+/// Each manifest, with the signature file its SigReference names.
+fn manifests_in(container: &mut Container<'_>, files: &[String]) -> Vec<(Option<String>, Vec<u8>)> {
+    let mut manifests = Vec::new();
+    for name in files {
         let Ok(bytes) = container.read(name, MAX_META_FILE) else {
             continue;
         };
@@ -174,17 +196,7 @@ pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
             .and_then(|uri| container.entry_for_uri(uri));
         manifests.push((signature, bytes));
     }
-    for name in &cades_files {
-        if out.len() >= MAX_SIGNATURES {
-            break;
-        }
-        let manifest = manifests
-            .iter()
-            .find(|(signature, _)| signature.as_deref() == Some(name.as_str()))
-            .map(|(_, bytes)| bytes.as_slice());
-        out.push(asic_cades(&mut container, name, manifest));
-    }
-    Some(out)
+    manifests
 }
 
 /// One element found by local name (namespace prefix ignored).
