@@ -18,7 +18,7 @@ use crate::decide::{self, Decision, Disposition, Input, Rejection, Settings, Thr
 use crate::inspect::{self, FileReport, Inspection};
 use crate::parse::{self, Mail};
 use crate::rules::Rules;
-use crate::store::{Record, Recorded, Store};
+use crate::store::{Record, Recorded, Store, Tx};
 use crate::understand::{self, Understanding};
 
 pub struct Pipeline {
@@ -258,35 +258,11 @@ impl Pipeline {
         now: DateTime<Utc>,
         commit: bool,
     ) -> anyhow::Result<Report> {
-        // A spool copy only of a mail whose raw bytes were scanned whole and
-        // found free of key material.
-        let spool_path = match (&analysis.rejection, &analysis.raw_scan) {
-            (Some(_), RawScan::Clean) => {
-                Some(self.spool_path(mailbox, &analysis.mail.content_hash))
-            }
-            _ => None,
-        };
-        if commit && let Some(path) = &spool_path {
-            write_spool(path, raw).await?;
-        }
+        let spool_path = self.spool(mailbox, raw, &analysis, commit).await?;
         let spool_text = spool_path.as_ref().map(|p| p.display().to_string());
 
         let rules = self.rules();
-        let settings = Settings {
-            rules: &rules,
-            reply: &self.config.reply,
-            limits: &self.config.limits,
-            staff: self.config.staff_for(Some(mailbox.role)),
-            staff_from: self.config.staff.from.clone(),
-            our_addresses: self
-                .config
-                .mailboxes
-                .iter()
-                .map(|m| m.address.to_lowercase())
-                .chain(std::iter::once(self.config.staff.from.to_lowercase()))
-                .collect(),
-            private_key_action: self.config.private_keys,
-        };
+        let settings = self.settings(&rules, mailbox);
 
         let mut tx = self.store.begin().await?;
         // Another task may have recorded it while we parsed.
@@ -294,24 +270,12 @@ impl Pipeline {
             tx.rollback().await?;
             return Ok(already(mailbox, source_key, disposition));
         }
-        let certificates: Vec<String> = analysis
-            .inspection
-            .attachments
-            .iter()
-            .filter_map(|a| a.report.certificate.as_ref().map(|c| c.sha256.clone()))
-            .collect();
+        let certificates = certificates(&analysis.inspection);
         let history = tx.history(&analysis.mail, &certificates, now).await?;
         let threading = decide::thread(&analysis.mail, &history);
-        // Case numbers are official: none is used up by mail that opens no case.
         let suppression = decide::loop_guard::check(&analysis.mail, &history, &settings);
-        let automated = suppression.as_ref().is_some_and(|s| s.automated);
-        let new_case_number = match (&threading, &analysis.rejection, automated) {
-            (Threading::New, None, false) => Some(
-                tx.allocate_case_number(crate::calendar::case_year(now))
-                    .await?,
-            ),
-            _ => None,
-        };
+        let new_case_number =
+            new_case_number(&mut tx, &analysis, &threading, suppression.as_ref(), now).await?;
         let input = Input {
             mailbox,
             mail: &analysis.mail,
@@ -336,17 +300,72 @@ impl Pipeline {
                 inspection: &analysis.inspection,
                 threading: &threading,
                 decision: &decision,
-                stored: match &analysis.stored {
-                    Stored::Original => Some(raw),
-                    Stored::Headers => Some(parse::header_block(raw)),
-                    Stored::Redacted(r) => Some(r.as_slice()),
-                    Stored::Nothing => None,
-                },
+                stored: stored_copy(&analysis.stored, raw),
                 spool_path: spool_text.as_deref(),
                 environment: analysis.understanding.environment,
                 now,
             })
             .await?;
+        self.finish(tx, mailbox, source_key, &decision, &recorded, commit)
+            .await?;
+        Ok(report(
+            mailbox, source_key, &analysis, &threading, &decision, &recorded,
+        ))
+    }
+
+    /// Writes the spool copy (with `commit`) and returns where it goes. A
+    /// spool copy only of a mail whose raw bytes were scanned whole and
+    /// found free of key material.
+    async fn spool(
+        &self,
+        mailbox: &MailboxConfig,
+        raw: &[u8],
+        analysis: &Analysis,
+        commit: bool,
+    ) -> anyhow::Result<Option<PathBuf>> {
+        let spool_path = match (&analysis.rejection, &analysis.raw_scan) {
+            (Some(_), RawScan::Clean) => {
+                Some(self.spool_path(mailbox, &analysis.mail.content_hash))
+            }
+            _ => None,
+        };
+        if commit && let Some(path) = &spool_path {
+            write_spool(path, raw).await?;
+        }
+        Ok(spool_path)
+    }
+
+    /// What decide needs besides the mail: the rules, and the configuration
+    /// as it applies to this mailbox.
+    fn settings<'a>(&'a self, rules: &'a Rules, mailbox: &MailboxConfig) -> Settings<'a> {
+        Settings {
+            rules,
+            reply: &self.config.reply,
+            limits: &self.config.limits,
+            staff: self.config.staff_for(Some(mailbox.role)),
+            staff_from: self.config.staff.from.clone(),
+            our_addresses: self
+                .config
+                .mailboxes
+                .iter()
+                .map(|m| m.address.to_lowercase())
+                .chain(std::iter::once(self.config.staff.from.to_lowercase()))
+                .collect(),
+            private_key_action: self.config.private_keys,
+        }
+    }
+
+    /// Ends the transaction: commits and wakes whoever has new work, or,
+    /// without `commit`, rolls back.
+    async fn finish(
+        &self,
+        tx: Tx,
+        mailbox: &MailboxConfig,
+        source_key: &str,
+        decision: &Decision,
+        recorded: &Recorded,
+        commit: bool,
+    ) -> anyhow::Result<()> {
         if commit {
             tx.commit().await?;
             failpoint("after-commit");
@@ -368,9 +387,7 @@ impl Pipeline {
         } else {
             tx.rollback().await?;
         }
-        Ok(report(
-            mailbox, source_key, &analysis, &threading, &decision, &recorded,
-        ))
+        Ok(())
     }
 
     /// What the pure stages need besides the mail.
@@ -599,6 +616,46 @@ async fn write_spool(path: &std::path::Path, raw: &[u8]) -> anyhow::Result<()> {
     file.sync_all()
         .await
         .with_context(|| format!("writing spool copy {}", path.display()))
+}
+
+/// Fingerprints of the certificates attached, which find the cases they
+/// were sent to before.
+fn certificates(inspection: &Inspection) -> Vec<String> {
+    inspection
+        .attachments
+        .iter()
+        .filter_map(|a| a.report.certificate.as_ref().map(|c| c.sha256.clone()))
+        .collect()
+}
+
+/// A case number for a mail that opens a new case, allocated inside the
+/// transaction. Case numbers are official: none is used up by mail that
+/// opens no case (a reply to a case, a rejected or an automated mail).
+async fn new_case_number(
+    tx: &mut Tx,
+    analysis: &Analysis,
+    threading: &Threading,
+    suppression: Option<&decide::loop_guard::Suppression>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<String>> {
+    let automated = suppression.is_some_and(|s| s.automated);
+    Ok(match (threading, &analysis.rejection, automated) {
+        (Threading::New, None, false) => Some(
+            tx.allocate_case_number(crate::calendar::case_year(now))
+                .await?,
+        ),
+        _ => None,
+    })
+}
+
+/// The copy of the mail the database keeps.
+fn stored_copy<'a>(stored: &'a Stored, raw: &'a [u8]) -> Option<&'a [u8]> {
+    match stored {
+        Stored::Original => Some(raw),
+        Stored::Headers => Some(parse::header_block(raw)),
+        Stored::Redacted(r) => Some(r.as_slice()),
+        Stored::Nothing => None,
+    }
 }
 
 fn already(mailbox: &MailboxConfig, source_key: &str, disposition: Disposition) -> Report {

@@ -141,102 +141,141 @@ pub async fn tick(
     let open = store.open_deadlines().await?;
     let mut queued = 0;
     for action in plan(&open, today, rules.calendar(), rules.lifecycle()) {
-        match action {
+        queued += match action {
             Action::StaffReminder {
                 case,
                 point,
                 working_days_left,
             } => {
                 let d = &open[case];
-                let key = format!("reminder:{}:{}:{}:{point}", d.number, d.kind, d.due);
-                let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-                vars.insert("case_number", TemplateValue::from(d.number.clone()));
-                vars.insert("kind", TemplateValue::from(d.kind.as_str()));
-                vars.insert(
-                    "due",
-                    TemplateValue::from(d.due.format("%d.%m.%Y").to_string()),
-                );
-                vars.insert("working_days_left", TemplateValue::from(working_days_left));
-                vars.insert("subject", TemplateValue::from(d.subject.clone()));
-                vars.insert(
-                    "sender_address",
-                    TemplateValue::from(d.opened_by.clone().unwrap_or_default()),
-                );
-                vars.insert("stage", TemplateValue::from(d.stage.as_str()));
-                vars.insert("service", TemplateValue::from(d.service.as_str()));
-                let body = rules.render(None, Template::Reminder.as_str(), &vars)?;
-                let status = if working_days_left < 0 {
-                    "OVERDUE".to_string()
-                } else if working_days_left == 0 {
-                    "due today".to_string()
-                } else {
-                    format!("due in {working_days_left} working days")
-                };
-                let items: Vec<(Option<i64>, Outgoing)> = config
-                    .staff_for(role_of(d.service))
-                    .into_iter()
-                    .map(|to| {
-                        let key = format!("{key}:{to}");
-                        let subject = format!(
-                            "[egov-intake] {} {}: {} {status}",
-                            d.number, d.service, d.kind
-                        );
-                        (
-                            Some(d.case_id),
-                            staff_mail(config, key, to, subject, body.clone()),
-                        )
-                    })
-                    .collect();
-                queued += store.queue(&items, None).await?;
+                staff_reminder(store, rules, config, d, &point, working_days_left).await?
             }
             Action::Followup { case, n, next_due } => {
-                let d = &open[case];
-                let Some(to) = d.opened_by.clone() else {
-                    continue;
-                };
-                let key = format!("followup:{}:{n}", d.number);
-                let languages: Vec<Language> =
-                    d.language.map_or(Language::ALL.to_vec(), |l| vec![l]);
-                let mut body = String::new();
-                for (i, lang) in languages.iter().enumerate() {
-                    if i > 0 {
-                        body.push_str("\n----------------------------------------\n\n");
-                    }
-                    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
-                    vars.insert("case_number", TemplateValue::from(d.number.clone()));
-                    vars.insert("subject", TemplateValue::from(d.subject.clone()));
-                    vars.insert("n", TemplateValue::from(n));
-                    let missing: Vec<String> =
-                        d.missing.iter().map(|f| rules.ask_for(f, *lang)).collect();
-                    vars.insert("missing", TemplateValue::from_serialize(&missing));
-                    body.push_str(&rules.render(
-                        Some(*lang),
-                        Template::Reminder.as_str(),
-                        &vars,
-                    )?);
-                }
-                let item = Outgoing {
-                    message_id: message_id(config, &key),
-                    key,
-                    kind: OutgoingKind::Reminder,
-                    from_name: config.reply.from_name.clone(),
-                    from_address: mailbox_address(config, d.service),
-                    to,
-                    subject: reply_subject(&d.subject, Some(&d.number)),
-                    in_reply_to: None,
-                    references: Vec::new(),
-                    languages,
-                    body,
-                };
-                queued += store
-                    .queue(&[(Some(d.case_id), item)], Some((d.case_id, next_due)))
-                    .await?;
+                followup(store, rules, config, &open[case], n, next_due).await?
             }
-        }
+        };
     }
     queued += digest_if_due(store, rules, config, now).await?;
     queued += silent_mailboxes(store, rules, config, now).await?;
     Ok(queued)
+}
+
+/// Queues one reminder of an AGE deadline to each of the case's team.
+async fn staff_reminder(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    d: &OpenDeadline,
+    point: &str,
+    working_days_left: i64,
+) -> anyhow::Result<usize> {
+    let key = format!("reminder:{}:{}:{}:{point}", d.number, d.kind, d.due);
+    let body = staff_reminder_body(rules, d, working_days_left)?;
+    let status = if working_days_left < 0 {
+        "OVERDUE".to_string()
+    } else if working_days_left == 0 {
+        "due today".to_string()
+    } else {
+        format!("due in {working_days_left} working days")
+    };
+    let items: Vec<(Option<i64>, Outgoing)> = config
+        .staff_for(role_of(d.service))
+        .into_iter()
+        .map(|to| {
+            let key = format!("{key}:{to}");
+            let subject = format!(
+                "[egov-intake] {} {}: {} {status}",
+                d.number, d.service, d.kind
+            );
+            (
+                Some(d.case_id),
+                staff_mail(config, key, to, subject, body.clone()),
+            )
+        })
+        .collect();
+    store.queue(&items, None).await
+}
+
+/// The staff reminder's text, the same for everyone on the team.
+fn staff_reminder_body(
+    rules: &Rules,
+    d: &OpenDeadline,
+    working_days_left: i64,
+) -> anyhow::Result<String> {
+    let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+    vars.insert("case_number", TemplateValue::from(d.number.clone()));
+    vars.insert("kind", TemplateValue::from(d.kind.as_str()));
+    vars.insert(
+        "due",
+        TemplateValue::from(d.due.format("%d.%m.%Y").to_string()),
+    );
+    vars.insert("working_days_left", TemplateValue::from(working_days_left));
+    vars.insert("subject", TemplateValue::from(d.subject.clone()));
+    vars.insert(
+        "sender_address",
+        TemplateValue::from(d.opened_by.clone().unwrap_or_default()),
+    );
+    vars.insert("stage", TemplateValue::from(d.stage.as_str()));
+    vars.insert("service", TemplateValue::from(d.service.as_str()));
+    rules.render(None, Template::Reminder.as_str(), &vars)
+}
+
+/// Queues the nth reminder to the beneficiary and moves the follow-up
+/// deadline to `next_due`; a case nobody opened by mail has nobody to remind.
+async fn followup(
+    store: &Store,
+    rules: &Rules,
+    config: &Config,
+    d: &OpenDeadline,
+    n: u32,
+    next_due: NaiveDate,
+) -> anyhow::Result<usize> {
+    let Some(to) = d.opened_by.clone() else {
+        return Ok(0);
+    };
+    let key = format!("followup:{}:{n}", d.number);
+    let languages: Vec<Language> = d.language.map_or(Language::ALL.to_vec(), |l| vec![l]);
+    let body = followup_body(rules, d, n, &languages)?;
+    let item = Outgoing {
+        message_id: message_id(config, &key),
+        key,
+        kind: OutgoingKind::Reminder,
+        from_name: config.reply.from_name.clone(),
+        from_address: mailbox_address(config, d.service),
+        to,
+        subject: reply_subject(&d.subject, Some(&d.number)),
+        in_reply_to: None,
+        references: Vec::new(),
+        languages,
+        body,
+    };
+    store
+        .queue(&[(Some(d.case_id), item)], Some((d.case_id, next_due)))
+        .await
+}
+
+/// The follow-up's text: one section per language, the case's own when
+/// known, else all of them.
+fn followup_body(
+    rules: &Rules,
+    d: &OpenDeadline,
+    n: u32,
+    languages: &[Language],
+) -> anyhow::Result<String> {
+    let mut body = String::new();
+    for (i, lang) in languages.iter().enumerate() {
+        if i > 0 {
+            body.push_str("\n----------------------------------------\n\n");
+        }
+        let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
+        vars.insert("case_number", TemplateValue::from(d.number.clone()));
+        vars.insert("subject", TemplateValue::from(d.subject.clone()));
+        vars.insert("n", TemplateValue::from(n));
+        let missing: Vec<String> = d.missing.iter().map(|f| rules.ask_for(f, *lang)).collect();
+        vars.insert("missing", TemplateValue::from_serialize(&missing));
+        body.push_str(&rules.render(Some(*lang), Template::Reminder.as_str(), &vars)?);
+    }
+    Ok(body)
 }
 
 /// Who gets which digest: each team its service (and the unsorted), the
@@ -271,55 +310,9 @@ pub async fn digest(
         .into_iter()
         .filter(|c| service.is_none_or(|s| c.service == s || c.service == Service::Unknown))
         .collect();
-    let line = |c: &CaseSummary| {
-        serde_json::json!({
-            "number": c.number, "service": c.service, "stage": c.stage, "status": c.status,
-            "due": c.due, "subject": c.subject, "from": c.opened_by, "assigned_to": c.assigned_to,
-            "missing": c.missing,
-        })
-    };
-    let open: Vec<&CaseSummary> = cases.iter().filter(|c| c.status.is_open()).collect();
-    let new: Vec<_> = open
-        .iter()
-        .filter(|c| c.created_at > since)
-        .map(|c| line(c))
-        .collect();
-    let mut waiting_age: Vec<&&CaseSummary> = open
-        .iter()
-        .filter(|c| c.status == CaseStatus::WaitingForAge && !c.overdue)
-        .collect();
-    waiting_age.sort_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
-    let overdue: Vec<_> = open.iter().filter(|c| c.overdue).map(|c| line(c)).collect();
-    let waiting_beneficiary: Vec<_> = open
-        .iter()
-        .filter(|c| c.status == CaseStatus::WaitingForBeneficiary)
-        .map(|c| line(c))
-        .collect();
-    let incidents: Vec<_> = store
-        .events_since(
-            &[
-                EventKind::PrivateKeyReceived,
-                EventKind::DeliveryFailed,
-                EventKind::Quarantined,
-            ],
-            &since,
-        )
-        .await?
-        .into_iter()
-        .map(|(case, e)| serde_json::json!({"case": case, "at": e.at, "kind": e.kind, "detail": e.detail.to_string()}))
-        .collect();
-    let last = store.last_mail().await?;
-    let health: Vec<_> = config
-        .mailboxes
-        .iter()
-        .map(|m| {
-            let seen = last
-                .iter()
-                .find(|(name, _)| name == &m.name)
-                .map(|(_, at)| at.clone());
-            serde_json::json!({"mailbox": m.name, "address": m.address, "last_mail": seen})
-        })
-        .collect();
+    let sections = DigestSections::of(&cases, &since);
+    let incidents = digest_incidents(store, &since).await?;
+    let health = mailbox_health(store, config).await?;
     let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
     vars.insert(
         "date",
@@ -329,16 +322,7 @@ pub async fn digest(
         "service",
         TemplateValue::from(service.map_or("all", Service::as_str)),
     );
-    vars.insert("new_cases", TemplateValue::from_serialize(&new));
-    vars.insert(
-        CaseStatus::WaitingForAge.as_str(),
-        TemplateValue::from_serialize(waiting_age.iter().map(|c| line(c)).collect::<Vec<_>>()),
-    );
-    vars.insert("overdue", TemplateValue::from_serialize(&overdue));
-    vars.insert(
-        CaseStatus::WaitingForBeneficiary.as_str(),
-        TemplateValue::from_serialize(&waiting_beneficiary),
-    );
+    sections.insert_into(&mut vars);
     vars.insert("incidents", TemplateValue::from_serialize(&incidents));
     vars.insert("mailboxes", TemplateValue::from_serialize(&health));
     vars.insert(
@@ -350,11 +334,109 @@ pub async fn digest(
         "[egov-intake] Digest {} ({}): {} new, {} overdue, {} waiting for AGE",
         today.format("%d.%m.%Y"),
         service.map_or("all", Service::as_str),
-        new.len(),
-        overdue.len(),
-        waiting_age.len()
+        sections.new.len(),
+        sections.overdue.len(),
+        sections.waiting_age.len()
     );
     Ok((subject, body))
+}
+
+/// The digest's lists of open cases, each case as one template line.
+struct DigestSections {
+    /// Opened since `since`.
+    new: Vec<serde_json::Value>,
+    /// Waiting for AGE and not overdue, the soonest due first, those
+    /// without a due date last.
+    waiting_age: Vec<serde_json::Value>,
+    overdue: Vec<serde_json::Value>,
+    waiting_beneficiary: Vec<serde_json::Value>,
+}
+
+impl DigestSections {
+    fn of(cases: &[CaseSummary], since: &str) -> DigestSections {
+        let open: Vec<&CaseSummary> = cases.iter().filter(|c| c.status.is_open()).collect();
+        let new = open
+            .iter()
+            .filter(|c| c.created_at.as_str() > since)
+            .map(|c| digest_line(c))
+            .collect();
+        let mut waiting_age: Vec<&&CaseSummary> = open
+            .iter()
+            .filter(|c| c.status == CaseStatus::WaitingForAge && !c.overdue)
+            .collect();
+        waiting_age.sort_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
+        let overdue = open
+            .iter()
+            .filter(|c| c.overdue)
+            .map(|c| digest_line(c))
+            .collect();
+        let waiting_beneficiary = open
+            .iter()
+            .filter(|c| c.status == CaseStatus::WaitingForBeneficiary)
+            .map(|c| digest_line(c))
+            .collect();
+        DigestSections {
+            new,
+            waiting_age: waiting_age.iter().map(|c| digest_line(c)).collect(),
+            overdue,
+            waiting_beneficiary,
+        }
+    }
+
+    fn insert_into(&self, vars: &mut BTreeMap<&str, TemplateValue>) {
+        vars.insert("new_cases", TemplateValue::from_serialize(&self.new));
+        vars.insert(
+            CaseStatus::WaitingForAge.as_str(),
+            TemplateValue::from_serialize(&self.waiting_age),
+        );
+        vars.insert("overdue", TemplateValue::from_serialize(&self.overdue));
+        vars.insert(
+            CaseStatus::WaitingForBeneficiary.as_str(),
+            TemplateValue::from_serialize(&self.waiting_beneficiary),
+        );
+    }
+}
+
+/// One case as the digest template sees it.
+fn digest_line(c: &CaseSummary) -> serde_json::Value {
+    serde_json::json!({
+        "number": c.number, "service": c.service, "stage": c.stage, "status": c.status,
+        "due": c.due, "subject": c.subject, "from": c.opened_by, "assigned_to": c.assigned_to,
+        "missing": c.missing,
+    })
+}
+
+/// Key material received, deliveries failed and mail quarantined since `since`.
+async fn digest_incidents(store: &Store, since: &str) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(store
+        .events_since(
+            &[
+                EventKind::PrivateKeyReceived,
+                EventKind::DeliveryFailed,
+                EventKind::Quarantined,
+            ],
+            since,
+        )
+        .await?
+        .into_iter()
+        .map(|(case, e)| serde_json::json!({"case": case, "at": e.at, "kind": e.kind, "detail": e.detail.to_string()}))
+        .collect())
+}
+
+/// When each configured mailbox last received mail (null when never).
+async fn mailbox_health(store: &Store, config: &Config) -> anyhow::Result<Vec<serde_json::Value>> {
+    let last = store.last_mail().await?;
+    Ok(config
+        .mailboxes
+        .iter()
+        .map(|m| {
+            let seen = last
+                .iter()
+                .find(|(name, _)| name == &m.name)
+                .map(|(_, at)| at.clone());
+            serde_json::json!({"mailbox": m.name, "address": m.address, "last_mail": seen})
+        })
+        .collect())
 }
 
 /// Queues today's digest for everyone once its time has come; `force`
@@ -473,138 +555,4 @@ async fn every<F, Fut>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn open(kind: DeadlineKind, due: &str, status: CaseStatus, reminders: u32) -> OpenDeadline {
-        OpenDeadline {
-            case_id: 1,
-            number: "AGE-2026-00001".into(),
-            service: Service::Mpass,
-            stage: crate::domain::Stage::Request,
-            status,
-            subject: "Solicitare".into(),
-            opened_by: Some("ana@primaria.md".into()),
-            language: Some(Language::Ro),
-            missing: vec!["idno".into()],
-            kind,
-            due: due.parse().unwrap(),
-            reminders,
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_scheduler_ticks_at_once_then_every_minute_until_cancelled() {
-        let ticks = std::sync::atomic::AtomicU32::new(0);
-        let cancel = CancellationToken::new();
-        let wake = tokio::sync::Notify::new();
-        let run = every(TICK, &cancel, &wake, || async {
-            ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        });
-        let stop = async {
-            tokio::time::sleep(Duration::from_secs(150)).await;
-            cancel.cancel();
-        };
-        tokio::join!(run, stop);
-        // t = 0, 60 and 120 s.
-        assert_eq!(ticks.load(std::sync::atomic::Ordering::SeqCst), 3);
-    }
-
-    #[test]
-    fn reminder_points() {
-        let cal = Calendar::default();
-        let lc = Lifecycle::default();
-        let today: NaiveDate = "2026-12-03".parse().unwrap(); // Thursday
-        let points = |due: &str| -> Vec<String> {
-            plan(
-                &[open(
-                    DeadlineKind::Answer,
-                    due,
-                    CaseStatus::WaitingForAge,
-                    0,
-                )],
-                today,
-                &cal,
-                &lc,
-            )
-            .into_iter()
-            .map(|a| match a {
-                Action::StaffReminder { point, .. } => point,
-                other => panic!("{other:?}"),
-            })
-            .collect()
-        };
-        assert_eq!(points("2026-12-08"), ["before-3"]); // 3 working days ahead
-        assert_eq!(points("2026-12-09"), Vec::<String>::new()); // 4 ahead: not yet
-        assert_eq!(points("2026-12-03"), ["due"]);
-        assert_eq!(points("2026-12-01"), ["overdue-2026-12-03"]);
-    }
-
-    #[test]
-    fn followups_stop_at_the_limit_and_wait_their_turn() {
-        let cal = Calendar::default();
-        let lc = Lifecycle::default();
-        let today: NaiveDate = "2026-12-03".parse().unwrap();
-        let p = plan(
-            &[open(
-                DeadlineKind::Followup,
-                "2026-12-03",
-                CaseStatus::WaitingForBeneficiary,
-                0,
-            )],
-            today,
-            &cal,
-            &lc,
-        );
-        assert_eq!(
-            p,
-            vec![Action::Followup {
-                case: 0,
-                n: 1,
-                next_due: "2026-12-10".parse().unwrap()
-            }]
-        );
-        assert!(
-            plan(
-                &[open(
-                    DeadlineKind::Followup,
-                    "2026-12-03",
-                    CaseStatus::WaitingForBeneficiary,
-                    2
-                )],
-                today,
-                &cal,
-                &lc
-            )
-            .is_empty()
-        );
-        assert!(
-            plan(
-                &[open(
-                    DeadlineKind::Followup,
-                    "2026-12-04",
-                    CaseStatus::WaitingForBeneficiary,
-                    0
-                )],
-                today,
-                &cal,
-                &lc
-            )
-            .is_empty()
-        );
-        assert!(
-            plan(
-                &[open(
-                    DeadlineKind::Followup,
-                    "2026-12-03",
-                    CaseStatus::WaitingForAge,
-                    0
-                )],
-                today,
-                &cal,
-                &lc
-            )
-            .is_empty()
-        );
-    }
-}
+mod tests;

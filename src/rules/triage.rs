@@ -222,91 +222,124 @@ pub fn load(
     errors: &mut Vec<ConfigError>,
 ) -> Vec<Rule> {
     let loc = Locator::new(path, text);
-    let check = |list: &[Spanned<String>],
-                 allowed: &[&str],
-                 what: &str,
-                 errors: &mut Vec<ConfigError>|
-     -> Vec<String> {
-        list.iter()
-            .filter_map(|v| {
-                if allowed.contains(&v.get_ref().as_str()) {
-                    Some(v.get_ref().clone())
-                } else {
-                    errors.push(loc.at(
-                        v.span().start,
-                        format!(
-                            "unknown {what} {:?}; known: {}",
-                            v.get_ref(),
-                            allowed.join(", ")
-                        ),
-                    ));
-                    None
-                }
-            })
-            .collect()
-    };
-    let regex = |r: &Option<Spanned<String>>, errors: &mut Vec<ConfigError>| -> Option<Regex> {
-        let r = r.as_ref()?;
-        match Regex::new(r.get_ref()) {
-            Ok(re) => Some(re),
-            Err(e) => {
-                let first = e.to_string().lines().last().unwrap_or_default().to_string();
-                errors.push(loc.at(r.span().start, format!("bad regex: {first}")));
-                None
-            }
-        }
-    };
-    let one = |v: &Option<Spanned<String>>,
-               allowed: &[&str],
-               what: &str,
-               errors: &mut Vec<ConfigError>|
-     -> Option<String> {
-        v.as_ref().and_then(|v| {
-            check(std::slice::from_ref(v), allowed, what, errors)
-                .into_iter()
-                .next()
-        })
-    };
     raw.rule
         .into_iter()
         .map(|spanned| {
             let r = spanned.into_inner();
-            let m = r.matcher;
-            let a = r.action;
+            // The matcher first, then the action: errors in the file's order.
+            let matcher = matcher(&loc, r.matcher, vocabulary, errors);
+            let action = action(&loc, r.action, vocabulary, errors);
             Rule {
                 name: r.name,
-                matcher: Matcher {
-                    mailbox: m.mailbox,
-                    sender: m
-                        .sender
-                        .into_iter()
-                        .map(|s| s.to_ascii_lowercase())
-                        .collect(),
-                    domain: m
-                        .domain
-                        .into_iter()
-                        .map(|s| s.to_ascii_lowercase())
-                        .collect(),
-                    subject: regex(&m.subject, errors),
-                    body: regex(&m.body, errors),
-                    attachment_kinds: check(&m.attachment_kinds, KINDS, "attachment kind", errors),
-                    language: check(&m.language, LANGUAGES, "language", errors),
-                    service: check(&m.service, SERVICES, "service", errors),
-                    fields_present: check(&m.fields_present, vocabulary.fields, "field", errors),
-                    fields_missing: check(&m.fields_missing, vocabulary.fields, "field", errors),
-                },
-                action: Action {
-                    service: one(&a.service, SERVICES, "service", errors),
-                    priority: one(&a.priority, PRIORITIES, "priority", errors),
-                    labels: a.labels,
-                    template: one(&a.template, vocabulary.templates, "template", errors),
-                    notify_staff: a.notify_staff,
-                    suppress_reply: a.suppress_reply,
-                    stop: a.stop,
-                },
+                matcher,
+                action,
             }
         })
         .collect()
+}
+
+fn matcher(
+    loc: &Locator<'_>,
+    m: RawMatcher,
+    vocabulary: &Vocabulary<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Matcher {
+    Matcher {
+        mailbox: m.mailbox,
+        sender: m
+            .sender
+            .into_iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        domain: m
+            .domain
+            .into_iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect(),
+        subject: regex(loc, &m.subject, errors),
+        body: regex(loc, &m.body, errors),
+        attachment_kinds: check(loc, &m.attachment_kinds, KINDS, "attachment kind", errors),
+        language: check(loc, &m.language, LANGUAGES, "language", errors),
+        service: check(loc, &m.service, SERVICES, "service", errors),
+        fields_present: check(loc, &m.fields_present, vocabulary.fields, "field", errors),
+        fields_missing: check(loc, &m.fields_missing, vocabulary.fields, "field", errors),
+    }
+}
+
+fn action(
+    loc: &Locator<'_>,
+    a: RawAction,
+    vocabulary: &Vocabulary<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Action {
+    Action {
+        service: one(loc, &a.service, SERVICES, "service", errors),
+        priority: one(loc, &a.priority, PRIORITIES, "priority", errors),
+        labels: a.labels,
+        template: one(loc, &a.template, vocabulary.templates, "template", errors),
+        notify_staff: a.notify_staff,
+        suppress_reply: a.suppress_reply,
+        stop: a.stop,
+    }
+}
+
+/// The names in `list` that are `allowed`; each other one is an error.
+fn check(
+    loc: &Locator<'_>,
+    list: &[Spanned<String>],
+    allowed: &[&str],
+    what: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<String> {
+    list.iter()
+        .filter_map(|v| {
+            if allowed.contains(&v.get_ref().as_str()) {
+                Some(v.get_ref().clone())
+            } else {
+                errors.push(loc.at(
+                    v.span().start,
+                    format!(
+                        "unknown {what} {:?}; known: {}",
+                        v.get_ref(),
+                        allowed.join(", ")
+                    ),
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+/// [`check`] for a single, optional name.
+fn one(
+    loc: &Locator<'_>,
+    v: &Option<Spanned<String>>,
+    allowed: &[&str],
+    what: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    v.as_ref().and_then(|v| {
+        check(loc, std::slice::from_ref(v), allowed, what, errors)
+            .into_iter()
+            .next()
+    })
+}
+
+/// The compiled pattern, or an error naming what the regex crate objects to.
+fn regex(
+    loc: &Locator<'_>,
+    r: &Option<Spanned<String>>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Regex> {
+    let r = r.as_ref()?;
+    match Regex::new(r.get_ref()) {
+        Ok(re) => Some(re),
+        Err(e) => {
+            let first = e.to_string().lines().last().unwrap_or_default().to_string();
+            errors.push(loc.at(r.span().start, format!("bad regex: {first}")));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -193,6 +193,44 @@ async fn cmd<T, E: Into<anyhow::Error>>(
 }
 
 async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
+    let tcp = open_tcp(cfg).await?;
+    let stream = secure(cfg, tcp).await?;
+    let mut client = Client::new(stream);
+    // After STARTTLS the server sends no second greeting.
+    if cfg.tls != TlsMode::Starttls {
+        greeting(cfg, &mut client).await?;
+    }
+    let mut session = login(cfg, client).await?;
+    let capabilities = cmd(cfg, "CAPABILITY", session.capabilities()).await?;
+    let caps = Caps {
+        idle: capabilities.has_str("IDLE"),
+        mv: capabilities.has_str("MOVE"),
+        uidplus: capabilities.has_str("UIDPLUS"),
+        private_key_folder: String::new(),
+    };
+    let delimiter = delimiter(cfg, &mut session).await?;
+    let private_key_folder = server_folder(&cfg.private_key_folder, &delimiter);
+    ensure_folders(
+        cfg,
+        &mut session,
+        [
+            &cfg.processed_folder,
+            &cfg.quarantine_folder,
+            &private_key_folder,
+        ],
+    )
+    .await?;
+    Ok((
+        session,
+        Caps {
+            private_key_folder,
+            ..caps
+        },
+    ))
+}
+
+/// The TCP connection, with keepalive so a dead peer is noticed.
+async fn open_tcp(cfg: &ImapConfig) -> anyhow::Result<TcpStream> {
     let tcp = cmd(
         cfg,
         "connect",
@@ -207,7 +245,13 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
             .with_interval(KEEPALIVE_INTERVAL)
             .with_retries(KEEPALIVE_RETRIES),
     )?;
-    let stream: Box<dyn ImapStream> = match cfg.tls {
+    Ok(tcp)
+}
+
+/// The connection as configured: TLS from the start, upgraded by STARTTLS
+/// (which reads the greeting first), or plain.
+async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> anyhow::Result<Box<dyn ImapStream>> {
+    Ok(match cfg.tls {
         TlsMode::Implicit => Box::new(tls(cfg, tcp).await?),
         TlsMode::Starttls => {
             let mut client = Client::new(tcp);
@@ -221,54 +265,53 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
             Box::new(tls(cfg, client.into_inner()).await?)
         }
         TlsMode::Plain => Box::new(tcp),
-    };
-    let mut client = Client::new(stream);
-    // After STARTTLS the server sends no second greeting.
-    if cfg.tls != TlsMode::Starttls {
-        greeting(cfg, &mut client).await?;
-    }
+    })
+}
+
+/// Logs in as the configured user; a failure names the user, never the password.
+async fn login(
+    cfg: &ImapConfig,
+    client: Client<Box<dyn ImapStream>>,
+) -> anyhow::Result<ImapSession> {
     let password = Secret::resolve(&cfg.password)?;
-    let mut session = match timeout(
+    match timeout(
         cfg.command_timeout,
         client.login(&cfg.username, password.expose()),
     )
     .await
     {
-        Ok(Ok(s)) => s,
+        Ok(Ok(s)) => Ok(s),
         // The error names the user, never the password.
         Ok(Err((e, _))) => bail!("IMAP login as {} failed: {e}", cfg.username),
         Err(_) => bail!("IMAP login timed out"),
-    };
-    let capabilities = cmd(cfg, "CAPABILITY", session.capabilities()).await?;
-    let caps = Caps {
-        idle: capabilities.has_str("IDLE"),
-        mv: capabilities.has_str("MOVE"),
-        uidplus: capabilities.has_str("UIDPLUS"),
-        private_key_folder: String::new(),
-    };
-    // The hierarchy delimiter: INBOX always exists and carries it (the
-    // `LIST "" ""` form meant for this yields no name async-imap keeps).
-    let delimiter = {
-        let names: Vec<_> = cmd(cfg, "LIST", async {
-            session
-                .list(Some(""), Some("INBOX"))
-                .await?
-                .try_collect::<Vec<_>>()
-                .await
-        })
-        .await?;
-        names
-            .first()
-            .and_then(|n| n.delimiter())
-            .unwrap_or("/")
-            .to_string()
-    };
-    let private_key_folder = server_folder(&cfg.private_key_folder, &delimiter);
-    for folder in [
-        &cfg.processed_folder,
-        &cfg.quarantine_folder,
-        &private_key_folder,
-    ] {
+    }
+}
+
+/// The hierarchy delimiter: INBOX always exists and carries it (the
+/// `LIST "" ""` form meant for this yields no name async-imap keeps).
+async fn delimiter(cfg: &ImapConfig, session: &mut ImapSession) -> anyhow::Result<String> {
+    let names: Vec<_> = cmd(cfg, "LIST", async {
+        session
+            .list(Some(""), Some("INBOX"))
+            .await?
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .await?;
+    Ok(names
+        .first()
+        .and_then(|n| n.delimiter())
+        .unwrap_or("/")
+        .to_string())
+}
+
+/// Creates the folders mail is moved into, and checks they exist.
+async fn ensure_folders(
+    cfg: &ImapConfig,
+    session: &mut ImapSession,
+    folders: [&String; 3],
+) -> anyhow::Result<()> {
+    for folder in folders {
         // Fails harmlessly when the folder exists already.
         let _ = timeout(cfg.command_timeout, session.create(folder)).await;
         // A folder we cannot move mail into would stall the mailbox at its
@@ -288,13 +331,7 @@ async fn connect(cfg: &ImapConfig) -> anyhow::Result<(ImapSession, Caps)> {
             );
         }
     }
-    Ok((
-        session,
-        Caps {
-            private_key_folder,
-            ..caps
-        },
-    ))
+    Ok(())
 }
 
 async fn greeting<T: ImapStream>(cfg: &ImapConfig, client: &mut Client<T>) -> anyhow::Result<()> {
