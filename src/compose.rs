@@ -312,7 +312,7 @@ fn staff_summary(
     );
     vars.insert("missing", TemplateValue::from_serialize(&d.missing));
     vars.insert("problems", TemplateValue::from_serialize(problems));
-    vars.insert("priority", TemplateValue::from(d.priority.clone()));
+    vars.insert("priority", TemplateValue::from(d.priority));
     vars.insert("labels", TemplateValue::from_serialize(&d.labels));
     vars.insert("rules", TemplateValue::from_serialize(&d.triage));
     let body = settings

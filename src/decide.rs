@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::calendar::today;
 use crate::compose::Outgoing;
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
-use crate::domain::{Environment, EventKind, Language, Service, Stage, Template};
+use crate::domain::{Environment, EventKind, Language, Priority, Service, Stage, Template};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::rules::Rules;
@@ -221,7 +221,7 @@ pub struct Decision {
     pub facts: Value,
     /// Fields the step still needs.
     pub missing: Vec<String>,
-    pub priority: String,
+    pub priority: Priority,
     pub labels: Vec<String>,
     /// Names of the triage rules that matched.
     pub triage: Vec<String>,
@@ -373,10 +373,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
         service: assessment.service,
         facts: assessment.facts,
         missing: assessment.missing,
-        priority: assessment
-            .triage
-            .priority
-            .unwrap_or_else(|| "normal".into()),
+        priority: assessment.triage.priority.unwrap_or(Priority::Normal),
         labels: assessment.triage.labels,
         triage: assessment.triage.matched,
     })
@@ -482,7 +479,7 @@ fn duplicate(
         service: assessment.service,
         facts: case.map_or(Value::Null, |c| c.facts.clone()),
         missing: Vec::new(),
-        priority: "normal".into(),
+        priority: Priority::Normal,
         labels: Vec::new(),
         triage: Vec::new(),
         progress: None,

@@ -258,6 +258,16 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// How urgent a case is, as AGE's triage rules set it.
+    pub enum Priority {
+        Low = "low",
+        Normal = "normal",
+        High = "high",
+        Urgent = "urgent",
+    }
+}
+
+vocabulary! {
     /// What a case's trail records (the `case_event` table).
     pub enum EventKind {
         MailReceived = "mail_received",

@@ -61,7 +61,7 @@ pub struct AnalysisReport {
     pub request: serde_json::Value,
     /// Fields the step still needs (keys of `request`, `certificate`, `signed_agreement`).
     pub missing: Vec<String>,
-    pub priority: String,
+    pub priority: crate::domain::Priority,
     pub labels: Vec<String>,
     /// Names of the triage rules that matched.
     pub triage: Vec<String>,
@@ -708,7 +708,7 @@ fn report(
             idno: request["idno"].as_str().map(str::to_string),
             idno_valid: request["idno_valid"].as_bool(),
             missing: d.missing.clone(),
-            priority: d.priority.clone(),
+            priority: d.priority,
             labels: d.labels.clone(),
             triage: d.triage.clone(),
             attachments: a.inspection.attachments.clone(),

@@ -5,6 +5,7 @@
 //! priority or labels, pick a template, notify staff, suppress the reply,
 //! stop. Evaluation is [`evaluate`], pure.
 
+use crate::domain::Priority;
 use std::path::Path;
 
 use regex::Regex;
@@ -42,7 +43,7 @@ pub struct Matcher {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Action {
     pub service: Option<String>,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub labels: Vec<String>,
     pub template: Option<String>,
     pub notify_staff: bool,
@@ -67,7 +68,7 @@ pub struct Facts<'a> {
 pub struct Outcome {
     pub matched: Vec<String>,
     pub service: Option<String>,
-    pub priority: Option<String>,
+    pub priority: Option<Priority>,
     pub labels: Vec<String>,
     pub template: Option<String>,
     pub notify_staff: bool,
@@ -86,7 +87,7 @@ pub fn evaluate(rules: &[Rule], facts: &Facts<'_>) -> Outcome {
             out.service = a.service.clone();
         }
         if a.priority.is_some() {
-            out.priority = a.priority.clone();
+            out.priority = a.priority;
         }
         for l in &a.labels {
             if !out.labels.contains(l) {
@@ -211,7 +212,7 @@ const KINDS: &[&str] = &[
 ];
 const LANGUAGES: &[&str] = crate::domain::Language::NAMES;
 const SERVICES: &[&str] = crate::domain::Service::NAMES;
-const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+const PRIORITIES: &[&str] = Priority::NAMES;
 
 /// Loads `triage.toml`; every problem goes to `errors` with its line.
 pub fn load(
@@ -274,7 +275,8 @@ fn action(
 ) -> Action {
     Action {
         service: one(loc, &a.service, SERVICES, "service", errors),
-        priority: one(loc, &a.priority, PRIORITIES, "priority", errors),
+        priority: one(loc, &a.priority, PRIORITIES, "priority", errors)
+            .and_then(|p| p.parse().ok()),
         labels: a.labels,
         template: one(loc, &a.template, vocabulary.templates, "template", errors),
         notify_staff: a.notify_staff,
@@ -397,7 +399,7 @@ then = { labels = ["late"] }
         .unwrap();
         let out = evaluate(&r, &facts("ion@mf.gov.md", "Semnatura electronica"));
         assert_eq!(out.matched, ["ministries", "msign by subject"]);
-        assert_eq!(out.priority.as_deref(), Some("high"));
+        assert_eq!(out.priority, Some(Priority::High));
         assert_eq!(out.service.as_deref(), Some("msign"));
         assert_eq!(out.labels, ["public"]);
         let out = evaluate(&r, &facts("ana@firma.md", "Solicitare"));

@@ -171,7 +171,7 @@ impl Tx {
         .bind(text("institution"))
         .bind(text("idno"))
         .bind(text("system_name"))
-        .bind(&d.priority)
+        .bind(d.priority)
         .bind(serde_json::to_string(&d.labels)?)
         .bind(now)
         .bind(id)
