@@ -139,8 +139,10 @@ pub fn run<T>(limits: Limits, f: impl FnOnce() -> T) -> T {
     let group = token.as_ref().map_or(0, |t| t.id().as_usize().get());
     let slot = group % SLOTS;
     if let Some(s) = COUNTS.get(slot).filter(|_| group != 0) {
-        s.live.store(0, Relaxed);
+        // Claim the slot first: a late free of the group that held it is
+        // then ignored instead of landing on the fresh count.
         s.group.store(group, Relaxed);
+        s.live.store(0, Relaxed);
     }
     let active = Active {
         slot,
