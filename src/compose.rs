@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::calendar::{TZ, today};
 use crate::config::PrivateKeyAction;
-use crate::decide::{CaseAction, Decision, Draft, Input, Rejection, Settings, full_request};
+use crate::decide::{CaseAction, Decision, Draft, Input, Rejection, Settings};
 use crate::domain::{Language, OutgoingKind, Stage, Template};
 use crate::parse::{Mail, clean_line};
 
@@ -180,14 +180,14 @@ fn reply(
             .map(|p| {
                 settings
                     .rules
-                    .explain(&p.code, p.value.as_deref(), p.suggestion.as_deref(), *lang)
+                    .explain(p.code, p.value.as_deref(), p.suggestion.as_deref(), *lang)
             })
             .collect();
         vars.insert("explanations", TemplateValue::from_serialize(&explanations));
         let missing: Vec<String> = d
             .missing
             .iter()
-            .map(|f| settings.rules.ask_for(f, *lang))
+            .map(|f| settings.rules.ask_for(*f, *lang))
             .collect();
         vars.insert("missing", TemplateValue::from_serialize(&missing));
         body.push_str(&settings.rules.render(Some(*lang), template, &vars)?);
@@ -263,7 +263,7 @@ fn reply_vars<'a>(
         ),
         (
             "understood",
-            TemplateValue::from_serialize(full_request(&d.facts)),
+            TemplateValue::from_serialize(&d.facts.request),
         ),
         (
             "complete",
@@ -308,7 +308,7 @@ fn staff_summary(
     );
     vars.insert(
         "understood",
-        TemplateValue::from_serialize(full_request(&d.facts)),
+        TemplateValue::from_serialize(&d.facts.request),
     );
     vars.insert("missing", TemplateValue::from_serialize(&d.missing));
     vars.insert("problems", TemplateValue::from_serialize(problems));
@@ -318,13 +318,12 @@ fn staff_summary(
     let body = settings
         .rules
         .render(None, Template::CaseSummary.as_str(), &vars)?;
-    let flag = if problems.iter().any(|c| c.starts_with("cert_"))
-        && step == Stage::ProductionRegistration
-    {
-        "CERTIFICATE PROBLEM "
-    } else {
-        ""
-    };
+    let flag =
+        if problems.iter().any(|c| c.is_certificate()) && step == Stage::ProductionRegistration {
+            "CERTIFICATE PROBLEM "
+        } else {
+            ""
+        };
     Ok(Outgoing::to_staff(
         format!("summary:{}:{to}", mail.content_hash),
         &settings.staff_from,

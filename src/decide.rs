@@ -11,12 +11,15 @@ pub mod loop_guard;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::calendar::today;
 use crate::compose::Outgoing;
 use crate::config::{Limits, MailboxConfig, PrivateKeyAction, ReplyConfig};
-use crate::domain::{Environment, EventKind, Language, Priority, Service, Stage, Template};
+use crate::domain::{
+    CaseFacts, Environment, EventKind, Field, Language, Priority, ProblemCode, Service, Stage,
+    Template,
+};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::rules::Rules;
@@ -33,8 +36,8 @@ pub struct CaseRef {
     pub participants: Vec<String>,
     pub stage: Stage,
     pub service: Service,
-    /// What the case's mail said so far (see [`merge_facts`]).
-    pub facts: Value,
+    /// What the case's mail said so far.
+    pub facts: CaseFacts,
 }
 
 /// What the database knows that bears on this mail.
@@ -212,15 +215,15 @@ pub struct Decision {
     /// Why no automatic reply went out, if none did.
     pub suppressed: Option<String>,
     /// Problem codes (details, with the values concerned, in `problem_details`).
-    pub problems: Vec<String>,
+    pub problems: Vec<ProblemCode>,
     pub problem_details: Vec<Problem>,
     /// The procedure step this mail is about (and the case is at).
     pub stage: Option<Stage>,
     pub service: Service,
     /// The case's facts with this mail's merged in.
-    pub facts: Value,
+    pub facts: CaseFacts,
     /// Fields the step still needs.
-    pub missing: Vec<String>,
+    pub missing: Vec<Field>,
     pub priority: Priority,
     pub labels: Vec<String>,
     /// Names of the triage rules that matched.
@@ -319,7 +322,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             case.as_ref(),
         ));
     }
-    let problem_codes = dedup(assessment.problems.iter().map(|p| p.code.clone()));
+    let problem_codes = dedup(assessment.problems.iter().map(|p| p.code));
     let case = case_action(input, &assessment, &mut events)?;
     let progress = (!matches!(case, CaseAction::None)).then(|| {
         progress(
@@ -335,7 +338,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
     let mut drafts = staff_drafts(input, settings, &disposition, &mut events);
     // A certificate problem on a production registration: staff hear at once.
     let production_cert_problem = assessment.step == Stage::ProductionRegistration
-        && problem_codes.iter().any(|c| c.starts_with("cert_"));
+        && problem_codes.iter().any(|c| c.is_certificate());
     if (assessment.triage.notify_staff || production_cert_problem)
         && !matches!(case, CaseAction::None)
     {
@@ -386,7 +389,7 @@ fn progress(
     settings: &Settings<'_>,
     case_before: Option<&CaseRef>,
     assessment: &Assessment,
-    problem_codes: &[String],
+    problem_codes: &[ProblemCode],
     events: &mut Vec<Event>,
 ) -> lifecycle::Progress {
     let p = lifecycle::progress(
@@ -477,7 +480,7 @@ fn duplicate(
         problem_details: Vec::new(),
         stage: None,
         service: assessment.service,
-        facts: case.map_or(Value::Null, |c| c.facts.clone()),
+        facts: case.map(|c| c.facts.clone()).unwrap_or_default(),
         missing: Vec::new(),
         priority: Priority::Normal,
         labels: Vec::new(),
@@ -633,7 +636,7 @@ fn answer(
 }
 
 /// `items` without repeats, in first-seen order.
-fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+fn dedup<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     items.fold(Vec::new(), |mut v, c| {
         if !v.contains(&c) {
             v.push(c);
@@ -678,7 +681,7 @@ fn record_findings(inspection: &Inspection, events: &mut Vec<Event>) {
     }
 }
 
-pub use assess::{Assessment, full_request, is_present, merge_facts};
+pub use assess::Assessment;
 
 #[cfg(test)]
 mod tests;

@@ -53,6 +53,12 @@ macro_rules! vocabulary {
             }
         }
 
+        impl From<$name> for &'static str {
+            fn from(v: $name) -> &'static str {
+                v.as_str()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -82,6 +88,10 @@ impl std::fmt::Display for UnknownName {
 }
 
 impl std::error::Error for UnknownName {}
+
+mod facts;
+
+pub use facts::{CaseFacts, Field, Request, SignerType};
 
 vocabulary! {
     /// Where a case stands in the procedure (DESIGN §1), in procedure order.
@@ -246,14 +256,109 @@ vocabulary! {
         ArchiveBomb = "archive_bomb",
         ArchiveEncrypted = "archive_encrypted",
         ArchiveUnreadable = "archive_unreadable",
+        /// The parser skipped parts (nested too deep, too many parts):
+        /// they were never inspected.
         PartsSkipped = "parts_skipped",
         SignatureInvalid = "signature_invalid",
         SignatureProblem = "signature_problem",
+        SignatureMalformed = "signature_malformed",
+        SignatureBadSignature = "signature_bad_signature",
+        SignatureByteRangeInvalid = "signature_byte_range_invalid",
+        SignatureByteRangePartial = "signature_byte_range_partial",
+        SignatureContentMissing = "signature_content_missing",
+        SignatureContentTypeMismatch = "signature_content_type_mismatch",
+        SignatureDigestMismatch = "signature_digest_mismatch",
+        SignatureMissingDataObject = "signature_missing_data_object",
+        SignatureMultipleSigners = "signature_multiple_signers",
+        SignatureNoDataObjects = "signature_no_data_objects",
+        SignatureNoManifest = "signature_no_manifest",
+        SignatureNoSignerCertificate = "signature_no_signer_certificate",
+        SignatureNoSignerInfo = "signature_no_signer_info",
+        SignatureTooLarge = "signature_too_large",
+        SignatureUnsupportedAlgorithm = "signature_unsupported_algorithm",
+        SignatureWeakDigest = "signature_weak_digest",
+        SignatureWeakKey = "signature_weak_key",
         IdnpNotIdno = "idnp_not_idno",
         IpNotPublic = "ip_not_public",
         UrlNotHttps = "url_not_https",
         UrlLocalhost = "url_localhost",
         AttributeUnknown = "attribute_unknown",
+    }
+}
+
+vocabulary! {
+    /// What can be wrong with one signature of a signed document; the
+    /// mail's problem is `signature_<name>` ([`ProblemCode::from`]).
+    pub enum SignatureProblem {
+        Malformed = "malformed",
+        BadSignature = "bad_signature",
+        ByteRangeInvalid = "byte_range_invalid",
+        ByteRangePartial = "byte_range_partial",
+        ContentMissing = "content_missing",
+        ContentTypeMismatch = "content_type_mismatch",
+        DigestMismatch = "digest_mismatch",
+        MissingDataObject = "missing_data_object",
+        MultipleSigners = "multiple_signers",
+        NoDataObjects = "no_data_objects",
+        NoManifest = "no_manifest",
+        NoSignerCertificate = "no_signer_certificate",
+        NoSignerInfo = "no_signer_info",
+        TooLarge = "too_large",
+        UnsupportedAlgorithm = "unsupported_algorithm",
+        WeakDigest = "weak_digest",
+        WeakKey = "weak_key",
+    }
+}
+
+impl From<SignatureProblem> for ProblemCode {
+    fn from(p: SignatureProblem) -> ProblemCode {
+        use SignatureProblem as S;
+        match p {
+            S::Malformed => ProblemCode::SignatureMalformed,
+            S::BadSignature => ProblemCode::SignatureBadSignature,
+            S::ByteRangeInvalid => ProblemCode::SignatureByteRangeInvalid,
+            S::ByteRangePartial => ProblemCode::SignatureByteRangePartial,
+            S::ContentMissing => ProblemCode::SignatureContentMissing,
+            S::ContentTypeMismatch => ProblemCode::SignatureContentTypeMismatch,
+            S::DigestMismatch => ProblemCode::SignatureDigestMismatch,
+            S::MissingDataObject => ProblemCode::SignatureMissingDataObject,
+            S::MultipleSigners => ProblemCode::SignatureMultipleSigners,
+            S::NoDataObjects => ProblemCode::SignatureNoDataObjects,
+            S::NoManifest => ProblemCode::SignatureNoManifest,
+            S::NoSignerCertificate => ProblemCode::SignatureNoSignerCertificate,
+            S::NoSignerInfo => ProblemCode::SignatureNoSignerInfo,
+            S::TooLarge => ProblemCode::SignatureTooLarge,
+            S::UnsupportedAlgorithm => ProblemCode::SignatureUnsupportedAlgorithm,
+            S::WeakDigest => ProblemCode::SignatureWeakDigest,
+            S::WeakKey => ProblemCode::SignatureWeakKey,
+        }
+    }
+}
+
+impl ProblemCode {
+    /// The problem whose explanation a sender gets when the rules have none
+    /// of this one's own: one text covers every detail of a signature.
+    pub fn explained_by(self) -> ProblemCode {
+        if self.as_str().starts_with("signature_") && self != ProblemCode::SignatureInvalid {
+            ProblemCode::SignatureProblem
+        } else {
+            self
+        }
+    }
+
+    /// The codes `problems.toml` must explain in every language.
+    pub fn needs_explanation(self) -> bool {
+        self.explained_by() == self
+    }
+
+    /// A problem of a certificate the mail brings.
+    pub fn is_certificate(self) -> bool {
+        self.as_str().starts_with("cert_")
+    }
+
+    /// An archive that could not be opened whole.
+    pub fn is_archive(self) -> bool {
+        self.as_str().starts_with("archive_")
     }
 }
 
@@ -304,6 +409,11 @@ impl OutgoingKind {
     }
 }
 
+/// The names of `items`, as the database and the text output list them.
+pub fn names<T: Copy + Into<&'static str>>(items: &[T]) -> Vec<&'static str> {
+    items.iter().map(|i| (*i).into()).collect()
+}
+
 /// `AGE-YYYY-NNNNN`: the case number of the `seq`th case of `year`.
 pub fn format_case_number(year: i32, seq: i64) -> String {
     format!("AGE-{year}-{seq:05}")
@@ -343,16 +453,27 @@ mod tests {
 
     #[test]
     fn names_are_those_of_the_database_and_the_rules() {
-        assert_eq!(
-            Stage::ProductionRegistration.as_str(),
-            "production_registration"
-        );
+        // The other names are pinned by the golden files and the migrations.
+        assert_eq!(Stage::TestRegistration.as_str(), "test_registration");
         assert_eq!("test_registration".parse(), Ok(Stage::TestRegistration));
-        assert_eq!(CaseStatus::WaitingForAge.to_string(), "waiting_for_age");
         assert_eq!(
-            serde_json::to_value(DeadlineKind::Followup).unwrap(),
-            serde_json::json!("followup")
+            CaseStatus::WaitingForBeneficiary.to_string(),
+            "waiting_for_beneficiary"
         );
+        assert_eq!(
+            serde_json::to_value(DeadlineKind::Examination).unwrap(),
+            serde_json::json!("examination")
+        );
+        assert_eq!(
+            ProblemCode::from(SignatureProblem::DigestMismatch).as_str(),
+            "signature_digest_mismatch"
+        );
+        assert_eq!(
+            ProblemCode::SignatureWeakKey.explained_by(),
+            ProblemCode::SignatureProblem
+        );
+        assert!(ProblemCode::SignatureInvalid.needs_explanation());
+        assert!(ProblemCode::CertExpired.is_certificate() && ProblemCode::ArchiveBomb.is_archive());
         assert_eq!(Service::parse("msign"), Service::Msign);
         assert_eq!(Service::parse("other"), Service::Unknown);
         assert_eq!(Language::ALL, [Language::Ro, Language::Ru, Language::En]);

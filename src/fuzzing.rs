@@ -225,7 +225,7 @@ pub fn headers(data: &[u8]) {
             .collect(),
         stage: Stage::Request,
         service: Service::Mpass,
-        facts: serde_json::Value::Null,
+        facts: crate::domain::CaseFacts::default(),
     };
     let limits = &f.config.limits;
     let histories = [
@@ -287,7 +287,12 @@ pub fn config(data: &[u8]) {
     match Rules::load_with(&f.rules_dir, &read) {
         Ok(rules) => {
             rules.required(Stage::TestRegistration, Service::Msign);
-            rules.explain("ip_not_public", Some("10.0.0.1"), None, Language::Ro);
+            rules.explain(
+                crate::domain::ProblemCode::IpNotPublic,
+                Some("10.0.0.1"),
+                None,
+                Language::Ro,
+            );
         }
         Err(errors) => {
             errors.to_string();

@@ -19,6 +19,7 @@ mod text;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::ProblemCode;
 use crate::parse::{Mail, Part};
 use certificate::CertificateFacts;
 use private_key::KeyFacts;
@@ -72,7 +73,7 @@ pub struct FileReport {
     pub contains_private_key: bool,
     pub findings: Vec<Finding>,
     /// Problem codes, explained to the sender from rules/problems.toml.
-    pub problems: Vec<String>,
+    pub problems: Vec<ProblemCode>,
     /// The first (end-entity) certificate, when the file is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateFacts>,
@@ -100,15 +101,15 @@ impl FileReport {
         }
     }
 
-    fn problem(&mut self, code: &str) {
-        if !self.problems.iter().any(|p| p == code) {
-            self.problems.push(code.to_string());
+    fn problem(&mut self, code: ProblemCode) {
+        if !self.problems.contains(&code) {
+            self.problems.push(code);
         }
     }
 
     fn key(&mut self, location: String, kind: Kind, facts: KeyFacts) {
         self.contains_private_key = true;
-        self.problem("private_key");
+        self.problem(ProblemCode::PrivateKey);
         self.findings.push(Finding {
             kind,
             location: location.clone(),
@@ -173,8 +174,8 @@ impl Inspection {
     /// parts of the mail (nesting, part count). A mail not fully inspected
     /// may hide a key, so it is treated as one that might (fail closed).
     pub fn complete(&self) -> bool {
-        !self.problems().iter().any(|p| p.starts_with("archive_"))
-            && !self.body.problems.iter().any(|p| p == PARTS_SKIPPED)
+        !self.problems().iter().any(|p| p.is_archive())
+            && !self.body.problems.contains(&ProblemCode::PartsSkipped)
     }
 
     /// Adds what the scan of the raw bytes found ([`raw::scan`]): its keys
@@ -188,8 +189,8 @@ impl Inspection {
                     .key(location.clone(), Kind::PrivateKey, facts.clone());
             }
         }
-        for p in found.problems.iter().filter(|p| p.starts_with("archive_")) {
-            self.body.problem(p);
+        for p in found.problems.iter().filter(|p| p.is_archive()) {
+            self.body.problem(*p);
         }
         if self.body.contains_private_key {
             self.body.kind = Kind::PrivateKey;
@@ -198,8 +199,8 @@ impl Inspection {
     }
 
     /// Every problem code of the mail's parts, in order, once.
-    pub fn problems(&self) -> Vec<String> {
-        let mut v: Vec<String> = Vec::new();
+    pub fn problems(&self) -> Vec<ProblemCode> {
+        let mut v: Vec<ProblemCode> = Vec::new();
         for p in self
             .attachments
             .iter()
@@ -207,7 +208,7 @@ impl Inspection {
             .chain(&self.body.problems)
         {
             if !v.contains(p) {
-                v.push(p.clone());
+                v.push(*p);
             }
         }
         v
@@ -236,10 +237,6 @@ impl Settings {
         }
     }
 }
-
-/// Problem code of a mail whose parser skipped parts (nested too deep, too
-/// many parts, or the body not read at all): they were never inspected.
-pub const PARTS_SKIPPED: &str = "parts_skipped";
 
 /// Inspects every part of `mail` and its body text.
 pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
@@ -282,7 +279,7 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
                 && a.report.kind == Kind::Certificate
                 && !certificate::chains_to(&first, &all, &settings.anchors, settings.now)
             {
-                a.report.problem("cert_untrusted");
+                a.report.problem(ProblemCode::CertUntrusted);
             }
         }
     }
@@ -294,7 +291,7 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
             crate::parse::Flag::NestingLimit | crate::parse::Flag::TooManyParts
         )
     }) {
-        body.problem(PARTS_SKIPPED);
+        body.problem(ProblemCode::PartsSkipped);
     }
     let text = if mail.all_text.is_empty() {
         &mail.text
@@ -403,7 +400,7 @@ fn examine_zip(
         report.signatures.extend(sigs.iter().cloned());
     }
     if depth >= settings.archive.max_depth {
-        report.problem("archive_too_deep");
+        report.problem(ProblemCode::ArchiveTooDeep);
         return if signatures.is_some() {
             Kind::SignedDocument
         } else {
@@ -460,7 +457,7 @@ fn examine_mail(
     report: &mut FileReport,
 ) -> Kind {
     if depth >= settings.archive.max_depth {
-        report.problem("archive_too_deep");
+        report.problem(ProblemCode::ArchiveTooDeep);
         return Kind::Message;
     }
     let mail = crate::parse::parse(data, settings.archive.max_depth * 4);
@@ -494,10 +491,10 @@ fn examine_mail(
 
 fn signed(location: &str, s: &Signature, report: &mut FileReport) {
     for p in &s.problems {
-        report.problem(&format!("signature_{p}"));
+        report.problem((*p).into());
     }
     if s.verified == Some(false) {
-        report.problem("signature_invalid");
+        report.problem(ProblemCode::SignatureInvalid);
     }
     report.findings.push(Finding {
         kind: Kind::SignedDocument,
@@ -560,7 +557,7 @@ fn add_certificate(
 ) {
     let problems = certificate::check(&facts, &settings.policy, settings.now);
     for p in &problems {
-        report.problem(p);
+        report.problem(*p);
     }
     report.findings.push(Finding {
         kind: Kind::Certificate,

@@ -60,7 +60,7 @@ pub struct AnalysisReport {
     /// What the case knows of the request, this mail included.
     pub request: serde_json::Value,
     /// Fields the step still needs (keys of `request`, `certificate`, `signed_agreement`).
-    pub missing: Vec<String>,
+    pub missing: Vec<crate::domain::Field>,
     pub priority: crate::domain::Priority,
     pub labels: Vec<String>,
     /// Names of the triage rules that matched.
@@ -72,7 +72,7 @@ pub struct AnalysisReport {
     pub replies: Vec<OutgoingReport>,
     pub alerts: Vec<OutgoingReport>,
     pub suppressed: Option<String>,
-    pub problems: Vec<String>,
+    pub problems: Vec<crate::domain::ProblemCode>,
     pub events: Vec<decide::Event>,
 }
 
@@ -689,7 +689,6 @@ fn report(
             })
             .collect::<Vec<_>>()
     };
-    let request = decide::full_request(&d.facts);
     Report {
         mailbox: mailbox.name.clone(),
         source_key: source_key.to_string(),
@@ -705,8 +704,8 @@ fn report(
             language: a.understanding.language,
             service: d.service,
             stage: d.stage,
-            idno: request["idno"].as_str().map(str::to_string),
-            idno_valid: request["idno_valid"].as_bool(),
+            idno: d.facts.request.idno.clone(),
+            idno_valid: d.facts.request.idno_valid,
             missing: d.missing.clone(),
             priority: d.priority,
             labels: d.labels.clone(),
@@ -727,7 +726,7 @@ fn report(
             alerts: outgoing(crate::domain::OutgoingKind::Alert),
             suppressed: d.suppressed.clone(),
             problems: d.problems.clone(),
-            request,
+            request: serde_json::to_value(&d.facts.request).unwrap_or_default(),
             events: d.events.clone(),
         }),
     }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use minijinja::Environment;
 
-use crate::domain::{Language, Service, Stage};
+use crate::domain::{Field, Language, ProblemCode, Service, Stage};
 
 mod lifecycle;
 mod load;
@@ -51,7 +51,7 @@ struct Inner {
     problems: BTreeMap<String, BTreeMap<Language, String>>,
     calendar: crate::calendar::Calendar,
     /// step → service ("" for all) → required fields
-    required: BTreeMap<Stage, BTreeMap<Option<Service>, Vec<String>>>,
+    required: BTreeMap<Stage, BTreeMap<Option<Service>, Vec<Field>>>,
     /// field → language → what to send and why
     field_texts: BTreeMap<String, BTreeMap<Language, String>>,
     allowed_private_ranges: Vec<String>,
@@ -73,7 +73,7 @@ impl Rules {
     }
 
     /// The fields `step` requires for `service` (mpass, msign or unknown).
-    pub fn required(&self, step: Stage, service: Service) -> Vec<String> {
+    pub fn required(&self, step: Stage, service: Service) -> Vec<Field> {
         let Some(step) = self.inner.required.get(&step) else {
             return Vec::new();
         };
@@ -83,10 +83,10 @@ impl Rules {
     }
 
     /// What to send for a missing field, and why, in `lang`.
-    pub fn ask_for(&self, field: &str, lang: Language) -> String {
+    pub fn ask_for(&self, field: Field, lang: Language) -> String {
         self.inner
             .field_texts
-            .get(field)
+            .get(field.as_str())
             .and_then(|t| t.get(&lang))
             .cloned()
             .unwrap_or_else(|| field.to_string())
@@ -124,19 +124,15 @@ impl Rules {
     /// appears only when there is a suggestion.
     pub fn explain(
         &self,
-        code: &str,
+        code: ProblemCode,
         value: Option<&str>,
         suggestion: Option<&str>,
         lang: Language,
     ) -> String {
         let p = &self.inner.problems;
         let text = p
-            .get(code)
-            .or_else(|| {
-                code.starts_with("signature_")
-                    .then(|| p.get("signature_problem"))
-                    .flatten()
-            })
+            .get(code.as_str())
+            .or_else(|| p.get(code.explained_by().as_str()))
             .and_then(|t| t.get(&lang))
             .cloned()
             .unwrap_or_else(|| code.to_string());

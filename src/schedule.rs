@@ -271,7 +271,7 @@ fn followup_body(
         vars.insert("case_number", TemplateValue::from(d.number.clone()));
         vars.insert("subject", TemplateValue::from(d.subject.clone()));
         vars.insert("n", TemplateValue::from(n));
-        let missing: Vec<String> = d.missing.iter().map(|f| rules.ask_for(f, *lang)).collect();
+        let missing: Vec<String> = d.missing.iter().map(|f| rules.ask_for(*f, *lang)).collect();
         vars.insert("missing", TemplateValue::from_serialize(&missing));
         body.push_str(&rules.render(Some(*lang), Template::Reminder.as_str(), &vars)?);
     }

@@ -89,13 +89,6 @@ async fn golden_ingest_dry_run_json() {
         let mut report = report;
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         let composed = take_texts(&mut report, &stem);
-        // Every problem named is one the rules explain.
-        for code in report.analysis.iter().flat_map(|a| &a.problems) {
-            assert!(
-                code.parse::<egov_intake::domain::ProblemCode>().is_ok(),
-                "{name}: problem {code:?} is not in the vocabulary"
-            );
-        }
         let got = serde_json::to_string_pretty(&report).unwrap() + "\n";
         let compose_path = root
             .join("tests/golden/compose")

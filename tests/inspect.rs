@@ -12,6 +12,7 @@ mod support;
 
 use std::path::Path;
 
+use egov_intake::domain::{ProblemCode, names};
 use egov_intake::inspect::{self, Kind, Settings};
 use egov_intake::parse::parse;
 use support::fixtures::{self, Corpus, Expect, Fixture};
@@ -140,7 +141,7 @@ fn certificate_policy_table() {
             !facts.subject.is_empty() && facts.sha256.len() == 64,
             "{id}: {facts:?}"
         );
-        assert_eq!(r.problems, want, "{id}: {facts:?}");
+        assert_eq!(names(&r.problems), want, "{id}: {facts:?}");
     }
     let valid = inspect::inspect_file("c", &c.get("cert-valid-rsa2048-der").bytes, &settings);
     let facts = valid.certificate.unwrap();
@@ -171,7 +172,7 @@ fn chains_are_checked_against_configured_anchors() {
         i.attachments[0]
             .report
             .problems
-            .contains(&"cert_untrusted".to_string())
+            .contains(&ProblemCode::CertUntrusted)
     );
     let chain = c.get("cert-chain-pem");
     let with_chain = parse(
@@ -189,7 +190,7 @@ fn chains_are_checked_against_configured_anchors() {
             || !leaf_report
                 .unwrap()
                 .problems
-                .contains(&"cert_untrusted".to_string())
+                .contains(&ProblemCode::CertUntrusted)
     );
     let other_root = Settings {
         anchors: rustls_pki_types_der(&c.intermediate_ca_pem),
@@ -204,7 +205,7 @@ fn chains_are_checked_against_configured_anchors() {
         !i.attachments[0]
             .report
             .problems
-            .contains(&"cert_untrusted".to_string()),
+            .contains(&ProblemCode::CertUntrusted),
         "issued by the anchor itself"
     );
 }
@@ -278,21 +279,20 @@ fn archives_are_opened_within_limits() {
     let bomb = inspect::inspect_file("bomb.zip", &fixtures::zip_bomb(), &settings);
     assert_eq!(bomb.kind, Kind::Archive);
     assert!(
-        bomb.problems.contains(&"archive_bomb".to_string()),
+        bomb.problems.contains(&ProblemCode::ArchiveBomb),
         "{:?}",
         bomb.problems
     );
     let many = inspect::inspect_file("many.zip", &fixtures::zip_many_entries(5000), &settings);
     assert!(
-        many.problems
-            .contains(&"archive_too_many_entries".to_string()),
+        many.problems.contains(&ProblemCode::ArchiveTooManyEntries),
         "{:?}",
         many.problems
     );
     let key = c.get("pkcs8-rsa-pem");
     let deep = inspect::inspect_file("deep.zip", &fixtures::zip_nested(6, key), &settings);
     assert!(
-        deep.problems.contains(&"archive_too_deep".to_string()),
+        deep.problems.contains(&ProblemCode::ArchiveTooDeep),
         "{:?}",
         deep.problems
     );

@@ -224,7 +224,10 @@ fn human_report(file: &Path, r: &Report) -> String {
         line.push_str(&format!("; quarantined ({reason})"));
     }
     if !a.problems.is_empty() {
-        line.push_str(&format!("; problems: {}", a.problems.join(", ")));
+        line.push_str(&format!(
+            "; problems: {}",
+            crate::domain::names(&a.problems).join(", ")
+        ));
     }
     line
 }

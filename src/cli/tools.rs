@@ -140,7 +140,10 @@ fn human_line(file: &Path, report: &FileReport) -> String {
         ));
     }
     if !report.problems.is_empty() {
-        line.push_str(&format!("; problems: {}", report.problems.join(", ")));
+        line.push_str(&format!(
+            "; problems: {}",
+            crate::domain::names(&report.problems).join(", ")
+        ));
     }
     line
 }

@@ -7,14 +7,11 @@
 //! `test_registration` → `production_registration`, then `closed` or
 //! `rejected`. Staff move cases on with `cases advance`.
 
+use crate::calendar::Calendar;
+use crate::domain::{CaseFacts, CaseStatus, DeadlineKind, Field, Stage};
+use crate::rules::Deadlines;
 use chrono::NaiveDate;
 use serde::Serialize;
-use serde_json::Value;
-
-use super::is_present;
-use crate::calendar::Calendar;
-use crate::domain::{CaseStatus, DeadlineKind, Stage};
-use crate::rules::Deadlines;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlinePlan {
@@ -38,8 +35,8 @@ pub struct Progress {
 /// still `missing`, does to the case, on `today` (AGE's local date).
 pub fn progress(
     step: Stage,
-    facts: &Value,
-    missing: &[String],
+    facts: &CaseFacts,
+    missing: &[Field],
     today: NaiveDate,
     calendar: &Calendar,
     deadlines: &Deadlines,
@@ -64,7 +61,7 @@ pub fn progress(
             due: calendar.add_working_days(today, deadlines.answer_working_days),
             replace: false,
         });
-        if is_present(facts, "signed_agreement") {
+        if facts.has(Field::SignedAgreement) {
             // Request and agreement are both in: the examination starts.
             stage = Stage::Examination;
             plans.push(DeadlinePlan {
@@ -89,7 +86,7 @@ pub fn progress(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::domain::Request;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -100,10 +97,19 @@ mod tests {
         let cal = Calendar::default();
         let dl = Deadlines::default();
         let today = d("2026-11-24");
-        let request = json!({"request": {"institution": "x"}});
-        let with_agreement = json!({"request": {"institution": "x"}, "signed_agreement": true});
+        let request = CaseFacts {
+            request: Request {
+                institution: Some("x".into()),
+                ..Request::default()
+            },
+            ..CaseFacts::default()
+        };
+        let with_agreement = CaseFacts {
+            signed_agreement: true,
+            ..request.clone()
+        };
 
-        let p = progress(Stage::Request, &request, &["idno".into()], today, &cal, &dl);
+        let p = progress(Stage::Request, &request, &[Field::Idno], today, &cal, &dl);
         assert_eq!(
             (p.stage, p.status),
             (Stage::Request, CaseStatus::WaitingForBeneficiary)

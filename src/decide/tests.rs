@@ -118,7 +118,7 @@ fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
         participants: participants.iter().map(|s| s.to_string()).collect(),
         stage: crate::domain::Stage::Request,
         service: Service::Mpass,
-        facts: serde_json::json!({}),
+        facts: crate::domain::CaseFacts::default(),
     }
 }
 
@@ -378,7 +378,7 @@ fn private_key_quarantines_stores_nothing_and_warns() {
         &History::default(),
     );
     assert_eq!(d.disposition, Disposition::PrivateKey);
-    assert!(d.problems.contains(&"private_key".to_string()));
+    assert!(d.problems.contains(&crate::domain::ProblemCode::PrivateKey));
     let reply = d
         .outgoing
         .iter()

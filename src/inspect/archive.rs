@@ -7,6 +7,8 @@ use std::io::Read;
 
 use serde::Serialize;
 
+use crate::domain::ProblemCode;
+
 /// Limits for one archive tree (the outermost archive and all inside it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Limits {
@@ -57,17 +59,17 @@ pub fn entries(
     data: &[u8],
     limits: &Limits,
     budget: &mut Budget,
-) -> (Vec<Entry>, Vec<&'static str>) {
+) -> (Vec<Entry>, Vec<ProblemCode>) {
     let mut problems = Vec::new();
     let mut out = Vec::new();
     let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(data)) {
         Ok(a) => a,
-        Err(_) => return (out, vec!["archive_unreadable"]),
+        Err(_) => return (out, vec![ProblemCode::ArchiveUnreadable]),
     };
     for i in 0..archive.len() {
         crate::budget::checkpoint();
         if budget.entries == 0 {
-            problems.push("archive_too_many_entries");
+            problems.push(ProblemCode::ArchiveTooManyEntries);
             break;
         }
         budget.entries -= 1;
@@ -76,16 +78,16 @@ pub fn entries(
             Err(zip::result::ZipError::UnsupportedArchive(m))
                 if m.contains("assword") || m.contains("ncrypt") =>
             {
-                problems.push("archive_encrypted");
+                problems.push(ProblemCode::ArchiveEncrypted);
                 continue;
             }
             Err(_) => {
-                problems.push("archive_unreadable");
+                problems.push(ProblemCode::ArchiveUnreadable);
                 continue;
             }
         };
         if file.encrypted() {
-            problems.push("archive_encrypted");
+            problems.push(ProblemCode::ArchiveEncrypted);
             continue;
         }
         if file.is_dir() {
@@ -94,29 +96,29 @@ pub fn entries(
         let declared = file.size();
         let compressed = file.compressed_size().max(1);
         if declared > RATIO_FLOOR && declared / compressed > limits.max_ratio {
-            problems.push("archive_bomb");
+            problems.push(ProblemCode::ArchiveBomb);
             continue;
         }
         if declared > budget.bytes {
-            problems.push("archive_too_large");
+            problems.push(ProblemCode::ArchiveTooLarge);
             break;
         }
         // Headers can lie: never read more than the budget allows.
         let mut buf = Vec::with_capacity(declared.min(1 << 20) as usize);
         match (&mut file).take(budget.bytes + 1).read_to_end(&mut buf) {
             Ok(n) if n as u64 > budget.bytes => {
-                problems.push("archive_too_large");
+                problems.push(ProblemCode::ArchiveTooLarge);
                 break;
             }
             Ok(n) => {
                 budget.bytes -= n as u64;
                 if n as u64 > RATIO_FLOOR && n as u64 / compressed > limits.max_ratio {
-                    problems.push("archive_bomb");
+                    problems.push(ProblemCode::ArchiveBomb);
                     continue;
                 }
             }
             Err(_) => {
-                problems.push("archive_unreadable");
+                problems.push(ProblemCode::ArchiveUnreadable);
                 continue;
             }
         }
@@ -173,7 +175,7 @@ mod tests {
         let limits = Limits::default();
         let (e, p) = entries(&bomb, &limits, &mut Budget::new(&limits));
         assert!(e.is_empty());
-        assert_eq!(p, vec!["archive_bomb"]);
+        assert_eq!(p, vec![ProblemCode::ArchiveBomb]);
 
         let many: Vec<(String, Vec<u8>)> =
             (0..20).map(|i| (format!("{i}.txt"), vec![b'x'])).collect();
@@ -188,7 +190,7 @@ mod tests {
         };
         let (e, p) = entries(&z, &small, &mut Budget::new(&small));
         assert_eq!(e.len(), 5);
-        assert_eq!(p, vec!["archive_too_many_entries"]);
+        assert_eq!(p, vec![ProblemCode::ArchiveTooManyEntries]);
 
         let tight = Limits {
             max_total_bytes: 3,
@@ -199,9 +201,9 @@ mod tests {
             &tight,
             &mut Budget::new(&tight),
         );
-        assert_eq!(p, vec!["archive_too_large"]);
+        assert_eq!(p, vec![ProblemCode::ArchiveTooLarge]);
 
         let (_, p) = entries(b"PK\x03\x04 truncated", &small, &mut Budget::new(&small));
-        assert_eq!(p, vec!["archive_unreadable"]);
+        assert_eq!(p, vec![ProblemCode::ArchiveUnreadable]);
     }
 }

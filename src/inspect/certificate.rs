@@ -7,6 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::{Deserialize, Serialize};
+
+use crate::domain::ProblemCode;
 use x509_parser::prelude::*;
 
 use super::ber::{self, OID, SEQUENCE, oid};
@@ -211,7 +213,7 @@ fn digest_of(signature_algorithm: &str) -> Option<String> {
 }
 
 /// Policy violations, as codes.
-pub fn check(f: &CertificateFacts, policy: &Policy, now: DateTime<Utc>) -> Vec<String> {
+pub fn check(f: &CertificateFacts, policy: &Policy, now: DateTime<Utc>) -> Vec<ProblemCode> {
     let mut problems = Vec::new();
     let too_small = match f.key_type.as_str() {
         "rsa" | "dsa" => f.key_bits < policy.min_rsa_bits,
@@ -219,14 +221,14 @@ pub fn check(f: &CertificateFacts, policy: &Policy, now: DateTime<Utc>) -> Vec<S
         _ => false,
     };
     if too_small {
-        problems.push("cert_key_too_small".into());
+        problems.push(ProblemCode::CertKeyTooSmall);
     }
     match digest_of(&f.signature_algorithm) {
         Some(d) if policy.allowed_digests.contains(&d) => {}
-        _ => problems.push("cert_weak_signature".into()),
+        _ => problems.push(ProblemCode::CertWeakSignature),
     }
     if f.is_ca && !policy.allow_ca {
-        problems.push("cert_is_ca".into());
+        problems.push(ProblemCode::CertIsCa);
     }
     if policy.require_client_auth
         && !f.extended_key_usage.is_empty()
@@ -235,7 +237,7 @@ pub fn check(f: &CertificateFacts, policy: &Policy, now: DateTime<Utc>) -> Vec<S
             .iter()
             .any(|u| u == "clientAuth" || u == "any")
     {
-        problems.push("cert_no_client_auth".into());
+        problems.push(ProblemCode::CertNoClientAuth);
     }
     let not_before = DateTime::parse_from_rfc3339(&f.not_before)
         .map(|d| d.with_timezone(&Utc))
@@ -244,12 +246,12 @@ pub fn check(f: &CertificateFacts, policy: &Policy, now: DateTime<Utc>) -> Vec<S
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or(now);
     if not_after < now {
-        problems.push("cert_expired".into());
+        problems.push(ProblemCode::CertExpired);
     } else if not_after < now + Duration::days(policy.min_days_left) {
-        problems.push("cert_expires_soon".into());
+        problems.push(ProblemCode::CertExpiresSoon);
     }
     if not_before > now {
-        problems.push("cert_not_yet_valid".into());
+        problems.push(ProblemCode::CertNotYetValid);
     }
     problems
 }
@@ -344,30 +346,30 @@ mod tests {
             ),
             (
                 facts_with("rsa", 1024, "sha256WithRSAEncryption", &[], 700),
-                vec!["cert_key_too_small"],
+                vec![ProblemCode::CertKeyTooSmall],
             ),
             (
                 facts_with("rsa", 2048, "sha1WithRSAEncryption", &[], 700),
-                vec!["cert_weak_signature"],
+                vec![ProblemCode::CertWeakSignature],
             ),
             (
                 facts_with("rsa", 2048, "sha256WithRSAEncryption", &["serverAuth"], 700),
-                vec!["cert_no_client_auth"],
+                vec![ProblemCode::CertNoClientAuth],
             ),
             (
                 facts_with("rsa", 2048, "sha256WithRSAEncryption", &[], 10),
-                vec!["cert_expires_soon"],
+                vec![ProblemCode::CertExpiresSoon],
             ),
             (
                 facts_with("rsa", 2048, "sha256WithRSAEncryption", &[], -1),
-                vec!["cert_expired"],
+                vec![ProblemCode::CertExpired],
             ),
         ] {
             assert_eq!(check(&f, &p, now), want, "{f:?}");
         }
         let mut ca = facts_with("rsa", 4096, "sha384WithRSAEncryption", &[], 3650);
         ca.is_ca = true;
-        assert_eq!(check(&ca, &p, now), vec!["cert_is_ca"]);
+        assert_eq!(check(&ca, &p, now), vec![ProblemCode::CertIsCa]);
     }
 
     #[test]

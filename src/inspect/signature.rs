@@ -25,6 +25,7 @@ mod cms;
 mod pdf;
 mod verify;
 
+use crate::domain::SignatureProblem;
 use serde::Serialize;
 
 pub use asice::asice_signatures;
@@ -54,7 +55,7 @@ pub struct Signature {
     /// The cryptographic signature verifies over the signed content (messageDigest attribute matches the content digest AND the signature over the DER signed attributes — or over the content when there are none — verifies with the signer certificate's public key). None when it could not be checked (detached signature without its content, XAdES in ASiC-E, unsupported algorithm).
     pub verified: Option<bool>,
     /// Short snake_case codes, e.g. "byte_range_partial", "digest_mismatch", "bad_signature", "no_signer_certificate", "unsupported_algorithm", "malformed".
-    pub problems: Vec<String>,
+    pub problems: Vec<SignatureProblem>,
 }
 
 impl Signature {
@@ -72,14 +73,14 @@ impl Signature {
 
     fn malformed(format: SignatureFormat) -> Self {
         let mut sig = Signature::new(format);
-        add(&mut sig.problems, "malformed");
+        add(&mut sig.problems, SignatureProblem::Malformed);
         sig
     }
 }
 
-fn add(problems: &mut Vec<String>, code: &str) {
-    if !problems.iter().any(|p| p == code) {
-        problems.push(code.to_owned());
+fn add(problems: &mut Vec<SignatureProblem>, code: SignatureProblem) {
+    if !problems.contains(&code) {
+        problems.push(code);
     }
 }
 

@@ -4,6 +4,8 @@
 //! inspection then opens like the daemon would.
 
 use base64::Engine as _;
+
+use crate::domain::ProblemCode;
 use base64::engine::general_purpose::STANDARD;
 
 use super::{
@@ -102,7 +104,7 @@ fn examine_block(
     {
         match certificate::facts(&der) {
             Some(f) => add_certificate(&at, &der, f, settings, report),
-            None => report.problem("cert_unreadable"),
+            None => report.problem(ProblemCode::CertUnreadable),
         }
         Kind::Certificate
     } else if label == "PKCS12" {

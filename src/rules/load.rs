@@ -14,12 +14,12 @@ use super::names::{BENEFICIARY_TEMPLATES, FIELDS, PROBLEM_CODES, STAFF_TEMPLATES
 use super::{Inner, Lifecycle, Rules, triage};
 use crate::calendar::{Calendar, CalendarFile};
 use crate::config::{ConfigError, ConfigErrors, Locator};
-use crate::domain::{Language, Service, Stage};
+use crate::domain::{Field, Language, ProblemCode, Service, Stage};
 
 /// Texts by language, per field or problem code.
 type Texts = BTreeMap<String, BTreeMap<Language, String>>;
 /// Step → service (`None`: every service) → required fields.
-type Required = BTreeMap<Stage, BTreeMap<Option<Service>, Vec<String>>>;
+type Required = BTreeMap<Stage, BTreeMap<Option<Service>, Vec<Field>>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -249,7 +249,10 @@ fn fields(
     }
     for f in required.values().flat_map(|s| s.values().flatten()) {
         for lang in Language::ALL {
-            if !field_texts.get(f).is_some_and(|t| t.contains_key(lang)) {
+            if !field_texts
+                .get(f.as_str())
+                .is_some_and(|t| t.contains_key(lang))
+            {
                 errors.push(at.at(
                     find(&format!("[fields.{f}]")),
                     format!(
@@ -293,15 +296,17 @@ fn required_fields(
             (Some(Service::Mpass), r.mpass),
             (Some(Service::Msign), r.msign),
         ] {
+            let mut fields = Vec::new();
             for f in &list {
-                if !FIELDS.contains(&f.as_str()) {
-                    errors.push(at.at(
+                match f.parse::<Field>() {
+                    Ok(field) => fields.push(field),
+                    Err(_) => errors.push(at.at(
                         find(&format!("\"{f}\"")),
                         format!("unknown field {f:?} in [steps.{name}]"),
-                    ));
+                    )),
                 }
             }
-            required.entry(step).or_default().insert(service, list);
+            required.entry(step).or_default().insert(service, fields);
         }
     }
     required
@@ -384,9 +389,13 @@ fn problems(dir: &Path, read: &ReadFile<'_>, errors: &mut Vec<ConfigError>) -> T
         }
     }
     let problems = texts_by_language(raw, "", &at, &line_of, errors);
-    for code in PROBLEM_CODES {
+    for code in ProblemCode::ALL
+        .iter()
+        .filter(|c| c.needs_explanation())
+        .map(|c| c.as_str())
+    {
         for lang in Language::ALL {
-            if !problems.get(*code).is_some_and(|t| t.contains_key(lang)) {
+            if !problems.get(code).is_some_and(|t| t.contains_key(lang)) {
                 errors.push(at.at(
                     line_of(code),
                     format!("problem {code:?} has no {} explanation", lang.code()),

@@ -3,28 +3,11 @@
 //! need an explanation in every language. Loading checks the files against
 //! these lists.
 
-use crate::domain::{CaseStatus, ProblemCode, Template};
+use crate::domain::{CaseStatus, Field, ProblemCode, Template};
 
 /// Every field a step can require: the keys of the `request` object, plus
 /// `certificate` and `signed_agreement`.
-pub const FIELDS: &[&str] = &[
-    "institution",
-    "idno",
-    "system_name",
-    "system_description",
-    "service_name_ro",
-    "service_name_ru",
-    "service_name_en",
-    "service_description",
-    "environment",
-    "ip_addresses",
-    "signer_type",
-    "logout_request_url",
-    "logout_response_url",
-    "attributes",
-    "certificate",
-    "signed_agreement",
-];
+pub const FIELDS: &[&str] = Field::NAMES;
 
 /// Templates every rules folder must have, with the variables each may use.
 pub const BENEFICIARY_TEMPLATES: &[(Template, &[&str])] = &[
@@ -88,8 +71,8 @@ pub const CASE_SUMMARY_VARS: &[&str] = &[
 ];
 
 /// Every problem code the daemon can report to a sender; rules/problems.toml
-/// must explain each in every language. Signature codes
-/// (`signature_<code>`) fall back to `signature_problem`.
+/// may explain each and must explain those that
+/// [need it](ProblemCode::needs_explanation) in every language.
 pub const PROBLEM_CODES: &[&str] = ProblemCode::NAMES;
 
 /// Variables a reply template can use (filled by `decide`).

@@ -23,7 +23,7 @@ fn shipped_rules_load() {
 fn explanations_are_filled() {
     let rules = Rules::load(&shipped()).unwrap();
     let t = rules.explain(
-        "attribute_unknown",
+        ProblemCode::AttributeUnknown,
         Some("Email"),
         Some("EmailAddress"),
         Language::En,
@@ -32,9 +32,19 @@ fn explanations_are_filled() {
         t,
         "There is no MPass attribute \"Email\". Did you mean \"EmailAddress\"?"
     );
-    let t = rules.explain("attribute_unknown", Some("Foo"), None, Language::En);
+    let t = rules.explain(
+        ProblemCode::AttributeUnknown,
+        Some("Foo"),
+        None,
+        Language::En,
+    );
     assert_eq!(t, "There is no MPass attribute \"Foo\".");
-    let t = rules.explain("ip_not_public", Some("10.0.0.1"), None, Language::Ro);
+    let t = rules.explain(
+        ProblemCode::IpNotPublic,
+        Some("10.0.0.1"),
+        None,
+        Language::Ro,
+    );
     assert!(t.contains("10.0.0.1") && !t.contains('{'), "{t}");
     assert_eq!(
         rules
@@ -42,7 +52,11 @@ fn explanations_are_filled() {
             .len(),
         7
     );
-    assert!(rules.ask_for("ip_addresses", Language::Ru).contains("IP"));
+    assert!(
+        rules
+            .ask_for(Field::IpAddresses, Language::Ru)
+            .contains("IP")
+    );
 }
 
 #[test]

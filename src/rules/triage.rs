@@ -5,7 +5,7 @@
 //! priority or labels, pick a template, notify staff, suppress the reply,
 //! stop. Evaluation is [`evaluate`], pure.
 
-use crate::domain::Priority;
+use crate::domain::{Field, Priority};
 use std::path::Path;
 
 use regex::Regex;
@@ -35,9 +35,9 @@ pub struct Matcher {
     pub language: Vec<String>,
     pub service: Vec<String>,
     /// All these request fields were found.
-    pub fields_present: Vec<String>,
+    pub fields_present: Vec<Field>,
     /// At least one of these request fields is missing.
-    pub fields_missing: Vec<String>,
+    pub fields_missing: Vec<Field>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub struct Facts<'a> {
     pub attachment_kinds: Vec<&'a str>,
     pub language: Option<&'a str>,
     pub service: &'a str,
-    pub fields_present: Vec<&'a str>,
+    pub fields_present: &'a [Field],
 }
 
 /// What the matching rules decided, merged in order.
@@ -130,11 +130,11 @@ fn matches(m: &Matcher, f: &Facts<'_>) -> bool {
         && (m.service.is_empty() || m.service.iter().any(|x| x == f.service))
         && m.fields_present
             .iter()
-            .all(|x| f.fields_present.contains(&x.as_str()))
+            .all(|x| f.fields_present.contains(x))
         && (m.fields_missing.is_empty()
             || m.fields_missing
                 .iter()
-                .any(|x| !f.fields_present.contains(&x.as_str())))
+                .any(|x| !f.fields_present.contains(x)))
 }
 
 #[derive(Deserialize, Default)]
@@ -262,8 +262,8 @@ fn matcher(
         attachment_kinds: check(loc, &m.attachment_kinds, KINDS, "attachment kind", errors),
         language: check(loc, &m.language, LANGUAGES, "language", errors),
         service: check(loc, &m.service, SERVICES, "service", errors),
-        fields_present: check(loc, &m.fields_present, vocabulary.fields, "field", errors),
-        fields_missing: check(loc, &m.fields_missing, vocabulary.fields, "field", errors),
+        fields_present: fields(loc, &m.fields_present, vocabulary.fields, errors),
+        fields_missing: fields(loc, &m.fields_missing, vocabulary.fields, errors),
     }
 }
 
@@ -312,6 +312,19 @@ fn check(
         .collect()
 }
 
+/// The fields named in `list`; each unknown one is an error.
+fn fields(
+    loc: &Locator<'_>,
+    list: &[Spanned<String>],
+    allowed: &[&str],
+    errors: &mut Vec<ConfigError>,
+) -> Vec<Field> {
+    check(loc, list, allowed, "field", errors)
+        .iter()
+        .filter_map(|f| f.parse().ok())
+        .collect()
+}
+
 /// [`check`] for a single, optional name.
 fn one(
     loc: &Locator<'_>,
@@ -347,13 +360,14 @@ fn regex(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Template;
 
     fn rules(text: &str) -> Result<Vec<Rule>, Vec<ConfigError>> {
         let raw: RawFile = toml::from_str(text)
             .map_err(|e| vec![Locator::new(Path::new("t.toml"), text).toml(&e)])?;
         let mut errors = Vec::new();
         let v = Vocabulary {
-            templates: &["received", "followup"],
+            templates: &[Template::Received.as_str(), Template::Followup.as_str()],
             fields: &["idno", "ip_addresses"],
         };
         let r = load(Path::new("t.toml"), text, raw, &v, &mut errors);
@@ -373,7 +387,7 @@ mod tests {
             attachment_kinds: vec!["document"],
             language: Some("ro"),
             service: "unknown",
-            fields_present: vec!["idno"],
+            fields_present: &[Field::Idno],
         }
     }
 

@@ -13,7 +13,7 @@ fn open(kind: DeadlineKind, due: &str, status: CaseStatus, reminders: u32) -> Op
         subject: "Solicitare".into(),
         opened_by: Some("ana@primaria.md".into()),
         language: Some(Language::Ro),
-        missing: vec!["idno".into()],
+        missing: vec![crate::domain::Field::Idno],
         kind,
         due: due.parse().unwrap(),
         reminders,

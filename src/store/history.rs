@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Tx, json_column, language_from};
+use super::{Tx, language_from};
 use crate::decide::{CaseRef, History, RegisteredCertificate};
-use crate::domain::{Environment, OutgoingKind, Service, Stage, subject_tag};
+use crate::domain::{CaseFacts, Environment, OutgoingKind, Service, Stage, subject_tag};
 use crate::parse::Mail;
 use crate::util::timestamp;
 
@@ -63,7 +63,7 @@ impl Tx {
             participants,
             stage: case.stage,
             service: Service::parse(&case.service),
-            facts: json_column(&case.facts),
+            facts: CaseFacts::from_column(&case.facts),
         }))
     }
 

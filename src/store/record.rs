@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Tx, insert_event, insert_outgoing};
 use crate::decide::lifecycle::Progress;
 use crate::decide::{CaseAction, Decision, Disposition, Threading};
-use crate::domain::{CaseStatus, Environment, Language, Service};
+use crate::domain::{CaseStatus, Environment, Language, Service, names};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::util::timestamp;
@@ -154,8 +154,7 @@ impl Tx {
 
     /// What the case knows now: the merged facts, the step, what is missing, triage.
     async fn update_case(&mut self, id: i64, d: &Decision, now: &str) -> anyhow::Result<()> {
-        let request = &d.facts["request"];
-        let text = |k: &str| request[k].as_str().map(str::to_string);
+        let request = &d.facts.request;
         sqlx::query(
             "UPDATE \"case\" SET facts = ?, missing = ?, stage = COALESCE(?, stage),
                 service = CASE WHEN service = ? THEN ? ELSE service END,
@@ -163,14 +162,14 @@ impl Tx {
                 system_name = COALESCE(?, system_name),
                 priority = ?, labels = ?, updated_at = ? WHERE id = ?",
         )
-        .bind(d.facts.to_string())
+        .bind(d.facts.to_column())
         .bind(serde_json::to_string(&d.missing)?)
         .bind(d.stage)
         .bind(Service::Unknown)
         .bind(d.service)
-        .bind(text("institution"))
-        .bind(text("idno"))
-        .bind(text("system_name"))
+        .bind(&request.institution)
+        .bind(&request.idno)
+        .bind(&request.system_name)
         .bind(d.priority)
         .bind(serde_json::to_string(&d.labels)?)
         .bind(now)
@@ -274,7 +273,7 @@ impl Tx {
             .bind(&a.sha256)
             .bind(a.kind().as_str())
             .bind(a.report.certificate.as_ref().map(|c| &c.sha256))
-            .bind(a.report.problems.join(" "))
+            .bind(names(&a.report.problems).join(" "))
             .bind(serde_json::to_string(&a.report)?)
             .execute(self.conn())
             .await?;

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::cases::EventColumns;
 use super::{EventRow, Store, language_from};
-use crate::domain::{CaseStatus, DeadlineKind, EventKind, Language, Service, Stage};
+use crate::domain::{CaseStatus, DeadlineKind, EventKind, Field, Language, Service, Stage};
 
 /// An open deadline with the case facts a reminder needs.
 #[derive(Debug, Clone)]
@@ -18,7 +18,7 @@ pub struct OpenDeadline {
     pub subject: String,
     pub opened_by: Option<String>,
     pub language: Option<Language>,
-    pub missing: Vec<String>,
+    pub missing: Vec<Field>,
     pub kind: DeadlineKind,
     pub due: chrono::NaiveDate,
     pub reminders: u32,
@@ -53,12 +53,22 @@ impl OpenDeadlineColumns {
             subject: self.subject,
             opened_by: self.opened_by,
             language: language_from(self.language),
-            missing: serde_json::from_str(&self.missing).unwrap_or_default(),
+            missing: fields_from(&self.missing),
             kind: self.kind,
             due: self.due.parse().ok()?,
             reminders: self.reminders as u32,
         })
     }
+}
+
+/// The fields of a case's `missing` column; a name no longer in the
+/// vocabulary is left out rather than losing the whole reminder.
+fn fields_from(column: &str) -> Vec<Field> {
+    serde_json::from_str::<Vec<String>>(column)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| f.parse().ok())
+        .collect()
 }
 
 /// An event with the number of its case, if it has one.

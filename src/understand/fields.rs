@@ -43,7 +43,8 @@ mod tests;
 
 use serde::Serialize;
 
-use crate::domain::Environment;
+use crate::domain::ProblemCode;
+pub use crate::domain::{Request, SignerType};
 
 pub use addresses::parse_range;
 use addresses::read_ips;
@@ -55,39 +56,10 @@ use signer::read_signer;
 use urls::read_logout_urls;
 use values::read_labels;
 
-/// Who signs with MSign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SignerType {
-    Natural,
-    Legal,
-    Both,
-}
-
-/// What a beneficiary's mail says, field by field (procedure steps 1, 5, 6).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Request {
-    pub institution: Option<String>,
-    pub idno: Option<String>,
-    pub idno_valid: Option<bool>,
-    pub system_name: Option<String>,
-    pub system_description: Option<String>,
-    pub service_name_ro: Option<String>,
-    pub service_name_ru: Option<String>,
-    pub service_name_en: Option<String>,
-    pub service_description: Option<String>,
-    pub environment: Option<Environment>,
-    pub ip_addresses: Vec<String>,
-    pub signer_type: Option<SignerType>,
-    pub logout_request_url: Option<String>,
-    pub logout_response_url: Option<String>,
-    pub attributes: Vec<String>,
-}
-
 /// A problem with one value the sender gave.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub code: String,
+    pub code: ProblemCode,
     /// The value it is about, as the sender wrote it.
     pub value: Option<String>,
     /// What was probably meant (e.g. "EmailAddress" for "Email").
@@ -124,14 +96,6 @@ pub const MPASS_ATTRIBUTES: [&str; 13] = [
     "IDNO",
     "CompanyName",
 ];
-
-/// Problem codes [`extract`] reports.
-pub const IDNP_NOT_IDNO: &str = "idnp_not_idno";
-pub const IDNO_INVALID: &str = "idno_invalid";
-pub const IP_NOT_PUBLIC: &str = "ip_not_public";
-pub const URL_NOT_HTTPS: &str = "url_not_https";
-pub const URL_LOCALHOST: &str = "url_localhost";
-pub const ATTRIBUTE_UNKNOWN: &str = "attribute_unknown";
 
 /// Longest value kept, in characters: enough for any real name or one-line
 /// description, short enough for replies and the case record.

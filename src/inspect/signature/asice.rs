@@ -2,6 +2,7 @@
 //! verified through their ASiCManifest down to the digests of the signed
 //! files.
 
+use crate::domain::SignatureProblem;
 use std::io::{Cursor, Read};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
@@ -173,7 +174,7 @@ fn xades_in(container: &mut Container<'_>, files: &[String]) -> Vec<Signature> {
             Ok(xml) => out.extend(xades_signatures(&String::from_utf8_lossy(&xml), room)),
             Err(EntryError::TooLarge) => {
                 let mut sig = Signature::new(SignatureFormat::AsicE);
-                add(&mut sig.problems, "too_large");
+                add(&mut sig.problems, SignatureProblem::TooLarge);
                 out.push(sig);
             }
             Err(_) => out.push(Signature::malformed(SignatureFormat::AsicE)),
@@ -369,10 +370,13 @@ fn xades_signature(body: &str) -> Signature {
             signature.signer_certificate_sha256 = Some(crate::util::sha256_hex(der));
             match parse_cert(der) {
                 Some(cert) => signature.signer = cert.name,
-                None => add(&mut signature.problems, "malformed"),
+                None => add(&mut signature.problems, SignatureProblem::Malformed),
             }
         }
-        None => add(&mut signature.problems, "no_signer_certificate"),
+        None => add(
+            &mut signature.problems,
+            SignatureProblem::NoSignerCertificate,
+        ),
     }
     signature.signing_time = elements(body, "SigningTime", 1)
         .first()
@@ -398,8 +402,10 @@ fn asic_cades(container: &mut Container<'_>, p7s_name: &str, manifest: Option<&[
     let mut signature = Signature::new(SignatureFormat::AsicE);
     let Some(manifest) = manifest else {
         fill_from_report(&mut signature, evaluate_cms(&p7s, None, false));
-        signature.problems.retain(|p| p != "content_missing");
-        add(&mut signature.problems, "no_manifest");
+        signature
+            .problems
+            .retain(|p| *p != SignatureProblem::ContentMissing);
+        add(&mut signature.problems, SignatureProblem::NoManifest);
         return signature;
     };
     fill_from_report(&mut signature, evaluate_cms(&p7s, Some(&[manifest]), false));
@@ -407,7 +413,7 @@ fn asic_cades(container: &mut Container<'_>, p7s_name: &str, manifest: Option<&[
     let text = String::from_utf8_lossy(manifest);
     let references = elements(&text, "DataObjectReference", MAX_DATA_OBJECTS);
     let mut objects_ok = if references.is_empty() {
-        add(&mut signature.problems, "no_data_objects");
+        add(&mut signature.problems, SignatureProblem::NoDataObjects);
         None
     } else {
         Some(true)
@@ -428,10 +434,10 @@ fn fill_from_report(signature: &mut Signature, report: Option<Report>) {
             signature.signing_time = report.signing_time;
             signature.verified = report.verified;
             for problem in &report.problems {
-                add(&mut signature.problems, problem);
+                add(&mut signature.problems, *problem);
             }
         }
-        None => add(&mut signature.problems, "malformed"),
+        None => add(&mut signature.problems, SignatureProblem::Malformed),
     }
 }
 
@@ -439,49 +445,49 @@ fn fill_from_report(signature: &mut Signature, report: Option<Report>) {
 fn data_object_ok(
     container: &mut Container<'_>,
     reference: &Element<'_>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<SignatureProblem>,
 ) -> Option<bool> {
     let method = elements(reference.content, "DigestMethod", 1);
     let value = elements(reference.content, "DigestValue", 1);
     let uri = attribute(reference.start_tag, "URI");
     let (Some(method), Some(value), Some(uri)) = (method.first(), value.first(), uri) else {
-        add(problems, "malformed");
+        add(problems, SignatureProblem::Malformed);
         return Some(false);
     };
     let Some(hash) = attribute(method.start_tag, "Algorithm").and_then(Hash::from_uri) else {
-        add(problems, "unsupported_algorithm");
+        add(problems, SignatureProblem::UnsupportedAlgorithm);
         return None;
     };
     if hash == Hash::Sha1 {
-        add(problems, "weak_digest");
+        add(problems, SignatureProblem::WeakDigest);
     }
     let Some(expected) = base64_lenient(value.content.as_bytes()) else {
-        add(problems, "malformed");
+        add(problems, SignatureProblem::Malformed);
         return Some(false);
     };
     let Some(entry) = container.entry_for_uri(uri) else {
-        add(problems, "missing_data_object");
+        add(problems, SignatureProblem::MissingDataObject);
         return Some(false);
     };
     match container.digest(&entry, hash) {
         Ok(actual) => {
             let ok = actual == expected;
             if !ok {
-                add(problems, "digest_mismatch");
+                add(problems, SignatureProblem::DigestMismatch);
             }
             Some(ok)
         }
         Err(EntryError::TooLarge) => {
-            add(problems, "too_large");
+            add(problems, SignatureProblem::TooLarge);
             None
         }
         // A CRC failure is tampering as much as a wrong digest.
         Err(EntryError::Broken) => {
-            add(problems, "digest_mismatch");
+            add(problems, SignatureProblem::DigestMismatch);
             Some(false)
         }
         Err(EntryError::Missing) => {
-            add(problems, "missing_data_object");
+            add(problems, SignatureProblem::MissingDataObject);
             Some(false)
         }
     }

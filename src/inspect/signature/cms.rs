@@ -2,6 +2,7 @@
 //! embedded in a PDF or ASiC-E): who signed it, when, and whether every
 //! signer's signature verifies.
 
+use crate::domain::SignatureProblem;
 use std::borrow::Cow;
 
 use base64::Engine as _;
@@ -203,7 +204,7 @@ pub(super) struct Report {
     pub(super) certificate_sha256: Option<String>,
     pub(super) signing_time: Option<String>,
     pub(super) verified: Option<bool>,
-    pub(super) problems: Vec<String>,
+    pub(super) problems: Vec<SignatureProblem>,
     enveloping: bool,
     /// A certs-only SignedData (.p7b/.p7c bundle): no signature at all.
     no_signers: bool,
@@ -217,7 +218,7 @@ impl Report {
             unparsed: true,
             ..Report::default()
         };
-        add(&mut report.problems, "malformed");
+        add(&mut report.problems, SignatureProblem::Malformed);
         report
     }
 }
@@ -239,7 +240,7 @@ pub(super) fn evaluate_cms(der: &[u8], external: Option<&[&[u8]]>, in_pdf: bool)
     };
     if sd.signer_count == 0 {
         report.no_signers = true;
-        add(&mut report.problems, "no_signer_info");
+        add(&mut report.problems, SignatureProblem::NoSignerInfo);
         return Some(report);
     }
     let certs: Vec<Cert<'_>> = sd
@@ -256,7 +257,7 @@ pub(super) fn evaluate_cms(der: &[u8], external: Option<&[&[u8]]>, in_pdf: bool)
         None => external,
     };
     if content.is_none() && !in_pdf {
-        add(&mut report.problems, "content_missing");
+        add(&mut report.problems, SignatureProblem::ContentMissing);
     }
 
     let mut verified = Some(true);
@@ -270,7 +271,7 @@ pub(super) fn evaluate_cms(der: &[u8], external: Option<&[&[u8]]>, in_pdf: bool)
         verified = both(verified, outcome.verified);
     }
     if sd.signer_count > 1 {
-        add(&mut report.problems, "multiple_signers");
+        add(&mut report.problems, SignatureProblem::MultipleSigners);
     }
 
     if in_pdf && let Some(inner) = &sd.content {
@@ -280,13 +281,13 @@ pub(super) fn evaluate_cms(der: &[u8], external: Option<&[&[u8]]>, in_pdf: bool)
                 if is_oid(sd.content_type, &OID_DATA) && inner.len() == Hash::Sha1.output_len() =>
             {
                 // adbe.pkcs7.sha1: the signed content is the SHA-1 of the ranges.
-                add(&mut report.problems, "weak_digest");
+                add(&mut report.problems, SignatureProblem::WeakDigest);
                 Some(Hash::Sha1.digest(ranges) == inner.as_ref())
             }
             Some(ranges) => Some(parts_equal(ranges, inner)),
         };
         if ranges_ok == Some(false) {
-            add(&mut report.problems, "digest_mismatch");
+            add(&mut report.problems, SignatureProblem::DigestMismatch);
         }
         verified = both(verified, ranges_ok);
     }
@@ -326,7 +327,7 @@ fn evaluate_signer(
     si: &SignerInfo<'_>,
     certs: &[Cert<'_>],
     content: Option<&[&[u8]]>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<SignatureProblem>,
 ) -> SignerOutcome {
     let cert = find_signer_cert(certs, &si.sid);
     let mut outcome = SignerOutcome {
@@ -336,12 +337,12 @@ fn evaluate_signer(
         verified: None,
     };
     if cert.is_none() {
-        add(problems, "no_signer_certificate");
+        add(problems, SignatureProblem::NoSignerCertificate);
     }
     let hash = Hash::from_oid(si.digest_alg.oid);
     match hash {
-        None => add(problems, "unsupported_algorithm"),
-        Some(Hash::Sha1) => add(problems, "weak_digest"),
+        None => add(problems, SignatureProblem::UnsupportedAlgorithm),
+        Some(Hash::Sha1) => add(problems, SignatureProblem::WeakDigest),
         Some(_) => {}
     }
 
@@ -349,7 +350,7 @@ fn evaluate_signer(
     let (digest_ok, message) = match &si.signed_attrs {
         Some(attrs_tlv) => {
             let Some(attrs) = parse_attributes(attrs_tlv, 6) else {
-                add(problems, "malformed");
+                add(problems, SignatureProblem::Malformed);
                 return outcome;
             };
             outcome.signing_time = attrs.signing_time.clone();
@@ -373,7 +374,7 @@ fn evaluate_signer(
                 problems,
             );
             if ok == Some(false) {
-                add(problems, "bad_signature");
+                add(problems, SignatureProblem::BadSignature);
             }
             ok
         }
@@ -393,29 +394,29 @@ fn signed_attributes<'a>(
     attrs: &Attributes,
     content: Option<&[&[u8]]>,
     hash: Option<Hash>,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<SignatureProblem>,
 ) -> (Option<bool>, Option<Cow<'a, [u8]>>) {
     let mut digest_ok = match (content, hash, attrs.message_digest) {
         (Some(parts), Some(hash), Some(expected)) => {
             let ok = hash.digest(parts) == expected;
             if !ok {
-                add(problems, "digest_mismatch");
+                add(problems, SignatureProblem::DigestMismatch);
             }
             Some(ok)
         }
         (_, _, None) => {
             // messageDigest is mandatory whenever attributes are signed.
-            add(problems, "malformed");
+            add(problems, SignatureProblem::Malformed);
             Some(false)
         }
         _ => None,
     };
     if attrs.ambiguous {
-        add(problems, "malformed");
+        add(problems, SignatureProblem::Malformed);
         digest_ok = Some(false);
     }
     if attrs.content_type.is_some_and(|ct| ct != sd.content_type) {
-        add(problems, "content_type_mismatch");
+        add(problems, SignatureProblem::ContentTypeMismatch);
         digest_ok = Some(false);
     }
     // Signed over the DER SET OF, not the [0] IMPLICIT tag stored.

@@ -8,6 +8,7 @@ use super::{
     DICT_SEARCH_WINDOW, DICT_START_TRIES, MAX_BYTE_RANGE_HITS, MAX_DICT_BYTES, MAX_SIGNATURES,
     PDF_MAX_DEPTH, PDF_TOKEN_BUDGET, Signature, SignatureFormat, add, find, rfind,
 };
+use crate::domain::SignatureProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tok<'a> {
@@ -505,7 +506,7 @@ fn pdf_signature(
 
     let Some((hole_start, hole_end)) = hole else {
         signature.covers_whole_file = Some(false);
-        add(&mut signature.problems, "malformed");
+        add(&mut signature.problems, SignatureProblem::Malformed);
         return Some(signature);
     };
     match &ranges {
@@ -515,12 +516,12 @@ fn pdf_signature(
                 && ranges[1] == (hole_end, data.len() - hole_end);
             signature.covers_whole_file = Some(covers);
             if !covers {
-                add(&mut signature.problems, "byte_range_partial");
+                add(&mut signature.problems, SignatureProblem::ByteRangePartial);
             }
         }
         None => {
             signature.covers_whole_file = Some(false);
-            add(&mut signature.problems, "byte_range_invalid");
+            add(&mut signature.problems, SignatureProblem::ByteRangeInvalid);
         }
     }
 
@@ -528,7 +529,7 @@ fn pdf_signature(
         .get(hole_start + 1..hole_end.saturating_sub(1))
         .and_then(hex_lenient);
     let Some(der) = der else {
-        add(&mut signature.problems, "malformed");
+        add(&mut signature.problems, SignatureProblem::Malformed);
         return Some(signature);
     };
     if der.iter().all(|&b| b == 0) {
@@ -542,7 +543,7 @@ fn pdf_signature(
             .collect()
     });
     let Some(report) = evaluate_cms(&der, parts.as_deref(), true) else {
-        add(&mut signature.problems, "malformed");
+        add(&mut signature.problems, SignatureProblem::Malformed);
         return Some(signature);
     };
     signature.signer = report.signer;
@@ -555,7 +556,7 @@ fn pdf_signature(
         report.verified.filter(|v| !v)
     };
     for problem in &report.problems {
-        add(&mut signature.problems, problem);
+        add(&mut signature.problems, *problem);
     }
     Some(signature)
 }

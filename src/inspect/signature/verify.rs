@@ -1,6 +1,7 @@
 //! The cryptography of a signature: digests, the signer certificate and
 //! the check of the signature value against its public key (with ring).
 
+use crate::domain::SignatureProblem;
 use ring::digest;
 use ring::signature::{self as ring_sig, UnparsedPublicKey, VerificationAlgorithm};
 
@@ -254,10 +255,10 @@ pub(super) fn check_signature(
     digest_hash: Option<Hash>,
     message: &[u8],
     signature: &[u8],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<SignatureProblem>,
 ) -> Option<bool> {
-    let unsupported = |problems: &mut Vec<String>| {
-        add(problems, "unsupported_algorithm");
+    let unsupported = |problems: &mut Vec<SignatureProblem>| {
+        add(problems, SignatureProblem::UnsupportedAlgorithm);
         None
     };
     let Some(scheme) = scheme(alg, digest_hash) else {
@@ -270,13 +271,13 @@ pub(super) fn check_signature(
         scheme,
         Scheme::RsaPkcs1(Hash::Sha1) | Scheme::Ecdsa(Hash::Sha1)
     ) {
-        add(problems, "weak_digest");
+        add(problems, SignatureProblem::WeakDigest);
     }
     let (algorithm, key_bytes): (&'static dyn VerificationAlgorithm, &[u8]) = match (&scheme, &key)
     {
         (Scheme::RsaPkcs1(_) | Scheme::RsaPss(_), PublicKey::Rsa(der, bits)) => {
             if *bits < 1024 {
-                add(problems, "weak_key");
+                add(problems, SignatureProblem::WeakKey);
                 return unsupported(problems);
             }
             if *bits > 8192 {
@@ -284,7 +285,7 @@ pub(super) fn check_signature(
             }
             let strong = *bits >= 2048;
             if !strong {
-                add(problems, "weak_key");
+                add(problems, SignatureProblem::WeakKey);
             }
             let algorithm: &'static dyn VerificationAlgorithm = match scheme {
                 Scheme::RsaPkcs1(Hash::Sha1) => {

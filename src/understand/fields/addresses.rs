@@ -1,11 +1,12 @@
 //! The IP addresses and networks a service calls MSign from, and whether
 //! each is public or in a private range the rules allow.
 
+use crate::domain::ProblemCode;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::lines::Line;
 use super::text::problem;
-use super::{Extracted, IP_NOT_PUBLIC, Options};
+use super::{Extracted, Options};
 
 /// A CIDR range (`10.20.0.0/16`, `fd00::/8`) or a single address.
 pub fn parse_range(s: &str) -> Option<(IpAddr, u8)> {
@@ -132,7 +133,8 @@ pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracte
                     continue;
                 }
                 if !is_public(ip) && !allowed.iter().any(|r| in_range(ip, *r)) {
-                    out.problems.push(problem(IP_NOT_PUBLIC, &shown, None));
+                    out.problems
+                        .push(problem(ProblemCode::IpNotPublic, &shown, None));
                 }
                 out.request.ip_addresses.push(shown);
             }

@@ -6,7 +6,8 @@ use super::lines::{Line, strip_bullet};
 use super::text::{
     fold, problem, split_outside_parens, strip_quotes, strip_trailing_punct, word_count,
 };
-use super::{ATTRIBUTE_UNKNOWN, Extracted, MPASS_ATTRIBUTES};
+use super::{Extracted, MPASS_ATTRIBUTES};
+use crate::domain::ProblemCode;
 
 const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
     ("email", "EmailAddress"),
@@ -266,11 +267,11 @@ pub(super) fn read_attributes(
             }
             AttributeMatch::Near(a) => {
                 out.problems
-                    .push(problem(ATTRIBUTE_UNKNOWN, &written, Some(a)))
+                    .push(problem(ProblemCode::AttributeUnknown, &written, Some(a)))
             }
             AttributeMatch::Unknown => {
                 out.problems
-                    .push(problem(ATTRIBUTE_UNKNOWN, &written, None))
+                    .push(problem(ProblemCode::AttributeUnknown, &written, None))
             }
         }
     }

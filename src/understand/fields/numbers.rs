@@ -1,10 +1,11 @@
 //! The IDNO, labelled or in running text, and the IDNP a sender sometimes
 //! gives in its place.
 
+use super::Extracted;
 use super::labels::{Field, IDNO_KEYS, IDNP_KEYS, label_of};
 use super::lines::Line;
 use super::text::{fold, problem, word_count};
-use super::{Extracted, IDNO_INVALID, IDNP_NOT_IDNO};
+use crate::domain::ProblemCode;
 use crate::understand::idno;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +132,8 @@ pub(super) fn read_idno(lines: &[Line<'_>], out: &mut Extracted) {
         out.request.idno = Some(n.clone());
         out.request.idno_valid = Some(valid);
         if !valid {
-            out.problems.push(problem(IDNO_INVALID, n, None));
+            out.problems
+                .push(problem(ProblemCode::IdnoInvalid, n, None));
         }
     }
     // A personal number is a problem where it stands for the IDNO: given as
@@ -141,7 +143,8 @@ pub(super) fn read_idno(lines: &[Line<'_>], out: &mut Extracted) {
         let is_personal = *kind == Some(NumberKind::Idnp)
             || (personal(n) && (kind.is_some() || idno::is_valid(n)));
         if is_personal && n.len() == 13 && (chosen.is_none() || *kind == Some(NumberKind::Idno)) {
-            out.problems.push(problem(IDNP_NOT_IDNO, n, None));
+            out.problems
+                .push(problem(ProblemCode::IdnpNotIdno, n, None));
         }
     }
 }

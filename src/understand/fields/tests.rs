@@ -10,6 +10,7 @@ use super::lines::{is_signoff, strip_bullet};
 use super::service_names::inline_tags;
 use super::text::{fold, problem, strip_trailing_punct};
 use super::*;
+use crate::domain::{Environment, ProblemCode};
 use crate::understand::idno;
 
 fn run(text: &str) -> Extracted {
@@ -20,10 +21,10 @@ fn s(v: &str) -> Option<String> {
     Some(v.to_string())
 }
 
-fn codes(e: &Extracted) -> Vec<(&str, &str)> {
+fn codes(e: &Extracted) -> Vec<(ProblemCode, &str)> {
     e.problems
         .iter()
-        .map(|p| (p.code.as_str(), p.value.as_deref().unwrap_or("")))
+        .map(|p| (p.code, p.value.as_deref().unwrap_or("")))
         .collect()
 }
 
@@ -210,8 +211,12 @@ fn full_mpass_test_registration() {
     assert_eq!(
         e.problems,
         vec![
-            problem(ATTRIBUTE_UNKNOWN, "Email", Some("EmailAddress")),
-            problem(ATTRIBUTE_UNKNOWN, "IDNP", Some("NameIdentifier")),
+            problem(ProblemCode::AttributeUnknown, "Email", Some("EmailAddress")),
+            problem(
+                ProblemCode::AttributeUnknown,
+                "IDNP",
+                Some("NameIdentifier")
+            ),
         ]
     );
 }
@@ -240,7 +245,7 @@ fn full_msign_production_registration() {
         vec!["193.226.64.10", "192.168.1.10", "2a02:2f0e:1:2::10"]
     );
     assert_eq!(r.signer_type, Some(SignerType::Both));
-    assert_eq!(codes(&e), vec![(IP_NOT_PUBLIC, "192.168.1.10")]);
+    assert_eq!(codes(&e), vec![(ProblemCode::IpNotPublic, "192.168.1.10")]);
 }
 
 #[test]
@@ -253,7 +258,7 @@ fn allowed_private_ranges_are_not_problems() {
         e.request.ip_addresses,
         vec!["10.20.5.1", "10.21.0.1", "fd00::5", "8.8.8.8"]
     );
-    assert_eq!(codes(&e), vec![(IP_NOT_PUBLIC, "10.21.0.1")]);
+    assert_eq!(codes(&e), vec![(ProblemCode::IpNotPublic, "10.21.0.1")]);
 }
 
 #[test]
@@ -301,9 +306,13 @@ fn attribute_lists() {
     assert_eq!(
         e.problems,
         vec![
-            problem(ATTRIBUTE_UNKNOWN, "EmailAdress", Some("EmailAddress")),
+            problem(
+                ProblemCode::AttributeUnknown,
+                "EmailAdress",
+                Some("EmailAddress")
+            ),
             Problem {
-                code: ATTRIBUTE_UNKNOWN.into(),
+                code: ProblemCode::AttributeUnknown,
                 value: s("Cetățenie"),
                 suggestion: None
             },
@@ -328,7 +337,11 @@ fn attribute_lists() {
     );
     assert_eq!(
         e.problems,
-        vec![problem(ATTRIBUTE_UNKNOWN, "Telefon", Some("MobilePhone"))]
+        vec![problem(
+            ProblemCode::AttributeUnknown,
+            "Telefon",
+            Some("MobilePhone")
+        )]
     );
 
     // Attribute names in prose, without an attributes label, are not a list.

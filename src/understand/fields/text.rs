@@ -3,6 +3,7 @@
 //! and cleaning a value before it goes into the request.
 
 use super::{MAX_CHARS, Problem};
+use crate::domain::ProblemCode;
 
 /// Folds one character for matching: lowercase, Romanian diacritics (comma and
 /// cedilla forms alike) to plain letters, ё to е. Always one char for one char,
@@ -140,9 +141,9 @@ pub(super) fn set_once(slot: &mut Option<String>, value: Option<String>) {
     }
 }
 
-pub(super) fn problem(code: &str, value: &str, suggestion: Option<&str>) -> Problem {
+pub(super) fn problem(code: ProblemCode, value: &str, suggestion: Option<&str>) -> Problem {
     Problem {
-        code: code.to_string(),
+        code,
         value: Some(value.to_string()),
         suggestion: suggestion.map(str::to_string),
     }

@@ -1,11 +1,12 @@
 //! The service's logout URLs, where MPass sends its LogoutRequest and
 //! LogoutResponse, and the checks that they are HTTPS and not local.
 
+use crate::domain::ProblemCode;
 use std::net::IpAddr;
 
 use super::lines::Line;
 use super::text::{fold, problem, set_once};
-use super::{Extracted, MAX_CHARS, Problem, URL_LOCALHOST, URL_NOT_HTTPS};
+use super::{Extracted, MAX_CHARS, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LogoutKind {
@@ -214,7 +215,7 @@ fn logout_urls_on_line(
 fn check_url(url: &str, problems: &mut Vec<Problem>) {
     let lower = url.to_ascii_lowercase();
     if !lower.starts_with("https://") || lower.len() <= "https://".len() {
-        problems.push(problem(URL_NOT_HTTPS, url, None));
+        problems.push(problem(ProblemCode::UrlNotHttps, url, None));
     }
     let rest = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -231,6 +232,6 @@ fn check_url(url: &str, problems: &mut Vec<Problem>) {
             .parse::<IpAddr>()
             .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
     if local {
-        problems.push(problem(URL_LOCALHOST, url, None));
+        problems.push(problem(ProblemCode::UrlLocalhost, url, None));
     }
 }

@@ -2,14 +2,12 @@
 //! really use for each field, beside what must be read from them.
 
 use super::s;
-use crate::domain::Environment;
+use crate::domain::{Environment, ProblemCode};
+use crate::understand::fields::SignerType;
 use crate::understand::fields::attributes::AttributeMatch;
-use crate::understand::fields::{
-    IDNO_INVALID, IDNP_NOT_IDNO, SignerType, URL_LOCALHOST, URL_NOT_HTTPS,
-};
 
 /// Problems as (code, value), the way the tests compare them.
-type Codes = Vec<(&'static str, &'static str)>;
+type Codes = Vec<(ProblemCode, &'static str)>;
 
 /// Text, the addresses kept, and those flagged as not public.
 pub(super) fn ips() -> Vec<(&'static str, Vec<&'static str>, Vec<&'static str>)> {
@@ -67,7 +65,7 @@ pub(super) fn idnos() -> Vec<(&'static str, Option<String>, Option<bool>, Codes)
             "IDNO: 1008600038412",
             s("1008600038412"),
             Some(false),
-            vec![(IDNO_INVALID, "1008600038412")],
+            vec![(ProblemCode::IdnoInvalid, "1008600038412")],
         ),
         (
             "IDNO :1008600038413",
@@ -100,38 +98,38 @@ pub(super) fn idnos() -> Vec<(&'static str, Option<String>, Option<bool>, Codes)
             "nr. 1003600005148\nIDNO: 1008600038412",
             s("1008600038412"),
             Some(false),
-            vec![(IDNO_INVALID, "1008600038412")],
+            vec![(ProblemCode::IdnoInvalid, "1008600038412")],
         ),
         // IDNP only: flagged, never the IDNO.
         (
             "Solicit integrarea. IDNP: 2002001234563",
             None,
             None,
-            vec![(IDNP_NOT_IDNO, "2002001234563")],
+            vec![(ProblemCode::IdnpNotIdno, "2002001234563")],
         ),
         (
             "ИДНП 2002001234563",
             None,
             None,
-            vec![(IDNP_NOT_IDNO, "2002001234563")],
+            vec![(ProblemCode::IdnpNotIdno, "2002001234563")],
         ),
         (
             "personal number: 0990001234561",
             None,
             None,
-            vec![(IDNP_NOT_IDNO, "0990001234561")],
+            vec![(ProblemCode::IdnpNotIdno, "0990001234561")],
         ),
         (
             "IDNO: 2002001234563",
             None,
             None,
-            vec![(IDNP_NOT_IDNO, "2002001234563")],
+            vec![(ProblemCode::IdnpNotIdno, "2002001234563")],
         ),
         (
             "Vă scriu, 2002001234563",
             None,
             None,
-            vec![(IDNP_NOT_IDNO, "2002001234563")],
+            vec![(ProblemCode::IdnpNotIdno, "2002001234563")],
         ),
         // The director's IDNP beside a good IDNO is not the IDNO's problem.
         (
@@ -144,7 +142,7 @@ pub(super) fn idnos() -> Vec<(&'static str, Option<String>, Option<bool>, Codes)
             "IDNO: 100860003841",
             s("100860003841"),
             Some(false),
-            vec![(IDNO_INVALID, "100860003841")],
+            vec![(ProblemCode::IdnoInvalid, "100860003841")],
         ),
         (
             "tel 022123456, IBAN MD24AG000225100013104168",
@@ -212,16 +210,16 @@ pub(super) fn logout_urls() -> Vec<(&'static str, Option<String>, Option<String>
             "LogoutRequest: http://portal.md/logout",
             s("http://portal.md/logout"),
             None,
-            vec![(URL_NOT_HTTPS, "http://portal.md/logout")],
+            vec![(ProblemCode::UrlNotHttps, "http://portal.md/logout")],
         ),
         (
             "LogoutRequest: https://localhost:8443/logout\nLogoutResponse: http://127.0.0.1/lo",
             s("https://localhost:8443/logout"),
             s("http://127.0.0.1/lo"),
             vec![
-                (URL_LOCALHOST, "https://localhost:8443/logout"),
-                (URL_NOT_HTTPS, "http://127.0.0.1/lo"),
-                (URL_LOCALHOST, "http://127.0.0.1/lo"),
+                (ProblemCode::UrlLocalhost, "https://localhost:8443/logout"),
+                (ProblemCode::UrlNotHttps, "http://127.0.0.1/lo"),
+                (ProblemCode::UrlLocalhost, "http://127.0.0.1/lo"),
             ],
         ),
         (
@@ -229,15 +227,15 @@ pub(super) fn logout_urls() -> Vec<(&'static str, Option<String>, Option<String>
             s("https://app.local/lo"),
             s("https://[::1]/lo"),
             vec![
-                (URL_LOCALHOST, "https://app.local/lo"),
-                (URL_LOCALHOST, "https://[::1]/lo"),
+                (ProblemCode::UrlLocalhost, "https://app.local/lo"),
+                (ProblemCode::UrlLocalhost, "https://[::1]/lo"),
             ],
         ),
         (
             "LogoutRequest: /mpass/logout",
             s("/mpass/logout"),
             None,
-            vec![(URL_NOT_HTTPS, "/mpass/logout")],
+            vec![(ProblemCode::UrlNotHttps, "/mpass/logout")],
         ),
         ("Site: https://a.md/logout", None, None, vec![]),
         (
@@ -251,15 +249,15 @@ pub(super) fn logout_urls() -> Vec<(&'static str, Option<String>, Option<String>
             s("localhost:8080/logout"),
             None,
             vec![
-                (URL_NOT_HTTPS, "localhost:8080/logout"),
-                (URL_LOCALHOST, "localhost:8080/logout"),
+                (ProblemCode::UrlNotHttps, "localhost:8080/logout"),
+                (ProblemCode::UrlLocalhost, "localhost:8080/logout"),
             ],
         ),
         (
             "Logout URL: www.portal.md/logout",
             s("www.portal.md/logout"),
             s("www.portal.md/logout"),
-            vec![(URL_NOT_HTTPS, "www.portal.md/logout")],
+            vec![(ProblemCode::UrlNotHttps, "www.portal.md/logout")],
         ),
     ]
 }
