@@ -429,13 +429,9 @@ pub async fn run(
             tracing::error!(error = %format!("{e:#}"), "outbox pass failed");
         }
         let wait = match store.next_outbox_due().await {
-            Ok(Some(due)) => chrono::DateTime::parse_from_rfc3339(&due)
-                .map(|d| {
-                    (d.with_timezone(&Utc) - Utc::now())
-                        .to_std()
-                        .unwrap_or(Duration::ZERO)
-                })
-                .unwrap_or(IDLE_RECHECK)
+            Ok(Some(due)) => (due - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
                 .min(IDLE_RECHECK),
             _ => IDLE_RECHECK,
         };

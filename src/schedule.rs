@@ -25,6 +25,7 @@ use crate::domain::{CaseStatus, DeadlineKind, EventKind, OutgoingKind, Service, 
 use crate::pipeline::Pipeline;
 use crate::rules::{Lifecycle, Rules};
 use crate::store::{CaseSummary, OpenDeadline, Store};
+use crate::util::timestamp;
 
 /// How often the scheduler looks; reminders are by the day, so a minute is plenty.
 pub const TICK: Duration = Duration::from_secs(60);
@@ -303,15 +304,15 @@ pub async fn digest(
     now: DateTime<Utc>,
 ) -> anyhow::Result<(String, String)> {
     let today = today(now);
-    let since = crate::util::timestamp(now - chrono::Duration::days(1));
+    let since = now - chrono::Duration::days(1);
     let cases: Vec<CaseSummary> = store
         .list_cases()
         .await?
         .into_iter()
         .filter(|c| service.is_none_or(|s| c.service == s || c.service == Service::Unknown))
         .collect();
-    let sections = DigestSections::of(&cases, &since);
-    let incidents = digest_incidents(store, &since).await?;
+    let sections = DigestSections::of(&cases, since);
+    let incidents = digest_incidents(store, &timestamp(since)).await?;
     let health = mailbox_health(store, config).await?;
     let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
     vars.insert(
@@ -353,11 +354,11 @@ struct DigestSections {
 }
 
 impl DigestSections {
-    fn of(cases: &[CaseSummary], since: &str) -> DigestSections {
+    fn of(cases: &[CaseSummary], since: DateTime<Utc>) -> DigestSections {
         let open: Vec<&CaseSummary> = cases.iter().filter(|c| c.status.is_open()).collect();
         let new = open
             .iter()
-            .filter(|c| c.created_at.as_str() > since)
+            .filter(|c| c.created_at > since)
             .map(|c| digest_line(c))
             .collect();
         let mut waiting_age: Vec<&&CaseSummary> = open
@@ -419,7 +420,7 @@ async fn digest_incidents(store: &Store, since: &str) -> anyhow::Result<Vec<serd
         )
         .await?
         .into_iter()
-        .map(|(case, e)| serde_json::json!({"case": case, "at": e.at, "kind": e.kind, "detail": e.detail.to_string()}))
+        .map(|(case, e)| serde_json::json!({"case": case, "at": timestamp(e.at), "kind": e.kind, "detail": e.detail.to_string()}))
         .collect())
 }
 
@@ -433,7 +434,7 @@ async fn mailbox_health(store: &Store, config: &Config) -> anyhow::Result<Vec<se
             let seen = last
                 .iter()
                 .find(|(name, _)| name == &m.name)
-                .map(|(_, at)| at.clone());
+                .map(|(_, at)| timestamp(*at));
             serde_json::json!({"mailbox": m.name, "address": m.address, "last_mail": seen})
         })
         .collect())
@@ -497,12 +498,10 @@ async fn silent_mailboxes(
             // Never received anything: nothing to compare with yet.
             continue;
         };
-        let Ok(seen) = DateTime::parse_from_rfc3339(at) else {
-            continue;
-        };
-        if now - seen.with_timezone(&Utc) < chrono::Duration::hours(hours) {
+        if now - *at < chrono::Duration::hours(hours) {
             continue;
         }
+        let at = timestamp(*at);
         for to in config.staff_for(Some(m.role)) {
             let key = format!("silent:{}:{}:{to}", m.name, today(now));
             let subject = format!("[egov-intake] Mailbox {} silent since {at}", m.name);

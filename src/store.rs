@@ -15,11 +15,14 @@
 //! views of `cases list/show` (`cases`), the outbox (`outbox`) and the
 //! scheduler's reads (`schedule`). Rows are read by column name into typed
 //! structs, so a column added or reordered cannot shift a value into the
-//! wrong field. A name outside the vocabulary never panics: it fails the
-//! read, or where a read was lenient before it stays so (the scheduler
-//! skips such a deadline; a case's service reads as `unknown`).
+//! wrong field; dates and times are `chrono` values, written as text whose
+//! order is time order (`column`). A name outside the vocabulary never
+//! panics: it fails the read, or where a read was lenient before it stays
+//! so (the scheduler skips such a deadline; a case's service reads as
+//! `unknown`; an outbox row's unreadable time reads as now).
 
 mod cases;
+mod column;
 mod history;
 mod outbox;
 mod record;

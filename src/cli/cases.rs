@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::domain::{CaseStatus, Stage};
 use crate::rules::Rules;
 use crate::store::{CaseDetail, Store};
+use crate::util::timestamp;
 
 pub(super) async fn cases(config: &Config, command: CasesCommand) -> Result<ExitCode, Failure> {
     let store = Store::open_with(&config.database_url, config.database_busy_timeout).await?;
@@ -93,8 +94,8 @@ async fn list(store: &Store, json: bool) -> Result<(), Failure> {
                 c.service,
                 c.stage,
                 c.status,
-                crate::util::prefix(&c.created_at, 10),
-                c.due.as_deref().unwrap_or("-"),
+                c.created_at.date_naive(),
+                c.due.map_or_else(|| "-".to_string(), |d| d.to_string()),
                 if c.overdue { " OVERDUE" } else { "" },
                 c.opened_by.as_deref().unwrap_or("-"),
                 c.subject
@@ -119,7 +120,13 @@ async fn show(store: &Store, number: &str, json: bool) -> Result<ExitCode, Failu
     show_outgoing(&detail)?;
     out!("events:")?;
     for e in &detail.events {
-        out!("  {}  {:<8} {:<22} {}", e.at, e.actor, e.kind, e.detail)?;
+        out!(
+            "  {}  {:<8} {:<22} {}",
+            timestamp(e.at),
+            e.actor,
+            e.kind,
+            e.detail
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -136,7 +143,7 @@ fn show_summary(detail: &CaseDetail) -> Result<(), Failure> {
     )?;
     out!(
         "  opened {} by {} via {}",
-        s.created_at,
+        timestamp(s.created_at),
         s.opened_by.as_deref().unwrap_or("-"),
         s.mailbox
     )?;
@@ -149,8 +156,8 @@ fn show_summary(detail: &CaseDetail) -> Result<(), Failure> {
     }
     for d in &detail.deadlines {
         let state = match (&d.met_at, &d.cancelled_at) {
-            (Some(t), _) => format!("met {t}"),
-            (None, Some(t)) => format!("cancelled {t}"),
+            (Some(t), _) => format!("met {}", timestamp(*t)),
+            (None, Some(t)) => format!("cancelled {}", timestamp(*t)),
             (None, None) => "open".into(),
         };
         out!(
@@ -169,7 +176,7 @@ fn show_messages(detail: &CaseDetail) -> Result<(), Failure> {
     for m in &detail.messages {
         out!(
             "  {}  {}  {}  [{}]",
-            m.received_at,
+            timestamp(m.received_at),
             m.from.as_deref().unwrap_or("-"),
             m.subject,
             m.deliveries.join(", ")
@@ -191,9 +198,10 @@ fn show_outgoing(detail: &CaseDetail) -> Result<(), Failure> {
     out!("outgoing:")?;
     for o in &detail.outbox {
         let state = match (&o.sent_at, &o.failed_at) {
-            (Some(t), _) => format!("sent {t}"),
+            (Some(t), _) => format!("sent {}", timestamp(*t)),
             (None, Some(t)) => {
-                format!("FAILED {t}: {}", o.last_error.as_deref().unwrap_or(""))
+                let error = o.last_error.as_deref().unwrap_or("");
+                format!("FAILED {}: {error}", timestamp(*t))
             }
             (None, None) => format!("queued ({} attempts)", o.attempts),
         };

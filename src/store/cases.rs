@@ -3,9 +3,10 @@
 //! queued replies. Their JSON is the CLI's output, so the field names here
 //! are part of the interface.
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::column::{optional_time, time};
 use super::{Store, json_column};
 use crate::domain::{CaseStatus, DeadlineKind, OutgoingKind, Service, Stage};
 
@@ -23,15 +24,17 @@ pub struct CaseSummary {
     pub opened_by: Option<String>,
     pub mailbox: String,
     pub assigned_to: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(serialize_with = "time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "time")]
+    pub updated_at: DateTime<Utc>,
     pub messages: i64,
     pub priority: String,
     pub labels: serde_json::Value,
     /// Fields the current step still needs.
     pub missing: serde_json::Value,
     /// The earliest open deadline AGE holds itself to (answer, examination).
-    pub due: Option<String>,
+    pub due: Option<NaiveDate>,
     pub overdue: bool,
 }
 
@@ -49,9 +52,11 @@ pub struct CaseDetail {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DeadlineRow {
     pub kind: DeadlineKind,
-    pub due: String,
-    pub met_at: Option<String>,
-    pub cancelled_at: Option<String>,
+    pub due: NaiveDate,
+    #[serde(serialize_with = "optional_time")]
+    pub met_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "optional_time")]
+    pub cancelled_at: Option<DateTime<Utc>>,
     /// An INTEGER column; any value but 0 is true, as SQLite reads it.
     pub extended: bool,
 }
@@ -61,7 +66,8 @@ pub struct MessageSummary {
     pub message_id: Option<String>,
     pub from: Option<String>,
     pub subject: String,
-    pub received_at: String,
+    #[serde(serialize_with = "time")]
+    pub received_at: DateTime<Utc>,
     pub status: String,
     pub flags: serde_json::Value,
     pub raw_stored: bool,
@@ -80,7 +86,8 @@ pub struct AttachmentSummary {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRow {
-    pub at: String,
+    #[serde(serialize_with = "time")]
+    pub at: DateTime<Utc>,
     pub actor: String,
     pub kind: String,
     pub detail: serde_json::Value,
@@ -93,10 +100,13 @@ pub struct OutboxSummary {
     pub to: String,
     pub subject: String,
     pub message_id: String,
-    pub created_at: String,
+    #[serde(serialize_with = "time")]
+    pub created_at: DateTime<Utc>,
     pub attempts: i64,
-    pub sent_at: Option<String>,
-    pub failed_at: Option<String>,
+    #[serde(serialize_with = "optional_time")]
+    pub sent_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "optional_time")]
+    pub failed_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
 }
 
@@ -116,12 +126,12 @@ struct CaseColumns {
     opened_by: Option<String>,
     mailbox: String,
     assigned_to: Option<String>,
-    created_at: String,
-    updated_at: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
     priority: String,
     labels: String,
     missing: String,
-    due: Option<String>,
+    due: Option<NaiveDate>,
     messages: i64,
 }
 
@@ -145,11 +155,9 @@ impl CaseColumns {
             priority: self.priority,
             labels: json_column(&self.labels),
             missing: json_column(&self.missing),
-            // Dates are ISO text, so text order is date order.
             overdue: self
                 .due
-                .as_ref()
-                .is_some_and(|d| *d < crate::calendar::today(Utc::now()).to_string()),
+                .is_some_and(|d| d < crate::calendar::today(Utc::now())),
             due: self.due,
         }
     }
@@ -163,7 +171,7 @@ struct MessageColumns {
     message_id: Option<String>,
     from_addr: Option<String>,
     subject: String,
-    received_at: String,
+    received_at: DateTime<Utc>,
     status: String,
     flags: String,
     raw_stored: bool,
@@ -172,7 +180,7 @@ struct MessageColumns {
 /// An event as stored, its detail still JSON text.
 #[derive(sqlx::FromRow)]
 pub(super) struct EventColumns {
-    at: String,
+    at: DateTime<Utc>,
     actor: String,
     kind: String,
     detail: String,

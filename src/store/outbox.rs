@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
+use super::column::Lenient;
 use super::{Store, Tx, insert_event, insert_outgoing};
 use crate::domain::{DeadlineKind, EventKind, OutgoingKind};
 use crate::util::timestamp;
@@ -47,7 +48,7 @@ struct OutboxColumns {
     refs: String,
     body: String,
     attempts: i64,
-    created_at: String,
+    created_at: Lenient<DateTime<Utc>>,
 }
 
 impl OutboxColumns {
@@ -68,9 +69,7 @@ impl OutboxColumns {
             attempts: self.attempts as u32,
             // An unreadable time still lets the row be sent; it then counts
             // as new, so it is given up by attempts rather than by age.
-            created_at: DateTime::parse_from_rfc3339(&self.created_at)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|_| Utc::now()),
+            created_at: self.created_at.0.unwrap_or_else(Utc::now),
         }
     }
 }
@@ -148,12 +147,13 @@ impl Store {
     }
 
     /// When the next unsent row becomes due, if any.
-    pub async fn next_outbox_due(&self) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+    pub async fn next_outbox_due(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let due: Lenient<DateTime<Utc>> = sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
         )
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(due.0)
     }
 
     pub async fn outbox_backlog(&self) -> anyhow::Result<i64> {

@@ -1,9 +1,11 @@
 //! What the scheduler reads to remind staff and beneficiaries of deadlines,
 //! to write the daily digest and to notice a mailbox that went silent.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
 use super::cases::EventColumns;
+use super::column::Lenient;
 use super::{EventRow, Store, language_from};
 use crate::domain::{CaseStatus, DeadlineKind, EventKind, Field, Language, Service, Stage};
 
@@ -37,7 +39,7 @@ struct OpenDeadlineColumns {
     language: Option<String>,
     missing: String,
     kind: DeadlineKind,
-    due: String,
+    due: Lenient<NaiveDate>,
     reminders: i64,
 }
 
@@ -55,7 +57,7 @@ impl OpenDeadlineColumns {
             language: language_from(self.language),
             missing: fields_from(&self.missing),
             kind: self.kind,
-            due: self.due.parse().ok()?,
+            due: self.due.0?,
             reminders: self.reminders as u32,
         })
     }
@@ -83,7 +85,7 @@ struct NumberedEvent {
 #[derive(FromRow)]
 struct LastMail {
     mailbox: String,
-    last_received: String,
+    last_received: Lenient<DateTime<Utc>>,
 }
 
 impl Store {
@@ -131,7 +133,8 @@ impl Store {
     }
 
     /// When each mailbox last received mail.
-    pub async fn last_mail(&self) -> anyhow::Result<Vec<(String, String)>> {
+    /// A time that does not read as one is left out, as if never.
+    pub async fn last_mail(&self) -> anyhow::Result<Vec<(String, DateTime<Utc>)>> {
         let rows: Vec<LastMail> = sqlx::query_as(
             "SELECT mailbox, MAX(received_at) AS last_received FROM delivery GROUP BY mailbox",
         )
@@ -139,7 +142,7 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.mailbox, r.last_received))
+            .filter_map(|r| Some((r.mailbox, r.last_received.0?)))
             .collect())
     }
 }

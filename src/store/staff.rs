@@ -12,7 +12,7 @@ use crate::util::timestamp;
 /// The open examination deadline of a case, as `cases extend` finds it.
 #[derive(sqlx::FromRow)]
 struct OpenExamination {
-    due: String,
+    due: chrono::NaiveDate,
     extended: i64,
 }
 
@@ -162,7 +162,7 @@ impl Store {
             row.extended == 0,
             "the examination of {number} was extended already (once is the law's limit)"
         );
-        let due: chrono::NaiveDate = row.due.parse()?;
+        let due = row.due;
         let new_due = calendar.add_days(due, days).to_string();
         let detail = serde_json::json!({"kind": DeadlineKind::Examination, "from": due.to_string(), "to": new_due, "days": days, "reason": reason});
         let value = new_due.clone();
