@@ -85,6 +85,10 @@ pub struct FileReport {
     /// DER of every certificate found, for chain building.
     #[serde(skip)]
     pub certificate_ders: Vec<Vec<u8>>,
+    /// When the file is a zip: its office package parts, inflated once
+    /// here and read again by the understand stage.
+    #[serde(skip)]
+    pub package: Vec<archive::Entry>,
 }
 
 impl FileReport {
@@ -98,6 +102,7 @@ impl FileReport {
             signatures: Vec::new(),
             keys: Vec::new(),
             certificate_ders: Vec::new(),
+            package: Vec::new(),
         }
     }
 
@@ -144,6 +149,17 @@ pub struct Inspection {
     /// What was found in the body text itself.
     pub body: FileReport,
     pub private_key_found: bool,
+}
+
+impl Default for Inspection {
+    /// Nothing found: a mail with no parts and an empty body.
+    fn default() -> Inspection {
+        Inspection {
+            attachments: Vec::new(),
+            body: FileReport::new(),
+            private_key_found: false,
+        }
+    }
 }
 
 impl Inspection {
@@ -392,7 +408,9 @@ fn examine_zip(
     budget: &mut archive::Budget,
     report: &mut FileReport,
 ) -> Kind {
-    let signatures = signature::asice_signatures(data);
+    // Opened once: the ASiC-E reader and the walk over the entries share it.
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data)).ok();
+    let signatures = signature::asice_signatures_in(data, zip.as_mut());
     if let Some(sigs) = &signatures {
         for s in sigs {
             signed(location, s, report);
@@ -407,7 +425,10 @@ fn examine_zip(
             Kind::Archive
         };
     }
-    let (entries, problems) = archive::entries(data, &settings.archive, budget);
+    let (entries, problems) = match zip.as_mut() {
+        Some(zip) => archive::entries_of(zip, &settings.archive, budget),
+        None => (Vec::new(), vec![ProblemCode::ArchiveUnreadable]),
+    };
     for p in problems {
         report.problem(p);
     }
@@ -423,6 +444,10 @@ fn examine_zip(
                 location: at,
                 details: serde_json::json!({"size": entry.data.len()}),
             });
+        }
+        // What a document's text is read from, for the file itself only.
+        if depth == 0 && archive::is_package_part(&entry.name) {
+            report.package.push(entry);
         }
     }
     match (signatures.is_some(), office) {

@@ -509,7 +509,7 @@ pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
     };
     budget::checkpoint();
     Analysis {
-        understanding: understand::understand(&mail, c.role, &c.fields),
+        understanding: understand::understand(&mail, &inspection, c.role, &c.fields),
         mail,
         inspection,
         rejection: None,
@@ -557,7 +557,7 @@ fn header_only(
         inspection.add_raw_findings(found);
     }
     Analysis {
-        understanding: understand::understand(&mail, c.role, &c.fields),
+        understanding: understand::understand(&mail, &inspection, c.role, &c.fields),
         stored: header_copy(c, head),
         mail,
         inspection,

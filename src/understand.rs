@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::config::Role;
 use crate::domain::{Environment, Language, Service};
+use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::util::prefix;
 
@@ -38,18 +39,34 @@ const MAX_TEXT: usize = 256 << 10;
 
 /// Reads what `mail` asks for, knowing which mailbox it reached: the
 /// sender's own words (quoted history left out) and the text of attached
-/// request forms (.txt, .docx, .odt, .pdf).
-pub fn understand(mail: &Mail, role: Role, options: &fields::Options) -> Understanding {
+/// request forms (.txt, .docx, .odt, .pdf), office forms from the parts its
+/// `inspection` inflated.
+pub fn understand(
+    mail: &Mail,
+    inspection: &Inspection,
+    role: Role,
+    options: &fields::Options,
+) -> Understanding {
     let subject = prefix(&mail.subject, MAX_SUBJECT);
     let own = own_text(prefix(&mail.text, MAX_OWN_TEXT));
     let mut text = format!("{subject}\n{own}");
-    for part in &mail.parts {
+    // The inspection has one attachment for each part, in order.
+    let packages = inspection
+        .attachments
+        .iter()
+        .map(|a| a.report.package.as_slice());
+    for (part, package) in mail
+        .parts
+        .iter()
+        .zip(packages.chain(std::iter::repeat(&[][..])))
+    {
         crate::budget::checkpoint();
         let room = MAX_TEXT.saturating_sub(text.len() + 2);
         if room == 0 {
             break;
         }
-        if let Some(t) = documents::text_of(part.name.as_deref(), &part.content_type, &part.data) {
+        let (name, content_type) = (part.name.as_deref(), &part.content_type);
+        if let Some(t) = documents::text_in(name, content_type, &part.data, package) {
             text.push_str("\n\n");
             text.push_str(prefix(&t, room));
         }
@@ -105,16 +122,34 @@ mod tests {
     fn service_from_role_then_text() {
         let m = mail("Solicitare integrare MSign", "IDNO 1003600005148");
         assert_eq!(
-            understand(&m, Role::Office, &fields::Options::default()).service,
+            understand(
+                &m,
+                &Inspection::default(),
+                Role::Office,
+                &fields::Options::default()
+            )
+            .service,
             Service::Msign
         );
         assert_eq!(
-            understand(&m, Role::Mpass, &fields::Options::default()).service,
+            understand(
+                &m,
+                &Inspection::default(),
+                Role::Mpass,
+                &fields::Options::default()
+            )
+            .service,
             Service::Mpass
         );
         let both = mail("MPass si MSign", "");
         assert_eq!(
-            understand(&both, Role::Office, &fields::Options::default()).service,
+            understand(
+                &both,
+                &Inspection::default(),
+                Role::Office,
+                &fields::Options::default()
+            )
+            .service,
             Service::Unknown
         );
     }
@@ -141,8 +176,49 @@ Content-Type: text/plain; charset=utf-8\r\n\r\nIDNO: 1003600005148\r\n"
         }
         let m = crate::parse::parse(&raw, 10);
         assert!(m.text.len() > 36 << 20);
-        let u = understand(&m, Role::Office, &fields::Options::default());
+        let u = understand(
+            &m,
+            &Inspection::default(),
+            Role::Office,
+            &fields::Options::default(),
+        );
         assert_eq!(u.service, Service::Msign);
         assert_eq!(u.request.idno.as_deref(), Some("1003600005148"));
+    }
+
+    /// An attached .docx is read from the parts its inspection inflated:
+    /// understanding opens no zip of its own.
+    #[test]
+    fn an_office_form_is_read_from_the_inspection() {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let body = r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>Solicitare MSign, IDNO: 1003600005148</w:t></w:r></w:p></w:body></w:document>"#;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in [
+            ("[Content_Types].xml", "<Types/>"),
+            ("word/document.xml", body),
+        ] {
+            w.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data.as_bytes()).unwrap();
+        }
+        let docx = w.finish().unwrap().into_inner();
+        let raw = format!(
+            "From: a@b.md\r\nSubject: cerere\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nVedeti atasat.\r\n\
+--b\r\nContent-Type: application/octet-stream; name=cerere.docx\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+            base64::engine::general_purpose::STANDARD.encode(&docx)
+        );
+        let m = crate::parse::parse(raw.as_bytes(), 10);
+        let settings = crate::inspect::Settings::at(chrono::DateTime::UNIX_EPOCH);
+        let inspection = crate::inspect::inspect(&m, &settings);
+        assert!(!inspection.attachments[0].report.package.is_empty());
+        let options = fields::Options::default();
+        let u = understand(&m, &inspection, Role::Office, &options);
+        assert_eq!(u.request.idno.as_deref(), Some("1003600005148"));
+        assert_eq!(u.service, Service::Msign);
+        let blind = understand(&m, &Inspection::default(), Role::Office, &options);
+        assert_eq!(blind.request.idno, None);
     }
 }

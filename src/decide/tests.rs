@@ -74,7 +74,8 @@ impl Fixture {
     fn decide(&self, raw: &str, role: Role, history: &History) -> Decision {
         let mail = parse(raw.as_bytes(), 10);
         let inspection = inspect(&mail, &crate::inspect::Settings::at(chrono::Utc::now()));
-        let understanding = understand(&mail, role, &crate::understand::fields::Options::default());
+        let options = crate::understand::fields::Options::default();
+        let understanding = understand(&mail, &inspection, role, &options);
         let threading = thread(&mail, history);
         let mb = mailbox(role);
         let settings = self.settings();

@@ -49,6 +49,8 @@ impl Budget {
     }
 }
 
+/// One file of a zip, inflated.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
     pub data: Vec<u8>,
@@ -60,12 +62,20 @@ pub fn entries(
     limits: &Limits,
     budget: &mut Budget,
 ) -> (Vec<Entry>, Vec<ProblemCode>) {
+    match zip::ZipArchive::new(std::io::Cursor::new(data)) {
+        Ok(mut archive) => entries_of(&mut archive, limits, budget),
+        Err(_) => (Vec::new(), vec![ProblemCode::ArchiveUnreadable]),
+    }
+}
+
+/// [`entries`] of a zip the caller opened.
+pub fn entries_of(
+    archive: &mut super::signature::Zip<'_>,
+    limits: &Limits,
+    budget: &mut Budget,
+) -> (Vec<Entry>, Vec<ProblemCode>) {
     let mut problems = Vec::new();
     let mut out = Vec::new();
-    let mut archive = match zip::ZipArchive::new(std::io::Cursor::new(data)) {
-        Ok(a) => a,
-        Err(_) => return (out, vec![ProblemCode::ArchiveUnreadable]),
-    };
     for i in 0..archive.len() {
         crate::budget::checkpoint();
         if budget.entries == 0 {
@@ -130,6 +140,14 @@ pub fn entries(
     }
     problems.dedup();
     (out, problems)
+}
+
+/// The parts of an office package its text is read from (the XML parts,
+/// their relationships, the ODF `mimetype`): kept from the inspection for
+/// the understand stage, so that the zip is opened once.
+pub fn is_package_part(name: &str) -> bool {
+    let lowered = name.to_ascii_lowercase();
+    lowered.ends_with(".xml") || lowered.ends_with(".rels") || name == "mimetype"
 }
 
 /// Office documents are zips too; they are documents, not archives to open.

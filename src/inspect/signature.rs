@@ -28,7 +28,7 @@ mod verify;
 use crate::domain::SignatureProblem;
 use serde::Serialize;
 
-pub use asice::asice_signatures;
+pub use asice::{Zip, asice_signatures, asice_signatures_in};
 pub use cms::cms_signature;
 pub use pdf::pdf_signatures;
 

@@ -11,6 +11,8 @@
 //! yield `None` or partial text, never a panic, unbounded memory or
 //! super-linear work.
 
+use crate::inspect::archive;
+
 mod office;
 mod pdf;
 mod plain;
@@ -24,15 +26,38 @@ const MAX_TEXT: usize = 1 << 20;
 /// Lines are separated by `\n`, trailing blanks trimmed and runs of blank
 /// lines collapsed to one; table cells come out as `cell | cell`. Returns
 /// `None` for formats we do not read and for documents without any text.
+///
+/// A zip is opened here; the pipeline reads the parts its inspection
+/// inflated instead ([`text_in`]).
 pub fn text_of(name: Option<&str>, content_type: &str, data: &[u8]) -> Option<String> {
-    let raw = if data.starts_with(b"PK\x03\x04") {
-        office::text(data)?
+    let package = if is_zip(data) {
+        let limits = archive::Limits::default();
+        archive::entries(data, &limits, &mut archive::Budget::new(&limits)).0
+    } else {
+        Vec::new()
+    };
+    text_in(name, content_type, data, &package)
+}
+
+/// [`text_of`] for a file whose zip `package` parts were inflated already.
+pub fn text_in(
+    name: Option<&str>,
+    content_type: &str,
+    data: &[u8],
+    package: &[archive::Entry],
+) -> Option<String> {
+    let raw = if is_zip(data) {
+        office::text(package)?
     } else if pdf::is_pdf(data) {
         pdf::text(data)?
     } else {
         plain::text(name, content_type, data)?
     };
     tidy(&raw)
+}
+
+fn is_zip(data: &[u8]) -> bool {
+    data.starts_with(b"PK\x03\x04")
 }
 
 /// Normalises line ends, drops control characters and trailing blanks,

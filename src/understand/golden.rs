@@ -39,7 +39,9 @@ fn corpus() -> Vec<(PathBuf, Role)> {
 
 fn understood(raw: &[u8], role: Role, options: &super::fields::Options) -> String {
     let mail = crate::parse::parse(raw, 20);
-    let u = super::understand(&mail, role, options);
+    let now = chrono::DateTime::UNIX_EPOCH;
+    let inspection = crate::inspect::inspect(&mail, &crate::inspect::Settings::at(now));
+    let u = super::understand(&mail, &inspection, role, options);
     serde_json::to_string_pretty(&u).unwrap() + "\n"
 }
 

@@ -49,10 +49,14 @@ pub(super) enum EntryError {
     Broken,
 }
 
+/// A zip opened once for all who read it (the ASiC-E reader, the archive
+/// walk).
+pub type Zip<'d> = zip::ZipArchive<Cursor<&'d [u8]>>;
+
 /// An open ASiC-E container. Every entry read from it is charged to one
 /// inflate budget, so a zip bomb cannot make us decompress without end.
-pub(super) struct Container<'d> {
-    pub(super) zip: zip::ZipArchive<Cursor<&'d [u8]>>,
+pub(super) struct Container<'z, 'd> {
+    pub(super) zip: &'z mut Zip<'d>,
     pub(super) names: Vec<String>,
     pub(super) budget: u64,
     /// Data-object digests already computed: the manifests of several
@@ -60,7 +64,7 @@ pub(super) struct Container<'d> {
     pub(super) digests: Vec<(String, Hash, Vec<u8>)>,
 }
 
-impl Container<'_> {
+impl Container<'_, '_> {
     /// An entry's bytes, refusing more than `cap` or the budget left.
     pub(super) fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, EntryError> {
         let limit = cap.min(self.budget);
@@ -105,15 +109,21 @@ impl Container<'_> {
 /// A container the zip reader refuses, but whose stored mimetype says
 /// ASiC-E, gives one signature with problem "malformed".
 pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
+    asice_signatures_in(data, zip::ZipArchive::new(Cursor::new(data)).ok().as_mut())
+}
+
+/// [`asice_signatures`] of `data` through `zip`, the same bytes already
+/// opened by the caller (`None` when the zip reader refused them).
+pub fn asice_signatures_in(data: &[u8], zip: Option<&mut Zip<'_>>) -> Option<Vec<Signature>> {
     if !starts_with_mimetype_entry(data) {
         return None;
     }
-    let zip = match zip::ZipArchive::new(Cursor::new(data)) {
-        Ok(zip) => zip,
-        Err(_) if raw_mimetype_is_asice(data) => {
+    let zip = match zip {
+        Some(zip) => zip,
+        None if raw_mimetype_is_asice(data) => {
             return Some(vec![Signature::malformed(SignatureFormat::AsicE)]);
         }
-        Err(_) => return None,
+        None => return None,
     };
     let names = zip
         .file_names()
@@ -163,7 +173,7 @@ pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
 
 /// The XAdES signatures of the container's signature files, at most
 /// [`MAX_SIGNATURES`] in all.
-fn xades_in(container: &mut Container<'_>, files: &[String]) -> Vec<Signature> {
+fn xades_in(container: &mut Container<'_, '_>, files: &[String]) -> Vec<Signature> {
     let mut out = Vec::new();
     for name in files {
         let room = MAX_SIGNATURES.saturating_sub(out.len());
@@ -184,7 +194,10 @@ fn xades_in(container: &mut Container<'_>, files: &[String]) -> Vec<Signature> {
 }
 
 /// Each manifest, with the signature file its SigReference names.
-fn manifests_in(container: &mut Container<'_>, files: &[String]) -> Vec<(Option<String>, Vec<u8>)> {
+fn manifests_in(
+    container: &mut Container<'_, '_>,
+    files: &[String],
+) -> Vec<(Option<String>, Vec<u8>)> {
     let mut manifests = Vec::new();
     for name in files {
         let Ok(bytes) = container.read(name, MAX_META_FILE) else {
@@ -394,7 +407,11 @@ pub(super) fn percent_decode(uri: &str) -> String {
 
 /// A CAdES signature in ASiC-E: it signs an ASiCManifest, which in turn
 /// lists digests of the data objects.
-fn asic_cades(container: &mut Container<'_>, p7s_name: &str, manifest: Option<&[u8]>) -> Signature {
+fn asic_cades(
+    container: &mut Container<'_, '_>,
+    p7s_name: &str,
+    manifest: Option<&[u8]>,
+) -> Signature {
     let p7s = match container.read(p7s_name, MAX_META_FILE) {
         Ok(p7s) => p7s,
         Err(_) => return Signature::malformed(SignatureFormat::AsicE),
@@ -443,7 +460,7 @@ fn fill_from_report(signature: &mut Signature, report: Option<Report>) {
 
 /// Whether one DataObjectReference's digest matches its zip entry.
 fn data_object_ok(
-    container: &mut Container<'_>,
+    container: &mut Container<'_, '_>,
     reference: &Element<'_>,
     problems: &mut Vec<SignatureProblem>,
 ) -> Option<bool> {

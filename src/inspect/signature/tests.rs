@@ -533,8 +533,9 @@ fn asice_table() {
 fn container_reads_are_capped() {
     let mime: &[u8] = b"application/vnd.etsi.asic-e+zip";
     let data = zip(&[("mimetype", mime, true), ("big.bin", &[0u8; 4096], false)]);
+    let mut zip = zip::ZipArchive::new(Cursor::new(data.as_slice())).unwrap();
     let mut container = Container {
-        zip: zip::ZipArchive::new(Cursor::new(data.as_slice())).unwrap(),
+        zip: &mut zip,
         names: vec!["mimetype".into(), "big.bin".into()],
         budget: 5000,
         digests: Vec::new(),

@@ -1,29 +1,25 @@
-//! DOCX and ODF (ODT/ODS): ZIP packages with an XML body part.
-
-use std::io::{Cursor, Read};
+//! DOCX and ODF (ODT/ODS): ZIP packages with an XML body part, read from
+//! the package parts the inspection inflated ([`Entry`]).
 
 use super::Out;
 use super::xml::{Event, Scanner, attr};
+use crate::inspect::archive::Entry;
 
-/// Largest part we inflate (and the most any one part may produce).
-const MAX_ENTRY: u64 = 20 << 20;
-/// Entries past this index are ignored.
-const MAX_ENTRIES: usize = 2000;
+/// Largest part we read as text.
+const MAX_ENTRY: usize = 20 << 20;
 
-type Zip<'a> = zip::ZipArchive<Cursor<&'a [u8]>>;
-
-pub(super) fn text(data: &[u8]) -> Option<String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(data)).ok()?;
-    if has(&zip, "word/document.xml") {
-        return Some(docx(&read(&mut zip, "word/document.xml")?));
+pub(super) fn text(package: &[Entry]) -> Option<String> {
+    let has = |name: &str| package.iter().any(|e| e.name == name);
+    let read = |name: &str| {
+        let entry = package.iter().find(|e| e.name == name)?;
+        (entry.data.len() <= MAX_ENTRY).then(|| String::from_utf8_lossy(&entry.data).into_owned())
+    };
+    if has("word/document.xml") {
+        return Some(docx(&read("word/document.xml")?));
     }
-    if has(&zip, "content.xml") {
-        let mime = if has(&zip, "mimetype") {
-            read(&mut zip, "mimetype").unwrap_or_default()
-        } else {
-            String::new()
-        };
-        let content = read(&mut zip, "content.xml")?;
+    if has("content.xml") {
+        let mime = read("mimetype").unwrap_or_default();
+        let content = read("content.xml")?;
         let odf = mime
             .trim()
             .starts_with("application/vnd.oasis.opendocument")
@@ -31,35 +27,14 @@ pub(super) fn text(data: &[u8]) -> Option<String> {
         return odf.then(|| odf_text(&content));
     }
     // A WordprocessingML package whose main part has another name.
-    if has(&zip, "_rels/.rels") {
-        let rels = read(&mut zip, "_rels/.rels")?;
+    if has("_rels/.rels") {
+        let rels = read("_rels/.rels")?;
         let target = main_part(&rels)?;
-        if has(&zip, &target) {
-            return Some(docx(&read(&mut zip, &target)?));
+        if has(&target) {
+            return Some(docx(&read(&target)?));
         }
     }
     None
-}
-
-fn has(zip: &Zip<'_>, name: &str) -> bool {
-    zip.index_for_name(name).is_some_and(|i| i < MAX_ENTRIES)
-}
-
-/// One part as text. The declared size is checked first, and `take`
-/// bounds the inflater in case the header lies. A part that fails midway
-/// (corrupt data, bad checksum) still yields what was read.
-fn read(zip: &mut Zip<'_>, name: &str) -> Option<String> {
-    let index = zip.index_for_name(name).filter(|&i| i < MAX_ENTRIES)?;
-    let file = zip.by_index(index).ok()?;
-    if file.size() > MAX_ENTRY {
-        return None;
-    }
-    let mut buf = Vec::new();
-    let failed = file.take(MAX_ENTRY + 1).read_to_end(&mut buf).is_err();
-    if buf.len() as u64 > MAX_ENTRY || (failed && buf.is_empty()) {
-        return None;
-    }
-    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// Target of the package's officeDocument relationship.
