@@ -1,16 +1,19 @@
-//! A small, lenient BER reader (and the few DER writes we need) for telling
-//! key and certificate containers apart by content. Lenient because real
+//! The crate's one BER reader (and the few DER writes we need): key and
+//! certificate containers are told apart with it, and CMS signatures are
+//! walked with it (`signature::asn1`). Lenient because real
 //! files are not always strict DER: browsers export PKCS#12 with BER
 //! indefinite lengths. Bounded: nesting deeper than [`MAX_DEPTH`] is refused.
 
 /// Deeper than any real key container; hostile input stops here.
 pub const MAX_DEPTH: usize = 32;
 
-/// One element: its first identifier byte, and its contents.
+/// One element: its first identifier byte, its contents, and `raw`, the
+/// whole encoding with its header (signed attributes are verified over it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tlv<'a> {
     pub tag: u8,
     pub content: &'a [u8],
+    pub raw: &'a [u8],
 }
 
 impl Tlv<'_> {
@@ -32,59 +35,53 @@ pub fn read(data: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
     read_at(data, 0)
 }
 
-fn read_at(data: &[u8], depth: usize) -> Option<(Tlv<'_>, &[u8])> {
+/// [`read`] of an element found `depth` levels down: accepts BER
+/// indefinite lengths; refuses high tag numbers (never used in what we
+/// read), lengths past the input and nesting past [`MAX_DEPTH`].
+pub fn read_at(input: &[u8], depth: usize) -> Option<(Tlv<'_>, &[u8])> {
     if depth > MAX_DEPTH {
         return None;
     }
-    let (&tag, rest) = data.split_first()?;
+    let (&tag, after_tag) = input.split_first()?;
     if tag & 0x1f == 0x1f {
-        // High tag numbers do not occur in the structures we look at.
         return None;
     }
-    let (&first, rest) = rest.split_first()?;
-    if first == 0x80 {
-        // Indefinite length: children until an end-of-contents (00 00).
-        if tag & 0x20 == 0 {
-            return None;
-        }
-        let mut cursor = rest;
-        loop {
-            if cursor.len() >= 2 && cursor[0] == 0 && cursor[1] == 0 {
-                let len = rest.len() - cursor.len();
-                return Some((
-                    Tlv {
-                        tag,
-                        content: &rest[..len],
-                    },
-                    &cursor[2..],
-                ));
+    let (&first, mut rest) = after_tag.split_first()?;
+    let len = match first {
+        0x80 => {
+            // Indefinite: only constructed; the end is found by walking the
+            // children up to the end-of-contents marker.
+            if tag & 0x20 == 0 {
+                return None;
             }
-            let (_, after) = read_at(cursor, depth + 1)?;
-            cursor = after;
+            let body = rest;
+            let mut cursor = body;
+            while !cursor.starts_with(&[0, 0]) {
+                let (_, next) = read_at(cursor, depth + 1)?;
+                cursor = next;
+            }
+            let content_len = body.len() - cursor.len();
+            let content = body.get(..content_len)?;
+            let raw = input.get(..content_len.checked_add(4)?)?;
+            return Some((Tlv { tag, content, raw }, cursor.get(2..)?));
         }
-    }
-    let (len, rest) = if first < 0x80 {
-        (first as usize, rest)
-    } else {
-        let n = (first & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
+        n if n < 0x80 => usize::from(n),
+        n => {
+            let count = usize::from(n & 0x7f);
+            if count > 4 {
+                return None;
+            }
+            let bytes = rest.get(..count)?;
+            rest = rest.get(count..)?;
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
         }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
-        (len, &rest[n..])
     };
-    if len > rest.len() {
-        return None;
-    }
-    Some((
-        Tlv {
-            tag,
-            content: &rest[..len],
-        },
-        &rest[len..],
-    ))
+    let content = rest.get(..len)?;
+    let header_len = input.len() - rest.len();
+    let raw = input.get(..header_len.checked_add(len)?)?;
+    Some((Tlv { tag, content, raw }, rest.get(len..)?))
 }
 
 /// The children of a constructed element, in order; stops at the first

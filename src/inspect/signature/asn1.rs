@@ -1,6 +1,7 @@
-//! The small BER/DER reader the signature checks walk CMS with (it keeps
-//! the exact bytes that were signed and accepts indefinite lengths), and
-//! the object identifiers they act on.
+//! How the signature checks walk CMS: sequences, octet strings, algorithm
+//! identifiers and times, on the crate's one BER reader ([`crate::inspect::ber`],
+//! which keeps the exact bytes that were signed and accepts indefinite
+//! lengths), and the object identifiers they act on.
 
 use std::borrow::Cow;
 
@@ -60,74 +61,14 @@ pub(super) fn is_oid(content: &[u8], oid: &ObjectIdentifier) -> bool {
 
 // ---------------------------------------------------------------- ASN.1
 
-pub(super) const INTEGER: u8 = 0x02;
-pub(super) const BIT_STRING: u8 = 0x03;
-pub(super) const OCTET_STRING: u8 = 0x04;
-pub(super) const OID: u8 = 0x06;
+pub(super) use crate::inspect::ber::{BIT_STRING, INTEGER, OCTET_STRING, OID, SEQUENCE, SET};
 pub(super) const UTC_TIME: u8 = 0x17;
 pub(super) const GENERALIZED_TIME: u8 = 0x18;
-pub(super) const SEQUENCE: u8 = 0x30;
-pub(super) const SET: u8 = 0x31;
 /// `[0]` constructed, as both IMPLICIT SET and EXPLICIT wrapper use it.
 pub(super) const CONTEXT_0: u8 = 0xA0;
 pub(super) const CONTEXT_1: u8 = 0xA1;
 
-/// One BER/DER element. `raw` is the whole encoding, header included.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Tlv<'a> {
-    pub(super) tag: u8,
-    pub(super) content: &'a [u8],
-    pub(super) raw: &'a [u8],
-}
-
-/// Reads one element and returns it with what follows. Accepts BER
-/// indefinite lengths; refuses high tag numbers (never used in what we
-/// read), lengths past the input and nesting past [`MAX_DEPTH`].
-pub(super) fn read_tlv(input: &[u8], depth: usize) -> Option<(Tlv<'_>, &[u8])> {
-    if depth > MAX_DEPTH {
-        return None;
-    }
-    let (&tag, after_tag) = input.split_first()?;
-    if tag & 0x1f == 0x1f {
-        return None;
-    }
-    let (&first, mut rest) = after_tag.split_first()?;
-    let len = match first {
-        0x80 => {
-            // Indefinite: only constructed; the end is found by walking the
-            // children up to the end-of-contents marker.
-            if tag & 0x20 == 0 {
-                return None;
-            }
-            let body = rest;
-            let mut cursor = body;
-            while !cursor.starts_with(&[0, 0]) {
-                let (_, next) = read_tlv(cursor, depth + 1)?;
-                cursor = next;
-            }
-            let content_len = body.len() - cursor.len();
-            let content = body.get(..content_len)?;
-            let raw = input.get(..content_len.checked_add(4)?)?;
-            return Some((Tlv { tag, content, raw }, cursor.get(2..)?));
-        }
-        n if n < 0x80 => usize::from(n),
-        n => {
-            let count = usize::from(n & 0x7f);
-            if count > 4 {
-                return None;
-            }
-            let bytes = rest.get(..count)?;
-            rest = rest.get(count..)?;
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-        }
-    };
-    let content = rest.get(..len)?;
-    let header_len = input.len() - rest.len();
-    let raw = input.get(..header_len.checked_add(len)?)?;
-    Some((Tlv { tag, content, raw }, rest.get(len..)?))
-}
+pub(super) use crate::inspect::ber::{Tlv, read_at as read_tlv};
 
 /// Reads the children of a constructed element one at a time.
 pub(super) struct Seq<'a> {
