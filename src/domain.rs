@@ -1,8 +1,9 @@
 //! The procedure's vocabulary: one enum for each kind of name a case is
 //! described with — stage, status, deadline kind, kind of outgoing mail,
-//! service, environment, language — spelt in the database, the JSON output
-//! and the rules files exactly as the serde and sqlx names here; and the
-//! case number with the subject tag that carries it.
+//! service, environment, language, field, problem code — spelt in the
+//! database, the JSON output and the rules files exactly as the serde and
+//! sqlx names here; what a case knows ([`facts`]); and the case number with
+//! the subject tag that carries it.
 //!
 //! Nothing else in the crate writes these names as string literals: a
 //! typo is a compile error, and adding a stage is one edit.

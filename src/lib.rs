@@ -11,7 +11,8 @@
 //!
 //! Module map (a module with parts keeps them in the folder of its name):
 //! - [`domain`]: the procedure's vocabulary — stages, statuses, deadline
-//!   kinds, services, languages — and the case number.
+//!   kinds, services, languages, fields, problem codes — what a case knows
+//!   ([`domain::CaseFacts`]) and the case number.
 //! - [`config`]: the TOML configuration — raw file, checks with file and
 //!   line, secrets.
 //! - [`rules`]: the rules folder AGE edits — loading and checking apart from
