@@ -2,7 +2,7 @@
 //! described with — stage, status, deadline kind, kind of outgoing mail,
 //! service, environment, language, field, problem code — spelt in the
 //! database, the JSON output and the rules files exactly as the serde and
-//! sqlx names here; what a case knows ([`facts`]); and the case number with
+//! sqlx names here; what a case knows ([`CaseFacts`]); and the case number with
 //! the subject tag that carries it.
 //!
 //! Nothing else in the crate writes these names as string literals: a
