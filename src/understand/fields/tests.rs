@@ -4,7 +4,7 @@
 
 mod cases;
 
-use super::attributes::{edit_distance, match_attribute};
+use super::attributes::match_attribute;
 use super::labels::Lang;
 use super::lines::{is_signoff, strip_bullet};
 use super::service_names::inline_tags;
@@ -645,7 +645,6 @@ fn helpers() {
         vec![(Lang::Ro, "A".into()), (Lang::En, "C".into())]
     );
     assert!(inline_tags("Servicii en: gros").is_empty());
-    assert_eq!(edit_distance("kitten", "sitting"), 3);
     assert_eq!(fold("ȘşȚţĂÂÎ Ёж"), "ssttaai еж");
 }
 
