@@ -560,8 +560,15 @@ fn xml_helpers() {
     assert_eq!(found.len(), 2);
     assert!(found[0].content.contains("inner"));
     assert_eq!(found[1].content, "");
-    assert_eq!(attribute(found[0].start_tag, "Id"), Some("1"));
-    assert_eq!(attribute(r#"<r xURI="no" URI='yes'>"#, "URI"), Some("yes"));
+    assert_eq!(attribute(found[0].start_tag, "Id").as_deref(), Some("1"));
+    assert_eq!(
+        attribute(r#"<r xURI="no" URI='yes'>"#, "URI").as_deref(),
+        Some("yes")
+    );
+    assert_eq!(
+        attribute(r#"<r URI="a&amp;b.pdf"/>"#, "URI").as_deref(),
+        Some("a&b.pdf")
+    );
     assert_eq!(
         elements("<a:Signature>never closed", "Signature", 8).len(),
         0

@@ -3,7 +3,7 @@
 use std::io::{Cursor, Read};
 
 use super::Out;
-use super::xml::{Event, Scanner, attr};
+use super::xml::{Event, Scanner};
 
 /// Largest part we inflate (and the most any one part may produce).
 const MAX_ENTRY: u64 = 20 << 20;
@@ -65,12 +65,13 @@ fn read(zip: &mut Zip<'_>, name: &str) -> Option<String> {
 /// Target of the package's officeDocument relationship.
 fn main_part(rels: &str) -> Option<String> {
     Scanner::new(rels).find_map(|event| match event {
-        Event::Start {
-            name: "Relationship",
-            attrs,
-            ..
-        } if attr(attrs, "Type").is_some_and(|t| t.ends_with("/officeDocument")) => {
-            let target = attr(attrs, "Target")?;
+        Event::Start { tag, .. }
+            if tag.name() == "Relationship"
+                && tag
+                    .attr("Type")
+                    .is_some_and(|t| t.ends_with("/officeDocument")) =>
+        {
+            let target = tag.attr("Target")?;
             let target = target.trim_start_matches('/');
             target.ends_with(".xml").then(|| target.to_owned())
         }
@@ -99,7 +100,8 @@ pub(super) fn docx(xml: &str) -> String {
             break;
         }
         match event {
-            Event::Start { name, empty, .. } => {
+            Event::Start { tag, empty } => {
+                let name = tag.name();
                 if DOCX_SKIP.contains(&name) {
                     skip += usize::from(!empty);
                     continue;
@@ -118,7 +120,8 @@ pub(super) fn docx(xml: &str) -> String {
                     _ => {}
                 }
             }
-            Event::End(name) => {
+            Event::End(end) => {
+                let name = end.name();
                 if DOCX_SKIP.contains(&name) {
                     skip = skip.saturating_sub(1);
                     continue;
@@ -166,7 +169,8 @@ pub(super) fn odf_text(xml: &str) -> String {
             break;
         }
         match event {
-            Event::Start { name, attrs, empty } => {
+            Event::Start { tag, empty } => {
+                let name = tag.name();
                 if ODF_SKIP.contains(&name) {
                     skip += usize::from(!empty);
                     continue;
@@ -180,7 +184,8 @@ pub(super) fn odf_text(xml: &str) -> String {
                     "text:tab" => out.push("\t"),
                     "text:line-break" => out.paragraph_end(),
                     "text:s" => {
-                        let n = attr(attrs, "text:c")
+                        let n = tag
+                            .attr("text:c")
                             .and_then(|c| c.trim().parse::<usize>().ok())
                             .unwrap_or(1);
                         out.push_spaces(n.min(64));
@@ -190,7 +195,8 @@ pub(super) fn odf_text(xml: &str) -> String {
                     _ => {}
                 }
             }
-            Event::End(name) => {
+            Event::End(end) => {
+                let name = end.name();
                 if ODF_SKIP.contains(&name) {
                     skip = skip.saturating_sub(1);
                     continue;

@@ -561,3 +561,11 @@ fn huge_trailers_cost_little() {
         Some(PDF_WANT)
     );
 }
+
+/// Entities a DOCTYPE declares are not expanded (no "billion laughs"):
+/// the reference stays as written.
+#[test]
+fn declared_entities_are_not_expanded() {
+    let xml = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><w:document><w:body><w:p><w:r><w:t>x &b; y</w:t></w:r></w:p></w:body></w:document>"#;
+    assert_eq!(office::docx(xml).trim(), "x &b; y");
+}
