@@ -221,8 +221,11 @@ pub(super) fn elements<'a>(xml: &'a str, local: &str, limit: usize) -> Vec<Eleme
         let (tag, empty) = match reader.read_event() {
             Ok(Event::Start(tag)) => (tag, false),
             Ok(Event::Empty(tag)) => (tag, true),
-            Ok(Event::Eof) | Err(Error::Syntax(_) | Error::Io(_)) => break,
-            Ok(_) | Err(_) => continue,
+            Ok(Event::Eof) => break,
+            // A misnested or undeclared detail of the markup: read on.
+            Ok(_) | Err(Error::IllFormed(_)) => continue,
+            // A truncated tag or unreadable markup: nothing more to read.
+            Err(_) => break,
         };
         if tag.local_name().as_ref() != local {
             continue;

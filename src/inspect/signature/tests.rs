@@ -585,6 +585,13 @@ fn xml_helpers() {
     assert!(elements(&opens, "Signature", 16).is_empty());
     let nested = format!("{}>{}", "<ds:Signature ".repeat(50_000), "</ds:Signature>");
     let _ = elements(&nested, "Signature", 16);
+    // Ill-formed markup the reader reads past, over and over.
+    let ill = format!(
+        "{}{}",
+        "<?xml?></x><!DOCTYPE>".repeat(50_000),
+        "<Signature/>"
+    );
+    assert_eq!(elements(&ill, "Signature", 16).len(), 1);
 }
 
 // ------------------------------------------------------------ garbage

@@ -569,3 +569,13 @@ fn declared_entities_are_not_expanded() {
     let xml = r#"<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><w:document><w:body><w:p><w:r><w:t>x &b; y</w:t></w:r></w:p></w:body></w:document>"#;
     assert_eq!(office::docx(xml).trim(), "x &b; y");
 }
+
+/// Ill-formed markup, over and over, is read past in one pass.
+#[test]
+fn ill_formed_markup_is_read_past() {
+    let xml = format!(
+        "{}<w:p><w:r><w:t>ok</w:t></w:r></w:p>",
+        "<?xml?></w:x><!DOCTYPE>&#xD800;".repeat(50_000)
+    );
+    assert_eq!(office::docx(&xml).trim(), "ok");
+}
