@@ -11,6 +11,7 @@
 pub mod archive;
 pub mod ber;
 pub mod certificate;
+pub(crate) mod pem;
 pub mod private_key;
 pub mod raw;
 pub mod signature;

@@ -7,7 +7,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::inspect::Inspection;
+use crate::inspect::{Inspection, pem};
 use crate::parse::{Mail, RawSpan, TransferEncoding};
 
 /// The redacted copy of `raw`.
@@ -85,26 +85,28 @@ fn replace(body: &[u8], encoding: TransferEncoding, note: &str) -> Vec<u8> {
 /// `data` with every private-key PEM block replaced by `note`, if it had
 /// any and nothing else that looks like a key remains; else None.
 fn scrub_pem(data: &[u8], note: &str) -> Option<Vec<u8>> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
     let mut out = Vec::with_capacity(data.len());
-    let mut rest = data;
+    let mut copied = 0;
+    let mut from = 0;
     let mut changed = false;
-    while let Some(at) = find(rest, BEGIN) {
-        let after = &rest[at + BEGIN.len()..];
-        let label_end = find(after, b"-----")?;
-        let label = &after[..label_end];
+    while let Some(at) = pem::find_begin(data, from) {
+        // A marker never closed may hide a key: nothing is kept.
+        let begin = pem::begin_at(data, at)?;
+        let label = data.get(begin.label.clone())?;
+        // A block inside another (a key pasted within a certificate block)
+        // is still found: the search goes on just past this marker.
+        from = begin.label.start;
         if !label.ends_with(b"PRIVATE KEY") {
-            out.extend_from_slice(&rest[..at + BEGIN.len()]);
-            rest = after;
             continue;
         }
-        let end_marker = [b"-----END ".as_slice(), label, b"-----"].concat();
-        let end = find(after, &end_marker)? + end_marker.len();
-        out.extend_from_slice(&rest[..at]);
+        let end = pem::find_end(data, label, begin.label.start)?;
+        out.extend_from_slice(data.get(copied..begin.start)?);
         out.extend_from_slice(note.as_bytes());
-        rest = &after[end..];
+        copied = end.end;
+        from = end.end;
         changed = true;
     }
+    let rest = data.get(copied..).unwrap_or_default();
     out.extend_from_slice(rest);
     // Keys in other text forms (PuTTY, ssh.com, JWK) are replaced whole.
     let left = String::from_utf8_lossy(&out);
@@ -121,10 +123,6 @@ fn wrap_base64(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
 }
 
 #[cfg(test)]
@@ -198,5 +196,21 @@ mod tests {
             ),
             &["Forwarding."],
         );
+    }
+
+    /// A key inside another block is cut out; a BEGIN marker never closed
+    /// leaves nothing of the text.
+    #[test]
+    fn pem_scrubbing_finds_nested_and_refuses_unclosed_blocks() {
+        let nested = b"a -----BEGIN CERTIFICATE----- -----BEGIN EC PRIVATE KEY-----\r\nMHcC\r\n-----END EC PRIVATE KEY----- -----END CERTIFICATE----- b";
+        assert_eq!(
+            scrub_pem(nested, "[x]").as_deref(),
+            Some(&b"a -----BEGIN CERTIFICATE----- [x] -----END CERTIFICATE----- b"[..])
+        );
+        let unclosed =
+            b"-----BEGIN PRIVATE KEY-----\nMC4\n-----END PRIVATE KEY-----\n-----BEGIN PRIV";
+        assert!(scrub_pem(unclosed, "[x]").is_none());
+        let no_end = b"-----BEGIN PRIVATE KEY-----\nMC4\n";
+        assert!(scrub_pem(no_end, "[x]").is_none());
     }
 }

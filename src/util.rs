@@ -1,8 +1,10 @@
 //! Small helpers shared by several stages: hashing, timestamps, safe cuts,
-//! panic messages, the retry schedule.
+//! panic messages, the retry schedule, reading XML.
 
 mod backoff;
+mod xml;
 pub use backoff::{Backoff, delay as backoff_delay};
+pub use xml::{lenient_xml_reader, xml_attribute};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};

@@ -3,15 +3,12 @@
 //! JWKs, SSH public keys — and whether a file is a saved mail, which the
 //! inspection then opens like the daemon would.
 
-use base64::Engine as _;
-
-use crate::domain::ProblemCode;
-use base64::engine::general_purpose::STANDARD;
-
+use super::pem::{self, Block};
 use super::{
     FileReport, Finding, Kind, Settings, add_certificate, certificate, private_key, signature,
     signed,
 };
+use crate::domain::ProblemCode;
 
 /// Text: PEM blocks, OpenSSH/PuTTY/ssh.com keys, JWKs. Returns what the text
 /// is when it held any of them.
@@ -65,7 +62,7 @@ fn examine_pem(
     report: &mut FileReport,
 ) -> Option<Kind> {
     let mut kind = None;
-    let blocks = pem_blocks(text);
+    let blocks = pem::blocks(text);
     let many = blocks.len() > 1;
     for (i, block) in blocks.iter().enumerate() {
         let at = if many {
@@ -85,11 +82,11 @@ fn examine_pem(
 /// inspection looks for.
 fn examine_block(
     at: String,
-    block: &PemBlock,
+    block: &Block,
     settings: &Settings,
     report: &mut FileReport,
 ) -> Option<Kind> {
-    let der = STANDARD.decode(block.base64.as_bytes()).unwrap_or_default();
+    let der = block.der();
     let label = block.label.as_str();
     let kind = if label.ends_with("PRIVATE KEY") {
         report.key(
@@ -205,131 +202,4 @@ fn text_of(data: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     }
     // Borrowed when it is UTF-8 already (the body text): no copy of megabytes.
     Some(String::from_utf8_lossy(data))
-}
-
-/// One `-----BEGIN X-----` … `-----END X-----` block.
-struct PemBlock {
-    label: String,
-    base64: String,
-    legacy_encrypted: bool,
-    /// The whole block, armour included.
-    text: String,
-}
-
-/// The text's lines, with PEM armour put on lines of its own: mail clients
-/// and people flatten a block onto one line, or start it mid-sentence.
-fn pem_lines(text: &str) -> Vec<&str> {
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        if line.contains("-----") {
-            split_markers(line, &mut lines);
-        } else {
-            lines.push(line);
-        }
-    }
-    lines
-}
-
-/// Puts each `-----BEGIN X-----` / `-----END X-----` of `line` on a line of
-/// its own, in order, and the words around them on theirs. Where the next
-/// marker of each kind is, is remembered and only looked for again once
-/// passed: a line of thousands of markers is read once, not once per marker.
-fn split_markers<'t>(line: &'t str, lines: &mut Vec<&'t str>) {
-    const BEGIN: &str = "-----BEGIN ";
-    const END: &str = "-----END ";
-    let find_from = |pat: &str, pos: usize| line.get(pos..)?.find(pat).map(|i| i + pos);
-    let mut pos = 0;
-    let mut begin = find_from(BEGIN, 0);
-    let mut end = find_from(END, 0);
-    while let Some(at) = begin.into_iter().chain(end).min() {
-        // The marker runs to its closing dashes.
-        let Some(close) = find_from("-----", at + 5) else {
-            break;
-        };
-        let stop = close + 5;
-        let before = line.get(pos..at).unwrap_or_default();
-        lines.extend(before.split_whitespace());
-        lines.push(line.get(at..stop).unwrap_or_default());
-        pos = stop;
-        if begin.is_some_and(|b| b < pos) {
-            begin = find_from(BEGIN, pos);
-        }
-        if end.is_some_and(|e| e < pos) {
-            end = find_from(END, pos);
-        }
-    }
-    let rest = line.get(pos..).unwrap_or_default();
-    lines.extend(rest.split_whitespace());
-}
-
-/// Every PEM block in a text, tolerant of `>` quoting and CRLF.
-fn pem_blocks(text: &str) -> Vec<PemBlock> {
-    let mut blocks = Vec::new();
-    // Most text has no block at all: one fast search instead of one per line.
-    if memchr::memmem::find(text.as_bytes(), b"-----BEGIN ").is_none() {
-        return blocks;
-    }
-    let mut current: Option<PemBlock> = None;
-    for raw_line in pem_lines(text) {
-        // Quoting ("> > "), indentation and text before the marker are not part of it.
-        let mut line = raw_line
-            .trim_start_matches(|c: char| c == '>' || c.is_whitespace())
-            .trim_end();
-        if let Some(at) = line.find("-----BEGIN ") {
-            line = line.get(at..).unwrap_or(line);
-        }
-        if let Some(label) = line
-            .strip_prefix("-----BEGIN ")
-            .and_then(|l| l.strip_suffix("-----"))
-        {
-            current = Some(PemBlock {
-                label: label.trim().to_ascii_uppercase(),
-                base64: String::new(),
-                legacy_encrypted: false,
-                text: format!("{line}\n"),
-            });
-            continue;
-        }
-        let Some(block) = current.as_mut() else {
-            continue;
-        };
-        block.text.push_str(line);
-        block.text.push('\n');
-        if line.starts_with("-----END ") {
-            if let Some(done) = current.take() {
-                blocks.push(done);
-            }
-        } else if line.starts_with("Proc-Type:") {
-            block.legacy_encrypted |= line.contains("ENCRYPTED");
-        } else if !line.contains(':') {
-            block.base64.push_str(line);
-        }
-        if blocks.len() >= 64 {
-            break;
-        }
-    }
-    blocks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 80,000 END markers on one line: each marker is looked for once.
-    #[test]
-    fn many_markers_on_one_line_are_read_in_one_pass() {
-        let mut text = "-----END X----- ".repeat(80_000);
-        text.push_str("-----BEGIN EC PRIVATE KEY----- MHcC -----END EC PRIVATE KEY-----");
-        let lines = pem_lines(&text);
-        assert_eq!(lines.len(), 80_003);
-        assert_eq!(lines[80_001], "MHcC");
-        let blocks = pem_blocks(&text);
-        assert_eq!(blocks.len(), 1);
-        assert_eq!(blocks[0].label, "EC PRIVATE KEY");
-        assert_eq!(blocks[0].base64, "MHcC");
-        assert_eq!(
-            pem_lines("a -----END X----- b -----BEGIN Y----- c"),
-            ["a", "-----END X-----", "b", "-----BEGIN Y-----", "c"]
-        );
-    }
 }

@@ -6,6 +6,10 @@ use crate::domain::SignatureProblem;
 use std::io::{Cursor, Read};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use quick_xml::errors::Error;
+use quick_xml::events::Event;
+
+use crate::util::{lenient_xml_reader, xml_attribute};
 
 use super::cms::{Report, base64_lenient, evaluate_cms};
 use super::verify::{Hash, parse_cert};
@@ -207,7 +211,7 @@ fn manifests_in(
         let signature = elements(&text, "SigReference", 1)
             .first()
             .and_then(|r| attribute(r.start_tag, "URI"))
-            .and_then(|uri| container.entry_for_uri(uri));
+            .and_then(|uri| container.entry_for_uri(&uri));
         manifests.push((signature, bytes));
     }
     manifests
@@ -221,115 +225,52 @@ pub(super) struct Element<'a> {
 
 /// Top-level elements with local name `local`, at most `limit`. An element
 /// nested in a same-named one (a XAdES counter-signature) is part of its
-/// parent's content, not returned on its own.
+/// parent's content, not returned on its own. Markup that cannot be read
+/// on ends the search.
 pub(super) fn elements<'a>(xml: &'a str, local: &str, limit: usize) -> Vec<Element<'a>> {
     let mut out = Vec::new();
-    let bytes = xml.as_bytes();
-    let mut cursor = 0;
+    let mut reader = lenient_xml_reader(xml);
     while out.len() < limit {
-        let Some(open) = xml
-            .get(cursor..)
-            .and_then(|s| s.find('<'))
-            .map(|i| i + cursor)
-        else {
-            break;
+        let open = offset(reader.buffer_position());
+        let (tag, empty) = match reader.read_event() {
+            Ok(Event::Start(tag)) => (tag, false),
+            Ok(Event::Empty(tag)) => (tag, true),
+            Ok(Event::Eof) => break,
+            // A misnested or undeclared detail of the markup: read on.
+            Ok(_) | Err(Error::IllFormed(_)) => continue,
+            // A truncated tag or unreadable markup: nothing more to read.
+            Err(_) => break,
         };
-        cursor = open + 1;
-        let name_end = (open + 1..bytes.len())
-            .find(|&i| matches!(bytes[i], b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/' | b'<'))
-            .unwrap_or(bytes.len());
-        let Some(qname) = xml.get(open + 1..name_end) else {
-            continue;
-        };
-        if qname.rsplit(':').next() != Some(local) {
+        if tag.local_name().as_ref() != local {
             continue;
         }
-        let Some(tag_end) = xml
-            .get(name_end..)
-            .and_then(|s| s.find('>'))
-            .map(|i| i + name_end)
-        else {
+        let Some(start_tag) = xml.get(open..offset(reader.buffer_position())) else {
             break;
         };
-        let Some(start_tag) = xml.get(open..=tag_end) else {
-            break;
+        let content = if empty {
+            ""
+        } else {
+            match reader.read_to_end(tag.name()) {
+                Ok(span) => xml
+                    .get(offset(span.start)..offset(span.end))
+                    .unwrap_or_default(),
+                Err(_) => break,
+            }
         };
-        if start_tag.ends_with("/>") {
-            out.push(Element {
-                start_tag,
-                content: "",
-            });
-            cursor = tag_end + 1;
-            continue;
-        }
-        let content_start = tag_end + 1;
-        let Some(content_end) = matching_close(xml, qname, content_start) else {
-            break;
-        };
-        out.push(Element {
-            start_tag,
-            content: xml.get(content_start..content_end).unwrap_or_default(),
-        });
-        cursor = content_end;
+        out.push(Element { start_tag, content });
     }
     out
 }
 
-/// Offset of the `</qname>` closing the element whose content starts at
-/// `from`, counting nested same-named elements.
-fn matching_close(xml: &str, qname: &str, from: usize) -> Option<usize> {
-    let bytes = xml.as_bytes();
-    let ends_name = |at: usize| {
-        bytes
-            .get(at)
-            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/'))
-    };
-    let mut depth = 1usize;
-    let mut cursor = from;
-    loop {
-        let at = xml.get(cursor..)?.find('<')? + cursor;
-        let rest = xml.get(at + 1..)?;
-        if let Some(after) = rest.strip_prefix('/') {
-            if after.starts_with(qname) && ends_name(at + 2 + qname.len()) {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at);
-                }
-            }
-        } else if rest.starts_with(qname) && ends_name(at + 1 + qname.len()) {
-            let tag_end = xml.get(at..)?.find('>')? + at;
-            if !xml.get(at..=tag_end)?.ends_with("/>") {
-                depth += 1;
-            }
-            // Past the whole tag, so no byte is scanned twice.
-            cursor = tag_end + 1;
-            continue;
-        }
-        cursor = at + 1;
-    }
+fn offset(position: u64) -> usize {
+    usize::try_from(position).unwrap_or(usize::MAX)
 }
 
-/// An attribute's value in a start tag.
-pub(super) fn attribute<'a>(start_tag: &'a str, name: &str) -> Option<&'a str> {
-    let mut search = 0;
-    loop {
-        let at = start_tag.get(search..)?.find(name)? + search;
-        search = at + 1;
-        let preceded = start_tag
-            .as_bytes()
-            .get(at.checked_sub(1)?)
-            .is_some_and(u8::is_ascii_whitespace);
-        let after = start_tag.get(at + name.len()..)?.trim_start();
-        let Some(after) = after.strip_prefix('=') else {
-            continue;
-        };
-        if !preceded {
-            continue;
-        }
-        let after = after.trim_start();
-        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-        let value = after.get(1..)?;
-        return value.find(quote).and_then(|end| value.get(..end));
+/// An attribute's value in a start tag, entities decoded.
+pub(super) fn attribute(start_tag: &str, name: &str) -> Option<String> {
+    match lenient_xml_reader(start_tag).read_event() {
+        Ok(Event::Start(tag) | Event::Empty(tag)) => Some(xml_attribute(&tag, name)?.into_owned()),
+        _ => None,
     }
 }
 
@@ -365,7 +306,7 @@ fn xades_signature(body: &str) -> Signature {
         .iter()
         .filter_map(|cert_digest| {
             let method = elements(cert_digest.content, "DigestMethod", 1);
-            let hash = Hash::from_uri(attribute(method.first()?.start_tag, "Algorithm")?)?;
+            let hash = Hash::from_uri(&attribute(method.first()?.start_tag, "Algorithm")?)?;
             let value = elements(cert_digest.content, "DigestValue", 1);
             Some((hash, base64_lenient(value.first()?.content.as_bytes())?))
         })
@@ -471,7 +412,8 @@ fn data_object_ok(
         add(problems, SignatureProblem::Malformed);
         return Some(false);
     };
-    let Some(hash) = attribute(method.start_tag, "Algorithm").and_then(Hash::from_uri) else {
+    let algorithm = attribute(method.start_tag, "Algorithm");
+    let Some(hash) = algorithm.as_deref().and_then(Hash::from_uri) else {
         add(problems, SignatureProblem::UnsupportedAlgorithm);
         return None;
     };
@@ -482,7 +424,7 @@ fn data_object_ok(
         add(problems, SignatureProblem::Malformed);
         return Some(false);
     };
-    let Some(entry) = container.entry_for_uri(uri) else {
+    let Some(entry) = container.entry_for_uri(&uri) else {
         add(problems, SignatureProblem::MissingDataObject);
         return Some(false);
     };

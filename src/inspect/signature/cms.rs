@@ -14,7 +14,8 @@ use super::asn1::{
     is_oid, octets, parse_alg, read_tlv,
 };
 use super::verify::{Cert, Hash, check_signature, parse_cert, strip_zeros};
-use super::{MAX_CERTIFICATES, MAX_SIGNATURES, Signature, SignatureFormat, add, both, find};
+use super::{MAX_CERTIFICATES, MAX_SIGNATURES, Signature, SignatureFormat, add, both};
+use crate::inspect::pem;
 
 // ---------------------------------------------------------------- CMS
 
@@ -497,14 +498,11 @@ pub(super) fn base64_lenient(text: &[u8]) -> Option<Vec<u8>> {
 /// The DER inside the first PKCS7/CMS PEM block, if it is SignedData.
 fn pem_body(data: &[u8]) -> Option<Vec<u8>> {
     for label in ["PKCS7", "CMS", "PKCS #7 SIGNED DATA"] {
-        let begin = format!("-----BEGIN {label}-----");
-        let Some(start) = find(data, begin.as_bytes(), 0) else {
+        let Some(begin) = pem::begin_labelled(data, label.as_bytes()) else {
             continue;
         };
-        let body_start = start + begin.len();
-        let end = format!("-----END {label}-----");
-        let body_end = find(data, end.as_bytes(), body_start)?;
-        let der = base64_lenient(data.get(body_start..body_end)?)?;
+        let end = pem::find_end(data, label.as_bytes(), begin.body)?;
+        let der = base64_lenient(data.get(begin.body..end.start)?)?;
         return looks_like_signed_data(&der).then_some(der);
     }
     None

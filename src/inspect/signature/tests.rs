@@ -566,8 +566,15 @@ fn xml_helpers() {
     assert_eq!(found.len(), 2);
     assert!(found[0].content.contains("inner"));
     assert_eq!(found[1].content, "");
-    assert_eq!(attribute(found[0].start_tag, "Id"), Some("1"));
-    assert_eq!(attribute(r#"<r xURI="no" URI='yes'>"#, "URI"), Some("yes"));
+    assert_eq!(attribute(found[0].start_tag, "Id").as_deref(), Some("1"));
+    assert_eq!(
+        attribute(r#"<r xURI="no" URI='yes'>"#, "URI").as_deref(),
+        Some("yes")
+    );
+    assert_eq!(
+        attribute(r#"<r URI="a&amp;b.pdf"/>"#, "URI").as_deref(),
+        Some("a&b.pdf")
+    );
     assert_eq!(
         elements("<a:Signature>never closed", "Signature", 8).len(),
         0
@@ -584,6 +591,13 @@ fn xml_helpers() {
     assert!(elements(&opens, "Signature", 16).is_empty());
     let nested = format!("{}>{}", "<ds:Signature ".repeat(50_000), "</ds:Signature>");
     let _ = elements(&nested, "Signature", 16);
+    // Ill-formed markup the reader reads past, over and over.
+    let ill = format!(
+        "{}{}",
+        "<?xml?></x><!DOCTYPE>".repeat(50_000),
+        "<Signature/>"
+    );
+    assert_eq!(elements(&ill, "Signature", 16).len(), 1);
 }
 
 // ------------------------------------------------------------ garbage

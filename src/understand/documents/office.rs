@@ -2,7 +2,7 @@
 //! the package parts the inspection inflated ([`Entry`]).
 
 use super::Out;
-use super::xml::{Event, Scanner, attr};
+use super::xml::{Event, Scanner};
 use crate::inspect::archive::Entry;
 
 /// Largest part we read as text.
@@ -40,12 +40,13 @@ pub(super) fn text(package: &[Entry]) -> Option<String> {
 /// Target of the package's officeDocument relationship.
 fn main_part(rels: &str) -> Option<String> {
     Scanner::new(rels).find_map(|event| match event {
-        Event::Start {
-            name: "Relationship",
-            attrs,
-            ..
-        } if attr(attrs, "Type").is_some_and(|t| t.ends_with("/officeDocument")) => {
-            let target = attr(attrs, "Target")?;
+        Event::Start { tag, .. }
+            if tag.name() == "Relationship"
+                && tag
+                    .attr("Type")
+                    .is_some_and(|t| t.ends_with("/officeDocument")) =>
+        {
+            let target = tag.attr("Target")?;
             let target = target.trim_start_matches('/');
             target.ends_with(".xml").then(|| target.to_owned())
         }
@@ -74,7 +75,8 @@ pub(super) fn docx(xml: &str) -> String {
             break;
         }
         match event {
-            Event::Start { name, empty, .. } => {
+            Event::Start { tag, empty } => {
+                let name = tag.name();
                 if DOCX_SKIP.contains(&name) {
                     skip += usize::from(!empty);
                     continue;
@@ -93,7 +95,8 @@ pub(super) fn docx(xml: &str) -> String {
                     _ => {}
                 }
             }
-            Event::End(name) => {
+            Event::End(end) => {
+                let name = end.name();
                 if DOCX_SKIP.contains(&name) {
                     skip = skip.saturating_sub(1);
                     continue;
@@ -141,7 +144,8 @@ pub(super) fn odf_text(xml: &str) -> String {
             break;
         }
         match event {
-            Event::Start { name, attrs, empty } => {
+            Event::Start { tag, empty } => {
+                let name = tag.name();
                 if ODF_SKIP.contains(&name) {
                     skip += usize::from(!empty);
                     continue;
@@ -155,7 +159,8 @@ pub(super) fn odf_text(xml: &str) -> String {
                     "text:tab" => out.push("\t"),
                     "text:line-break" => out.paragraph_end(),
                     "text:s" => {
-                        let n = attr(attrs, "text:c")
+                        let n = tag
+                            .attr("text:c")
                             .and_then(|c| c.trim().parse::<usize>().ok())
                             .unwrap_or(1);
                         out.push_spaces(n.min(64));
@@ -165,7 +170,8 @@ pub(super) fn odf_text(xml: &str) -> String {
                     _ => {}
                 }
             }
-            Event::End(name) => {
+            Event::End(end) => {
+                let name = end.name();
                 if ODF_SKIP.contains(&name) {
                     skip = skip.saturating_sub(1);
                     continue;

@@ -1,15 +1,9 @@
 //! Plain text files: UTF-8, UTF-16 with BOM and the legacy single-byte
 //! code pages still produced by older Windows installations in Moldova.
 
-use super::MAX_TEXT;
+use encoding_rs::{Encoding, KOI8_R, WINDOWS_1250, WINDOWS_1251};
 
-/// windows-1251, bytes 0x80..=0xFF.
-pub(super) const CP1251: &str = "ЂЃ‚ѓ„…†‡€‰Љ‹ЊЌЋЏђ‘’“”•–—\u{fffd}™љ›њќћџ\u{a0}ЎўЈ¤Ґ¦§Ё©Є«¬\u{ad}®Ї°±Ііґµ¶·ё№є»јЅѕїАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдежзийклмнопрстуфхцчшщъыьэюя";
-/// KOI8-R, bytes 0x80..=0xFF.
-pub(super) const KOI8_R: &str = "─│┌┐└┘├┤┬┴┼▀▄█▌▐░▒▓⌠■∙√≈≤≥\u{a0}⌡°²·÷═║╒ё╓╔╕╖╗╘╙╚╛╜╝╞╟╠╡Ё╢╣╤╥╦╧╨╩╪╫╬©юабцдефгхийклмнопярстужвьызшэщчъЮАБЦДЕФГХИЙКЛМНОПЯРСТУЖВЬЫЗШЭЩЧЪ";
-/// windows-1250, bytes 0x80..=0xFF. For the Romanian letters (ă â î ş ţ
-/// and capitals) ISO-8859-2 uses the same bytes, so this reads both.
-pub(super) const CP1250: &str = "€\u{fffd}‚\u{fffd}„…†‡\u{fffd}‰Š‹ŚŤŽŹ\u{fffd}‘’“”•–—\u{fffd}™š›śťžź\u{a0}ˇ˘Ł¤Ą¦§¨©Ş«¬\u{ad}®Ż°±˛ł´µ¶·¸ąş»Ľ˝ľżŔÁÂĂÄĹĆÇČÉĘËĚÍÎĎĐŃŇÓÔŐÖ×ŘŮÚŰÜÝŢßŕáâăäĺćçčéęëěíîďđńňóôőö÷řůúűüýţ˙";
+use super::MAX_TEXT;
 
 /// How much of a legacy file is looked at to guess its code page.
 const SAMPLE: usize = 64 << 10;
@@ -152,31 +146,39 @@ enum Script {
 
 /// Picks windows-1251, windows-1250 or KOI8-R by how plausible the
 /// decoded words look; ties go to windows-1251, the most common here.
+/// windows-1250 also reads ISO-8859-2 Romanian: ă â î ş ţ (and capitals)
+/// sit on the same bytes in both.
 fn legacy(data: &[u8]) -> String {
     let sample = data.get(..SAMPLE).unwrap_or(data);
-    let mut best = (CP1251, f64::MIN);
-    for (table, script) in [
-        (CP1251, Script::Cyrillic),
-        (CP1250, Script::Romanian),
+    let mut best = (WINDOWS_1251, f64::MIN);
+    for (encoding, script) in [
+        (WINDOWS_1251, Script::Cyrillic),
+        (WINDOWS_1250, Script::Romanian),
         (KOI8_R, Script::Cyrillic),
     ] {
-        let score = score(&decode(table, sample), script);
+        let score = score(&decode(encoding, sample), script);
         if score > best.1 {
-            best = (table, score);
+            best = (encoding, score);
         }
     }
     decode(best.0, data)
 }
 
-pub(super) fn decode(table: &str, data: &[u8]) -> String {
-    let upper: Vec<char> = table.chars().collect();
-    data.iter()
-        .map(|&b| match b.checked_sub(0x80) {
-            None => char::from(b),
-            Some(i) => upper
-                .get(usize::from(i))
-                .copied()
-                .unwrap_or(char::REPLACEMENT_CHARACTER),
+/// The text in a single-byte code page. A byte the code page leaves
+/// undefined reads as U+FFFD: encoding_rs gives the C1 control of the same
+/// number, which no such file means.
+fn decode(encoding: &'static Encoding, data: &[u8]) -> String {
+    let (text, _) = encoding.decode_without_bom_handling(data);
+    if !text.contains(|c: char| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text.into_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if ('\u{80}'..='\u{9f}').contains(&c) {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
         })
         .collect()
 }

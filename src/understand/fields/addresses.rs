@@ -4,34 +4,22 @@
 use crate::domain::ProblemCode;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use ipnet::IpNet;
+
 use super::lines::Line;
 use super::text::problem;
 use super::{Extracted, Options};
 
-/// A CIDR range (`10.20.0.0/16`, `fd00::/8`) or a single address.
-pub fn parse_range(s: &str) -> Option<(IpAddr, u8)> {
+/// A CIDR range (`10.20.0.0/16`, `fd00::/8`) or a single address, which is
+/// a /32 or /128. Spaces around the address and the prefix length are
+/// allowed, as people write them in the rules.
+pub fn parse_range(s: &str) -> Option<IpNet> {
     let s = s.trim();
     let (addr, bits) = s.split_once('/').map_or((s, None), |(a, b)| (a, Some(b)));
     let ip: IpAddr = addr.trim().parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    let bits = match bits {
-        Some(b) => b.trim().parse().ok()?,
-        None => max,
-    };
-    (bits <= max).then_some((ip, bits))
-}
-
-fn in_range(ip: IpAddr, (net, bits): (IpAddr, u8)) -> bool {
-    match (ip, net) {
-        (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
+    match bits {
+        Some(b) => IpNet::new(ip, b.trim().parse().ok()?).ok(),
+        None => Some(IpNet::from(ip)),
     }
 }
 
@@ -110,7 +98,7 @@ fn ip_in_token(tok: &str) -> Option<(IpAddr, Option<u8>)> {
 }
 
 pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracted) {
-    let allowed: Vec<(IpAddr, u8)> = options
+    let allowed: Vec<IpNet> = options
         .allowed_private_ranges
         .iter()
         .filter_map(|r| parse_range(r))
@@ -132,7 +120,7 @@ pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracte
                 if out.request.ip_addresses.contains(&shown) {
                     continue;
                 }
-                if !is_public(ip) && !allowed.iter().any(|r| in_range(ip, *r)) {
+                if !is_public(ip) && !allowed.iter().any(|r| r.contains(&ip)) {
                     out.problems
                         .push(problem(ProblemCode::IpNotPublic, &shown, None));
                 }

@@ -111,12 +111,12 @@ pub(super) fn match_attribute(item: &str) -> AttributeMatch {
     let limit = if norm.chars().count() <= 4 { 1 } else { 2 };
     let best = MPASS_ATTRIBUTES
         .iter()
-        .map(|a| (edit_distance(&norm, &a.to_lowercase()), *a))
+        .map(|a| (strsim::levenshtein(&norm, &a.to_lowercase()), *a))
         .chain(
             ATTRIBUTE_SYNONYMS
                 .iter()
                 .filter(|(s, _)| s.chars().count() >= 5)
-                .map(|(s, a)| (edit_distance(&norm, s), attribute_name(a))),
+                .map(|(s, a)| (strsim::levenshtein(&norm, s), attribute_name(a))),
         )
         .min_by_key(|(d, _)| *d);
     match best {
@@ -131,24 +131,6 @@ fn attribute_name(a: &str) -> &'static str {
         .find(|x| **x == a)
         .copied()
         .unwrap_or("NameIdentifier")
-}
-
-pub(super) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diag = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diag + usize::from(ca != cb));
-            diag = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// Words that introduce no attribute ("conform ghidului", "all standard ones").

@@ -4,7 +4,7 @@
 
 mod cases;
 
-use super::attributes::{edit_distance, match_attribute};
+use super::attributes::match_attribute;
 use super::labels::Lang;
 use super::lines::{is_signoff, strip_bullet};
 use super::service_names::inline_tags;
@@ -259,6 +259,36 @@ fn allowed_private_ranges_are_not_problems() {
         vec!["10.20.5.1", "10.21.0.1", "fd00::5", "8.8.8.8"]
     );
     assert_eq!(codes(&e), vec![(ProblemCode::IpNotPublic, "10.21.0.1")]);
+}
+
+/// What the rules may write as an allowed range: a bare address is one
+/// host, spaces are tolerated, a host part is masked off.
+#[test]
+fn allowed_range_syntax() {
+    for ok in [
+        "10.0.0.7",
+        " 10.0.0.0 / 8 ",
+        "fd00::/8",
+        "::1",
+        "10.1.2.3/16",
+    ] {
+        assert!(parse_range(ok).is_some(), "{ok}");
+    }
+    for bad in [
+        "10.0.0.0/33",
+        "fd00::/129",
+        "10.0.0/8",
+        "/8",
+        "10.0.0.0/",
+        "x",
+    ] {
+        assert!(parse_range(bad).is_none(), "{bad}");
+    }
+    let options = Options {
+        allowed_private_ranges: vec!["10.20.30.40/16".into(), "192.168.1.10".into()],
+    };
+    let e = extract("IP: 10.20.5.1, 192.168.1.10, 192.168.1.11", &options);
+    assert_eq!(codes(&e), vec![(ProblemCode::IpNotPublic, "192.168.1.11")]);
 }
 
 #[test]
@@ -628,7 +658,6 @@ fn helpers() {
         vec![(Lang::Ro, "A".into()), (Lang::En, "C".into())]
     );
     assert!(inline_tags("Servicii en: gros").is_empty());
-    assert_eq!(edit_distance("kitten", "sitting"), 3);
     assert_eq!(fold("ȘşȚţĂÂÎ Ёж"), "ssttaai еж");
 }
 
