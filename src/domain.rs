@@ -337,29 +337,55 @@ impl From<SignatureProblem> for ProblemCode {
 }
 
 impl ProblemCode {
-    /// The problem whose explanation a sender gets when the rules have none
-    /// of this one's own: one text covers every detail of a signature.
+    /// The problem whose explanation a sender gets: its own, but one text
+    /// (`signature_problem`) covers every detail of a signature.
     pub fn explained_by(self) -> ProblemCode {
-        if self.as_str().starts_with("signature_") && self != ProblemCode::SignatureInvalid {
+        if SignatureProblem::ALL
+            .iter()
+            .any(|s| ProblemCode::from(*s) == self)
+        {
             ProblemCode::SignatureProblem
         } else {
             self
         }
     }
 
-    /// The codes `problems.toml` must explain in every language.
+    /// The codes `problems.toml` explains, each in every language (and no
+    /// others).
     pub fn needs_explanation(self) -> bool {
         self.explained_by() == self
     }
 
     /// A problem of a certificate the mail brings.
     pub fn is_certificate(self) -> bool {
-        self.as_str().starts_with("cert_")
+        use ProblemCode as P;
+        matches!(
+            self,
+            P::CertUnreadable
+                | P::CertKeyTooSmall
+                | P::CertWeakSignature
+                | P::CertIsCa
+                | P::CertNoClientAuth
+                | P::CertExpired
+                | P::CertNotYetValid
+                | P::CertExpiresSoon
+                | P::CertUntrusted
+                | P::CertAlreadyRegistered
+        )
     }
 
     /// An archive that could not be opened whole.
     pub fn is_archive(self) -> bool {
-        self.as_str().starts_with("archive_")
+        use ProblemCode as P;
+        matches!(
+            self,
+            P::ArchiveTooDeep
+                | P::ArchiveTooManyEntries
+                | P::ArchiveTooLarge
+                | P::ArchiveBomb
+                | P::ArchiveEncrypted
+                | P::ArchiveUnreadable
+        )
     }
 }
 
@@ -474,6 +500,18 @@ mod tests {
             ProblemCode::SignatureProblem
         );
         assert!(ProblemCode::SignatureInvalid.needs_explanation());
+        // The groups are those the names say.
+        for code in ProblemCode::ALL {
+            let name = code.as_str();
+            assert_eq!(code.is_certificate(), name.starts_with("cert_"), "{name}");
+            assert_eq!(code.is_archive(), name.starts_with("archive_"), "{name}");
+            let detail = name.starts_with("signature_")
+                && !matches!(
+                    code,
+                    ProblemCode::SignatureInvalid | ProblemCode::SignatureProblem
+                );
+            assert_eq!(!code.needs_explanation(), detail, "{name}");
+        }
         assert!(ProblemCode::CertExpired.is_certificate() && ProblemCode::ArchiveBomb.is_archive());
         assert_eq!(Service::parse("msign"), Service::Msign);
         assert_eq!(Service::parse("other"), Service::Unknown);

@@ -86,8 +86,9 @@ pub struct FileReport {
     /// DER of every certificate found, for chain building.
     #[serde(skip)]
     pub certificate_ders: Vec<Vec<u8>>,
-    /// When the file is a zip: its office package parts, inflated once
-    /// here and read again by the understand stage.
+    /// When the file is an office document: the parts its text is read
+    /// from ([`archive::text_parts`]), inflated once here; [`inspect`]
+    /// hands them on in [`Inspection::packages`].
     #[serde(skip)]
     pub package: Vec<archive::Entry>,
 }
@@ -150,6 +151,10 @@ pub struct Inspection {
     /// What was found in the body text itself.
     pub body: FileReport,
     pub private_key_found: bool,
+    /// The text parts of each attached office document, by the part's
+    /// location: read by the understand stage, never shown or stored.
+    #[serde(skip)]
+    pub packages: Vec<(String, Vec<archive::Entry>)>,
 }
 
 impl Default for Inspection {
@@ -159,11 +164,21 @@ impl Default for Inspection {
             attachments: Vec::new(),
             body: FileReport::new(),
             private_key_found: false,
+            packages: Vec::new(),
         }
     }
 }
 
 impl Inspection {
+    /// The text parts of the office document at `location` (none if it is
+    /// not one).
+    pub fn package(&self, location: &str) -> &[archive::Entry] {
+        self.packages
+            .iter()
+            .find(|(at, _)| at == location)
+            .map_or(&[], |(_, parts)| parts.as_slice())
+    }
+
     pub fn has(&self, kind: Kind) -> bool {
         self.attachments.iter().any(|a| a.kind() == kind)
     }
@@ -257,10 +272,18 @@ impl Settings {
 
 /// Inspects every part of `mail` and its body text.
 pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
+    let mut packages = Vec::new();
     let mut attachments: Vec<Attachment> = mail
         .parts
         .iter()
-        .map(|p| inspect_part(p, settings))
+        .map(|p| {
+            let mut a = inspect_part(p, settings);
+            let package = std::mem::take(&mut a.report.package);
+            if !package.is_empty() {
+                packages.push((p.location.clone(), package));
+            }
+            a
+        })
         .collect();
 
     // A detached signature (x.pdf.p7s) verifies over its sibling (x.pdf).
@@ -325,6 +348,7 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
         attachments,
         body,
         private_key_found,
+        packages,
     }
 }
 
@@ -436,7 +460,12 @@ fn examine_zip(
     // Office documents and signature containers are zips too: what they
     // are is a document, but a key hidden inside is still found.
     let office = archive::is_office_document(&entries);
-    for entry in entries {
+    let keep = if depth == 0 {
+        archive::text_parts(&entries)
+    } else {
+        vec![false; entries.len()]
+    };
+    for (entry, keep) in entries.into_iter().zip(keep) {
         let at = format!("{location}/{}", entry.name);
         let kind = examine(&at, &entry.data, settings, depth + 1, budget, report);
         if !office && signatures.is_none() && !matches!(kind, Kind::PrivateKey | Kind::Pkcs12) {
@@ -447,7 +476,7 @@ fn examine_zip(
             });
         }
         // What a document's text is read from, for the file itself only.
-        if depth == 0 && archive::is_package_part(&entry.name) {
+        if keep {
             report.package.push(entry);
         }
     }

@@ -129,10 +129,10 @@ impl Rules {
         suggestion: Option<&str>,
         lang: Language,
     ) -> String {
-        let p = &self.inner.problems;
-        let text = p
-            .get(code.as_str())
-            .or_else(|| p.get(code.explained_by().as_str()))
+        let text = self
+            .inner
+            .problems
+            .get(code.explained_by().as_str())
             .and_then(|t| t.get(&lang))
             .cloned()
             .unwrap_or_else(|| code.to_string());

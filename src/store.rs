@@ -16,10 +16,11 @@
 //! scheduler's reads (`schedule`). Rows are read by column name into typed
 //! structs, so a column added or reordered cannot shift a value into the
 //! wrong field; dates and times are `chrono` values, written as text whose
-//! order is time order (`column`). A name outside the vocabulary never
-//! panics: it fails the read, or where a read was lenient before it stays
-//! so (the scheduler skips such a deadline; a case's service reads as
-//! `unknown`; an outbox row's unreadable time reads as now).
+//! order is time order (`column`). A name or a time that does not read
+//! never panics: it fails the read (the case views), or where a read was
+//! lenient before it stays so (the scheduler skips such a deadline; a
+//! case's service reads as `unknown`; an outbox row's unreadable time reads
+//! as now; a case's facts lose only the value that does not read).
 
 mod cases;
 mod column;

@@ -50,22 +50,14 @@ pub fn understand(
     let subject = prefix(&mail.subject, MAX_SUBJECT);
     let own = own_text(prefix(&mail.text, MAX_OWN_TEXT));
     let mut text = format!("{subject}\n{own}");
-    // The inspection has one attachment for each part, in order.
-    let packages = inspection
-        .attachments
-        .iter()
-        .map(|a| a.report.package.as_slice());
-    for (part, package) in mail
-        .parts
-        .iter()
-        .zip(packages.chain(std::iter::repeat(&[][..])))
-    {
+    for part in &mail.parts {
         crate::budget::checkpoint();
         let room = MAX_TEXT.saturating_sub(text.len() + 2);
         if room == 0 {
             break;
         }
         let (name, content_type) = (part.name.as_deref(), &part.content_type);
+        let package = inspection.package(&part.location);
         if let Some(t) = documents::text_in(name, content_type, &part.data, package) {
             text.push_str("\n\n");
             text.push_str(prefix(&t, room));
@@ -213,7 +205,7 @@ Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         let m = crate::parse::parse(raw.as_bytes(), 10);
         let settings = crate::inspect::Settings::at(chrono::DateTime::UNIX_EPOCH);
         let inspection = crate::inspect::inspect(&m, &settings);
-        assert!(!inspection.attachments[0].report.package.is_empty());
+        assert!(!inspection.package(&m.parts[0].location).is_empty());
         let options = fields::Options::default();
         let u = understand(&m, &inspection, Role::Office, &options);
         assert_eq!(u.request.idno.as_deref(), Some("1003600005148"));

@@ -7,11 +7,12 @@
 //! `test_registration` → `production_registration`, then `closed` or
 //! `rejected`. Staff move cases on with `cases advance`.
 
+use chrono::NaiveDate;
+use serde::Serialize;
+
 use crate::calendar::Calendar;
 use crate::domain::{CaseFacts, CaseStatus, DeadlineKind, Field, Stage};
 use crate::rules::Deadlines;
-use chrono::NaiveDate;
-use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlinePlan {

@@ -119,11 +119,27 @@ impl CaseFacts {
             .collect()
     }
 
-    /// The facts kept in a case's `facts` column; text that is not
-    /// readable facts reads as none known, as a damaged row must not fail
-    /// the mail that continues the case.
+    /// The facts kept in a case's `facts` column, read field by field: a
+    /// value that does not read (a hand edit, a name a later version wrote)
+    /// is unknown, and the rest still counts, as a damaged row must not fail
+    /// or set back the mail that continues the case.
     pub fn from_column(text: &str) -> CaseFacts {
-        serde_json::from_str(text).unwrap_or_default()
+        let Ok(serde_json::Value::Object(column)) = serde_json::from_str(text) else {
+            return CaseFacts::default();
+        };
+        let mut facts = CaseFacts::default();
+        if let Some(serde_json::Value::Object(request)) = column.get("request") {
+            for (key, value) in request {
+                let one = serde_json::json!({ key: value });
+                if let Ok(field) = serde_json::from_value::<Request>(one) {
+                    facts.request.merge(&field);
+                }
+            }
+        }
+        let flag = |name: &str| column.get(name).and_then(|v| v.as_bool()) == Some(true);
+        facts.certificate = flag("certificate");
+        facts.signed_agreement = flag("signed_agreement");
+        facts
     }
 
     /// The text for the `facts` column.
@@ -271,6 +287,17 @@ mod tests {
         assert!(read.certificate && !read.signed_agreement);
         assert_eq!(CaseFacts::from_column("{not json"), CaseFacts::default());
         assert_eq!(CaseFacts::from_column("null"), CaseFacts::default());
+        // One value that does not read loses only itself.
+        let damaged = r#"{"request":{"idno":"1002600001234","signer_type":"robot",
+            "ip_addresses":"193.0.2.1","environment":"production"},"signed_agreement":true}"#;
+        let read = CaseFacts::from_column(damaged);
+        assert_eq!(read.request.idno.as_deref(), Some("1002600001234"));
+        assert_eq!(read.request.environment, Some(Environment::Production));
+        assert_eq!(
+            (read.request.signer_type, read.request.ip_addresses.len()),
+            (None, 0)
+        );
+        assert!(read.signed_agreement && !read.certificate);
     }
 
     #[test]

@@ -50,10 +50,20 @@ impl Budget {
 }
 
 /// One file of a zip, inflated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
     pub data: Vec<u8>,
+}
+
+// The bytes may be anything a sender zipped, a key among them: never shown.
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &self.name)
+            .field("bytes", &self.data.len())
+            .finish()
+    }
 }
 
 /// The readable entries of a zip, and the problems met (codes).
@@ -142,12 +152,41 @@ pub fn entries_of(
     (out, problems)
 }
 
-/// The parts of an office package its text is read from (the XML parts,
-/// their relationships, the ODF `mimetype`): kept from the inspection for
-/// the understand stage, so that the zip is opened once.
-pub fn is_package_part(name: &str) -> bool {
-    let lowered = name.to_ascii_lowercase();
-    lowered.ends_with(".xml") || lowered.ends_with(".rels") || name == "mimetype"
+/// The parts an office document's text is read from: the main part of a
+/// DOCX or ODF, the ODF `mimetype` and the package relationships.
+const TEXT_PARTS: &[&str] = &[
+    "word/document.xml",
+    "content.xml",
+    "mimetype",
+    "_rels/.rels",
+];
+
+/// Most bytes of parts kept for one document's text.
+const MAX_TEXT_PARTS: usize = 20 << 20;
+
+/// Which of a zip's `entries` its text is read from, when it is an office
+/// document: they are kept from the inspection for the understand stage, so
+/// that the zip is opened once. Every XML part is kept only for a package
+/// whose main part has another name (its relationships name it).
+pub fn text_parts(entries: &[Entry]) -> Vec<bool> {
+    let has = |name: &str| entries.iter().any(|e| e.name == name);
+    let main_named = has("word/document.xml") || has("content.xml");
+    if !(main_named || has("_rels/.rels") || is_office_document(entries)) {
+        return vec![false; entries.len()];
+    }
+    let mut room = MAX_TEXT_PARTS;
+    entries
+        .iter()
+        .map(|e| {
+            let wanted = TEXT_PARTS.contains(&e.name.as_str())
+                || (!main_named && e.name.to_ascii_lowercase().ends_with(".xml"));
+            let fits = e.data.len() <= room;
+            if wanted && fits {
+                room -= e.data.len();
+            }
+            wanted && fits
+        })
+        .collect()
 }
 
 /// Office documents are zips too; they are documents, not archives to open.
@@ -172,6 +211,53 @@ mod tests {
             w.write_all(data).unwrap();
         }
         w.finish().unwrap().into_inner()
+    }
+
+    /// Only an office document's text parts are kept for understanding:
+    /// nothing of a plain zip, not its media, and not past the cap.
+    #[test]
+    fn text_parts_are_those_of_office_documents() {
+        let kept = |files: &[(&str, &[u8])]| {
+            let z = zip_of(files);
+            let limits = Limits::default();
+            let (e, _) = entries(&z, &limits, &mut Budget::new(&limits));
+            let keep = text_parts(&e);
+            e.iter()
+                .zip(keep)
+                .filter(|(_, k)| *k)
+                .map(|(e, _)| e.name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert!(kept(&[("data.xml", b"<a/>"), ("photo.jpg", b"x")]).is_empty());
+        let docx: &[(&str, &[u8])] = &[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("_rels/.rels", b"<Relationships/>"),
+            ("word/document.xml", b"<w:document/>"),
+            ("word/styles.xml", b"<w:styles/>"),
+            ("word/media/image1.png", b"png"),
+        ];
+        assert_eq!(kept(docx), ["_rels/.rels", "word/document.xml"]);
+        // The main part under another name: every XML part may be it.
+        let renamed: &[(&str, &[u8])] = &[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("_rels/.rels", b"<Relationships/>"),
+            ("word/main.xml", b"<w:document/>"),
+            ("word/media/image1.png", b"png"),
+        ];
+        assert_eq!(
+            kept(renamed),
+            ["[Content_Types].xml", "_rels/.rels", "word/main.xml"]
+        );
+        let entry = |name: &str, len: usize| Entry {
+            name: name.into(),
+            data: vec![b' '; len],
+        };
+        let huge = [
+            entry("[Content_Types].xml", 8),
+            entry("_rels/.rels", MAX_TEXT_PARTS - 4),
+            entry("word/document.xml", 5),
+        ];
+        assert_eq!(text_parts(&huge), [false, true, false]);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! files are not always strict DER: browsers export PKCS#12 with BER
 //! indefinite lengths. Bounded: nesting deeper than [`MAX_DEPTH`] is refused.
 
-/// Deeper than any real key container; hostile input stops here.
+/// Deeper than any real key container or CMS structure; hostile input
+/// stops here.
 pub const MAX_DEPTH: usize = 32;
 
 /// One element: its first identifier byte, its contents, and `raw`, the

@@ -7,9 +7,9 @@
 use chrono::{DateTime, Duration, Utc};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use serde::{Deserialize, Serialize};
+use x509_parser::prelude::*;
 
 use crate::domain::ProblemCode;
-use x509_parser::prelude::*;
 
 use super::ber::{self, OID, SEQUENCE, oid};
 use super::private_key::spki_fingerprint;

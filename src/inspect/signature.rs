@@ -25,8 +25,9 @@ mod cms;
 mod pdf;
 mod verify;
 
-use crate::domain::SignatureProblem;
 use serde::Serialize;
+
+use crate::domain::SignatureProblem;
 
 pub use asice::{Zip, asice_signatures, asice_signatures_in};
 pub use cms::cms_signature;
@@ -113,8 +114,6 @@ fn rfind(haystack: &[u8], needle: &[u8], from: usize, to: usize) -> Option<usize
 
 /// No real document carries more; past this a file is an attack.
 const MAX_SIGNATURES: usize = 16;
-/// Deeper than any real CMS structure; hostile nesting stops here.
-const MAX_DEPTH: usize = 32;
 /// Certificates looked at per SignedData (real ones carry a chain of a few).
 const MAX_CERTIFICATES: usize = 64;
 /// `/ByteRange` occurrences looked at per PDF (duplicates and junk included).

@@ -10,7 +10,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use rustls_pki_types::pem::PemObject as _;
 use serde::Deserialize;
 
-use super::names::{BENEFICIARY_TEMPLATES, FIELDS, PROBLEM_CODES, STAFF_TEMPLATES};
+use super::names::{BENEFICIARY_TEMPLATES, FIELDS, STAFF_TEMPLATES};
 use super::{Inner, Lifecycle, Rules, triage};
 use crate::calendar::{Calendar, CalendarFile};
 use crate::config::{ConfigError, ConfigErrors, Locator};
@@ -377,14 +377,19 @@ fn triage_rules(
     )
 }
 
-/// `problems.toml`: every known problem code explained in every language.
+/// `problems.toml`: every problem code that has an explanation of its own
+/// ([`ProblemCode::needs_explanation`]), explained in every language; the
+/// details of a signature share `signature_problem`'s.
 fn problems(dir: &Path, read: &ReadFile<'_>, errors: &mut Vec<ConfigError>) -> Texts {
     let file = dir.join("problems.toml");
     let (raw, text) = read_toml::<BTreeMap<String, BTreeMap<String, String>>>(read, &file, errors);
     let at = Locator::new(&file, &text);
     let line_of = |code: &str| text.find(&format!("[{code}]")).unwrap_or(0);
     for code in raw.keys() {
-        if !PROBLEM_CODES.contains(&code.as_str()) {
+        if !code
+            .parse::<ProblemCode>()
+            .is_ok_and(ProblemCode::needs_explanation)
+        {
             errors.push(at.at(line_of(code), format!("unknown problem code {code:?}")));
         }
     }

@@ -1,9 +1,11 @@
-//! What the rules files may name: the fields a step can require, the
-//! templates with the variables each may use, and the problem codes that
-//! need an explanation in every language. Loading checks the files against
-//! these lists.
+//! What the rules files may name: the fields a step can require and the
+//! templates with the variables each may use (the problem codes explained
+//! are [`ProblemCode::needs_explanation`]'s). Loading checks the files
+//! against these lists.
+//!
+//! [`ProblemCode::needs_explanation`]: crate::domain::ProblemCode::needs_explanation
 
-use crate::domain::{CaseStatus, Field, ProblemCode, Template};
+use crate::domain::{CaseStatus, Field, Template};
 
 /// Every field a step can require: the keys of the `request` object, plus
 /// `certificate` and `signed_agreement`.
@@ -69,11 +71,6 @@ pub const CASE_SUMMARY_VARS: &[&str] = &[
     "labels",
     "rules",
 ];
-
-/// Every problem code the daemon can report to a sender; rules/problems.toml
-/// may explain each and must explain those that
-/// [need it](ProblemCode::needs_explanation) in every language.
-pub const PROBLEM_CODES: &[&str] = ProblemCode::NAMES;
 
 /// Variables a reply template can use (filled by `decide`).
 pub const REPLY_VARS: &[&str] = &[

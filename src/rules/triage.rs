@@ -5,7 +5,6 @@
 //! priority or labels, pick a template, notify staff, suppress the reply,
 //! stop. Evaluation is [`evaluate`], pure.
 
-use crate::domain::{Field, Priority};
 use std::path::Path;
 
 use regex::Regex;
@@ -13,6 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::config::{ConfigError, Locator};
+use crate::domain::{Field, Priority};
 
 #[derive(Debug, Clone)]
 pub struct Rule {

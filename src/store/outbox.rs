@@ -32,7 +32,7 @@ pub struct OutboxRow {
 }
 
 /// An outbox row as stored, its references still JSON text and its
-/// creation time still RFC 3339 text.
+/// creation time read leniently.
 #[derive(sqlx::FromRow)]
 struct OutboxColumns {
     id: i64,

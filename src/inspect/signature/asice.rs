@@ -2,13 +2,13 @@
 //! verified through their ASiCManifest down to the digests of the signed
 //! files.
 
-use crate::domain::SignatureProblem;
 use std::io::{Cursor, Read};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use quick_xml::errors::Error;
 use quick_xml::events::Event;
 
+use crate::domain::SignatureProblem;
 use crate::util::{lenient_xml_reader, xml_attribute};
 
 use super::cms::{Report, base64_lenient, evaluate_cms};

@@ -8,8 +8,6 @@ use std::borrow::Cow;
 use chrono::{FixedOffset, NaiveDate, SecondsFormat, TimeZone, Utc};
 use der::asn1::ObjectIdentifier;
 
-use super::MAX_DEPTH;
-
 // ---------------------------------------------------------------- OIDs
 
 pub(super) const OID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
@@ -68,7 +66,7 @@ pub(super) const GENERALIZED_TIME: u8 = 0x18;
 pub(super) const CONTEXT_0: u8 = 0xA0;
 pub(super) const CONTEXT_1: u8 = 0xA1;
 
-pub(super) use crate::inspect::ber::{Tlv, read_at as read_tlv};
+pub(super) use crate::inspect::ber::{MAX_DEPTH, Tlv, read_at};
 
 /// Reads the children of a constructed element one at a time.
 pub(super) struct Seq<'a> {
@@ -93,7 +91,7 @@ impl<'a> Seq<'a> {
     }
 
     pub(super) fn read(&mut self) -> Option<Tlv<'a>> {
-        let (tlv, rest) = read_tlv(self.rest, self.depth)?;
+        let (tlv, rest) = read_at(self.rest, self.depth)?;
         self.rest = rest;
         Some(tlv)
     }

@@ -2,7 +2,6 @@
 //! embedded in a PDF or ASiC-E): who signed it, when, and whether every
 //! signer's signature verifies.
 
-use crate::domain::SignatureProblem;
 use std::borrow::Cow;
 
 use base64::Engine as _;
@@ -11,10 +10,11 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::asn1::{
     AlgId, CONTEXT_0, CONTEXT_1, INTEGER, OCTET_STRING, OID, OID_CONTENT_TYPE, OID_DATA,
     OID_MESSAGE_DIGEST, OID_SIGNED_DATA, OID_SIGNING_TIME, SEQUENCE, SET, Seq, Tlv, asn1_time,
-    is_oid, octets, parse_alg, read_tlv,
+    is_oid, octets, parse_alg, read_at,
 };
 use super::verify::{Cert, Hash, check_signature, parse_cert, strip_zeros};
 use super::{MAX_CERTIFICATES, MAX_SIGNATURES, Signature, SignatureFormat, add, both};
+use crate::domain::SignatureProblem;
 use crate::inspect::pem;
 
 // ---------------------------------------------------------------- CMS
@@ -65,7 +65,7 @@ fn looks_like_signed_data(data: &[u8]) -> bool {
 }
 
 fn parse_signed_data(data: &[u8]) -> Option<SignedData<'_>> {
-    let (info, _) = read_tlv(data, 0)?;
+    let (info, _) = read_at(data, 0)?;
     if info.tag != SEQUENCE {
         return None;
     }

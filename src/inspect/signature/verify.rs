@@ -1,7 +1,6 @@
 //! The cryptography of a signature: digests, the signer certificate and
 //! the check of the signature value against its public key (with ring).
 
-use crate::domain::SignatureProblem;
 use ring::digest;
 use ring::signature::{self as ring_sig, UnparsedPublicKey, VerificationAlgorithm};
 
@@ -11,9 +10,10 @@ use super::asn1::{
     OID_ECDSA_WITH_SHA1, OID_ECDSA_WITH_SHA256, OID_ECDSA_WITH_SHA384, OID_ECDSA_WITH_SHA512,
     OID_MGF1, OID_P256, OID_P384, OID_RSA_ENCRYPTION, OID_RSASSA_PSS, OID_SHA1, OID_SHA1_WITH_RSA,
     OID_SHA256, OID_SHA256_WITH_RSA, OID_SHA384, OID_SHA384_WITH_RSA, OID_SHA512,
-    OID_SHA512_WITH_RSA, OID_SUBJECT_KEY_ID, SEQUENCE, Seq, Tlv, is_oid, parse_alg, read_tlv,
+    OID_SHA512_WITH_RSA, OID_SUBJECT_KEY_ID, SEQUENCE, Seq, Tlv, is_oid, parse_alg, read_at,
     small_uint,
 };
+use crate::domain::SignatureProblem;
 
 // ---------------------------------------------------------------- digests
 
@@ -94,7 +94,7 @@ pub(super) fn parse_cert(raw: &[u8]) -> Option<Cert<'_>> {
         .extensions()
         .iter()
         .find(|ext| is_oid(ext.oid.as_bytes(), &OID_SUBJECT_KEY_ID))
-        .and_then(|ext| read_tlv(ext.value, 0))
+        .and_then(|ext| read_at(ext.value, 0))
         .filter(|(tlv, _)| tlv.tag == OCTET_STRING)
         .map(|(tlv, _)| tlv.content);
     let name = tbs
@@ -194,7 +194,7 @@ fn pss_hash(params: Option<&Tlv<'_>>) -> Option<Hash> {
     let mut items = Seq::of(params, 1);
     while !items.is_empty() {
         let item = items.read()?;
-        let (inner, _) = read_tlv(item.content, 2)?;
+        let (inner, _) = read_at(item.content, 2)?;
         match item.tag {
             CONTEXT_0 => hash = Hash::from_oid(parse_alg(&inner, 2)?.oid)?,
             CONTEXT_1 => {
@@ -220,7 +220,7 @@ enum PublicKey<'a> {
 }
 
 fn public_key(spki: &[u8]) -> Option<PublicKey<'_>> {
-    let (spki, _) = read_tlv(spki, 0)?;
+    let (spki, _) = read_at(spki, 0)?;
     let mut items = Seq::of(&spki, 1);
     let alg = parse_alg(&items.read()?, 1)?;
     let bits = items.expect(BIT_STRING)?;
@@ -228,7 +228,7 @@ fn public_key(spki: &[u8]) -> Option<PublicKey<'_>> {
         return None;
     };
     if is_oid(alg.oid, &OID_RSA_ENCRYPTION) || is_oid(alg.oid, &OID_RSASSA_PSS) {
-        let (rsa, _) = read_tlv(key, 1)?;
+        let (rsa, _) = read_at(key, 1)?;
         let modulus = strip_zeros(Seq::of(&rsa, 2).expect(INTEGER)?.content);
         let top = u32::from(*modulus.first()?);
         let bits = (modulus.len() - 1) * 8 + (32 - top.leading_zeros()) as usize;

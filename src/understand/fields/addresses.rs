@@ -1,7 +1,6 @@
 //! The IP addresses and networks a service calls MSign from, and whether
 //! each is public or in a private range the rules allow.
 
-use crate::domain::ProblemCode;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -9,6 +8,7 @@ use ipnet::IpNet;
 use super::lines::Line;
 use super::text::problem;
 use super::{Extracted, Options};
+use crate::domain::ProblemCode;
 
 /// A CIDR range (`10.20.0.0/16`, `fd00::/8`) or a single address, which is
 /// a /32 or /128. Spaces around the address and the prefix length are

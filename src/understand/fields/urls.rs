@@ -1,12 +1,12 @@
 //! The service's logout URLs, where MPass sends its LogoutRequest and
 //! LogoutResponse, and the checks that they are HTTPS and not local.
 
-use crate::domain::ProblemCode;
 use std::net::IpAddr;
 
 use super::lines::Line;
 use super::text::{fold, problem, set_once};
 use super::{Extracted, MAX_CHARS, Problem};
+use crate::domain::ProblemCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LogoutKind {
