@@ -8,7 +8,8 @@ use std::rc::Rc;
 use super::MAX_FORM_DEPTH;
 use super::document::Doc;
 use super::fonts::Font;
-use super::syntax::{Lexer, NULL, Obj, Tok, is_ws};
+use super::{lexer, operand};
+use crate::pdf::{Lexer, NULL, Obj, Tok, is_ws};
 use crate::understand::documents::{Out, find};
 
 type Matrix = [f64; 6];
@@ -116,7 +117,7 @@ impl<'d> Interp<'d> {
         let resources = resources.map_or(&NULL, |r| doc.resolve(r));
         let fonts = self.map(doc.get(resources, b"Font"));
         let xobjects = self.map(doc.get(resources, b"XObject"));
-        let mut lx = Lexer::new(content);
+        let mut lx = lexer(content);
         let mut ops: Vec<Obj> = Vec::new();
         while let Some(tok) = lx.next_tok() {
             if self.out.full {
@@ -125,7 +126,7 @@ impl<'d> Interp<'d> {
             let op = match tok {
                 Tok::Kw(op) => op,
                 tok => {
-                    match lx.operand(tok) {
+                    match operand(&mut lx, tok) {
                         Some(obj) if ops.len() < 64 => ops.push(obj),
                         _ => ops.clear(),
                     }
@@ -178,13 +179,13 @@ impl<'d> Interp<'d> {
                 }
                 b"T*" => self.next_line(),
                 b"Tj" => {
-                    if let Some(Obj::Str(s)) = ops.last() {
+                    if let Some(Obj::Str(s, _)) = ops.last() {
                         self.show(s);
                     }
                 }
                 b"'" => {
                     self.next_line();
-                    if let Some(Obj::Str(s)) = ops.last() {
+                    if let Some(Obj::Str(s, _)) = ops.last() {
                         self.show(s);
                     }
                 }
@@ -194,7 +195,7 @@ impl<'d> Interp<'d> {
                         self.state.char_spacing = ac;
                     }
                     self.next_line();
-                    if let Some(Obj::Str(s)) = ops.last() {
+                    if let Some(Obj::Str(s, _)) = ops.last() {
                         self.show(s);
                     }
                 }
@@ -202,7 +203,7 @@ impl<'d> Interp<'d> {
                     if let Some(Obj::Array(items)) = ops.last() {
                         for item in items {
                             match item {
-                                Obj::Str(s) => self.show(s),
+                                Obj::Str(s, _) => self.show(s),
                                 Obj::Num(k) => self.advance(-k / 1000.0 * self.state.size),
                                 _ => {}
                             }
@@ -360,13 +361,13 @@ fn matrix(ops: &[Obj]) -> Option<Matrix> {
 fn skip_inline_image(lx: &mut Lexer<'_>) {
     let mut pos = lx.pos + 1;
     loop {
-        let Some(i) = lx.d.get(pos..).and_then(|d| find(d, b"EI")) else {
-            lx.pos = lx.d.len();
+        let Some(i) = lx.data.get(pos..).and_then(|d| find(d, b"EI")) else {
+            lx.pos = lx.data.len();
             return;
         };
         let at = pos + i;
-        let before = at == 0 || lx.d.get(at - 1).is_some_and(|&b| is_ws(b));
-        let after = lx.d.get(at + 2).is_none_or(|&b| is_ws(b));
+        let before = at == 0 || lx.data.get(at - 1).is_some_and(|&b| is_ws(b));
+        let after = lx.data.get(at + 2).is_none_or(|&b| is_ws(b));
         if before && after {
             lx.pos = at + 2;
             return;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::MAX_CMAP;
 use super::cmap::parse_cmap;
 use super::document::Doc;
-use super::syntax::{NULL, Obj, as_index};
+use crate::pdf::{NULL, Obj, as_index};
 
 #[derive(Debug, Clone, Copy)]
 enum Glyph {
