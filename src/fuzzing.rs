@@ -199,6 +199,19 @@ pub fn inspect(data: &[u8]) {
     documents::text_of(Some("cerere.txt"), "text/plain", data);
 }
 
+/// One file's bytes as a PDF through both readers of the PDF syntax engine:
+/// the signature checker and the text extraction. Bytes without a PDF
+/// header get one, so that every input reaches the engine.
+pub fn pdf(data: &[u8]) {
+    let mut file = Vec::with_capacity(data.len() + 9);
+    if !data.starts_with(b"%PDF-") {
+        file.extend_from_slice(b"%PDF-1.7\n");
+    }
+    file.extend_from_slice(data);
+    inspect::signature::pdf_signatures(&file);
+    documents::text_of(Some("cerere.pdf"), "application/pdf", &file);
+}
+
 /// Header handling: subject tags and cleaning on raw text, then a mail
 /// parsed from `data` as a header block through threading and the loop
 /// guard, against an empty history and one whose cases hold the sender.

@@ -36,6 +36,8 @@
 //! - [`cli`]: the `egov-intake` command — flag definitions apart from what
 //!   each command does.
 //! - [`budget`]: the time and memory one mail's analysis may spend.
+//! - `pdf`: PDF syntax — the lexer and object values both the signature
+//!   checker and the document text extraction read PDF with.
 //! - [`tls`], [`logging`], [`util`]: plumbing.
 //! - `fuzzing`: the fuzz targets' entry points, replayed by `cargo test` too.
 
@@ -56,6 +58,7 @@ pub mod inspect;
 pub mod logging;
 pub mod outbox;
 pub mod parse;
+mod pdf;
 pub mod pipeline;
 pub mod redact;
 pub mod rules;

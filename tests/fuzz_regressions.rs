@@ -32,6 +32,7 @@ const TARGETS: &[(&str, Entry)] = &[
     ("inspect", egov_intake::fuzzing::inspect),
     ("headers", egov_intake::fuzzing::headers),
     ("config", egov_intake::fuzzing::config),
+    ("pdf", egov_intake::fuzzing::pdf),
 ];
 
 /// Allocation tallies: slot 0 is every thread not replaying an input.
@@ -242,4 +243,9 @@ fn entry_points_accept_the_shipped_samples() {
     egov_intake::fuzzing::inspect(der);
     egov_intake::fuzzing::inspect(b"");
     egov_intake::fuzzing::config(b"");
+    egov_intake::fuzzing::pdf(b"");
+    egov_intake::fuzzing::pdf(
+        b"%PDF-1.4\n1 0 obj << /Type /Sig /ByteRange [0 1 2 3] /Contents <3000> >> endobj\n\
+          2 0 obj << /Length 22 >> stream\nBT (Cerere) Tj ET\nendstream endobj",
+    );
 }

@@ -1,7 +1,8 @@
 //! Writes the starting corpora of the fuzz targets (`fuzz/corpus/<target>/`)
 //! from what the tests already know: the golden and example mails, every
 //! fixture of tests/support/fixtures.rs (keys, PKCS#12, certificates, zips)
-//! alone and wrapped in mail, and the shipped configuration and rules.
+//! alone and wrapped in mail, the committed signed PDFs, and the shipped
+//! configuration and rules.
 //!
 //! Ignored by default — it writes into the source tree and needs the fixture
 //! tools (openssl, ssh-keygen, puttygen):
@@ -42,9 +43,14 @@ fn files_with(dir: &Path, ext: &str) -> Vec<PathBuf> {
 struct Seeds(BTreeMap<&'static str, Vec<(String, Vec<u8>)>>);
 
 impl Seeds {
+    /// A PDF seeding `inspect` seeds `pdf` too.
     fn add(&mut self, target: &'static str, name: impl Into<String>, bytes: Vec<u8>) {
+        let name = name.into();
+        if target == "inspect" && bytes.starts_with(b"%PDF-") {
+            self.add("pdf", name.clone(), bytes.clone());
+        }
         if bytes.len() <= MAX_LEN {
-            self.0.entry(target).or_default().push((name.into(), bytes));
+            self.0.entry(target).or_default().push((name, bytes));
         }
     }
 
@@ -119,6 +125,13 @@ fn write_seed_corpora() {
     seeds.mail("forwarded", fixtures::forwarded_mail("<fwd@seed>", &inner));
     seeds.add("inspect", "root-ca", corpus.root_ca_pem.clone());
 
+    // The signed and prepared PDFs the signature tests read.
+    let signed = root().join("src/inspect/signature/tests/fixtures");
+    for path in files_with(&signed, "pdf") {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        seeds.add("pdf", name, fs::read(&path).unwrap());
+    }
+
     // Config seeds: the first byte picks the rules file the rest stands for.
     for path in files_with(&root().join("examples"), "toml") {
         let mut bytes = vec![0];
@@ -132,7 +145,7 @@ fn write_seed_corpora() {
         seeds.add("config", format!("rules-{}", file.replace('/', "-")), bytes);
     }
 
-    for target in ["pipeline", "inspect", "headers", "config"] {
+    for target in ["pipeline", "inspect", "headers", "config", "pdf"] {
         let list = &seeds.0[target];
         assert!(list.len() >= 5, "{target}: only {} seeds", list.len());
         let dir = root().join("fuzz/corpus").join(target);

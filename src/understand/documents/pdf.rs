@@ -5,15 +5,16 @@
 //! in page-tree order. Strings are decoded through the font's ToUnicode
 //! CMap when there is one, else as WinAnsi (simple fonts) — strings in
 //! two-byte fonts without a ToUnicode map are skipped. Encrypted files and
-//! filters other than FlateDecode are not read.
+//! filters other than FlateDecode are not read. The syntax is the shared
+//! engine's ([`crate::pdf`]), in its lenient reading.
 
 mod cmap;
 mod content;
 mod document;
 mod fonts;
-mod syntax;
 
 use super::find;
+use crate::pdf::{Lexer, Obj, Tok, parse};
 use content::Interp;
 use document::Doc;
 
@@ -39,9 +40,21 @@ const MAX_TRAILER_ELEMENTS: usize = 4096;
 /// Elements in one content-stream operand (a `TJ` array, say).
 const MAX_OPERAND_ELEMENTS: usize = 65_536;
 
-pub(super) fn is_pdf(data: &[u8]) -> bool {
-    // The header may follow some junk, within the first kilobyte.
-    find(data.get(..1024).unwrap_or(data), b"%PDF-").is_some()
+pub(super) use crate::pdf::is_pdf;
+
+/// A lexer over `data` with the text reader's nesting and operand limits.
+fn lexer(data: &[u8]) -> Lexer<'_> {
+    Lexer {
+        limit: MAX_OPERAND_ELEMENTS,
+        nesting: MAX_DEPTH,
+        ..Lexer::new(data)
+    }
+}
+
+/// Parses one top-level operand with a fresh element allowance.
+fn operand(lx: &mut Lexer<'_>, tok: Tok<'_>) -> Option<Obj> {
+    lx.limit = lx.elements.saturating_add(MAX_OPERAND_ELEMENTS);
+    parse(lx, tok, 0)
 }
 
 pub(super) fn text(data: &[u8]) -> Option<String> {

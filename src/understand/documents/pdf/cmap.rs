@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::MAX_CMAP;
-use super::syntax::{Lexer, Obj, Tok};
+use super::{lexer, operand};
+use crate::pdf::{Obj, Tok};
 
 /// A ToUnicode CMap: `bfchar` and `bfrange` entries, with targets in
 /// UTF-16BE. Ranges are expanded, up to a total cap.
@@ -16,7 +17,7 @@ pub(in crate::understand::documents) fn parse_cmap(data: &[u8]) -> HashMap<u32, 
         Range,
     }
     let mut map = HashMap::new();
-    let mut lx = Lexer::new(data);
+    let mut lx = lexer(data);
     let mut ops: Vec<Obj> = Vec::new();
     let mut mode = Mode::None;
     while let Some(tok) = lx.next_tok() {
@@ -28,7 +29,7 @@ pub(in crate::understand::documents) fn parse_cmap(data: &[u8]) -> HashMap<u32, 
             Tok::Kw(b"beginbfrange") => mode = Mode::Range,
             Tok::Kw(_) => mode = Mode::None,
             tok => {
-                let Some(obj) = lx.operand(tok) else {
+                let Some(obj) = operand(&mut lx, tok) else {
                     ops.clear();
                     continue;
                 };
@@ -37,12 +38,12 @@ pub(in crate::understand::documents) fn parse_cmap(data: &[u8]) -> HashMap<u32, 
                 }
                 ops.push(obj);
                 match (&mode, ops.as_slice()) {
-                    (Mode::Char, [Obj::Str(src), dst]) => {
-                        if let (Some(code), Obj::Str(dst)) = (code_of(src), dst) {
+                    (Mode::Char, [Obj::Str(src, _), dst]) => {
+                        if let (Some(code), Obj::Str(dst, _)) = (code_of(src), dst) {
                             map.insert(code, utf16be(&units(dst)));
                         }
                     }
-                    (Mode::Range, [Obj::Str(lo), Obj::Str(hi), dst]) => {
+                    (Mode::Range, [Obj::Str(lo, _), Obj::Str(hi, _), dst]) => {
                         if let (Some(lo), Some(hi)) = (code_of(lo), code_of(hi))
                             && lo <= hi
                             && hi - lo < 0x10000
@@ -65,7 +66,7 @@ pub(in crate::understand::documents) fn parse_cmap(data: &[u8]) -> HashMap<u32, 
 
 fn add_range(map: &mut HashMap<u32, String>, lo: u32, hi: u32, dst: &Obj) {
     match dst {
-        Obj::Str(start) => {
+        Obj::Str(start, _) => {
             let start = units(start);
             for (i, code) in (lo..=hi).enumerate() {
                 if map.len() >= MAX_CMAP {
@@ -83,7 +84,7 @@ fn add_range(map: &mut HashMap<u32, String>, lo: u32, hi: u32, dst: &Obj) {
                 if map.len() >= MAX_CMAP {
                     break;
                 }
-                if let Obj::Str(s) = item {
+                if let Obj::Str(s, _) = item {
                     map.insert(code, utf16be(&units(s)));
                 }
             }

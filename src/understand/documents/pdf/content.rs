@@ -8,7 +8,8 @@ use std::rc::Rc;
 use super::MAX_FORM_DEPTH;
 use super::document::Doc;
 use super::fonts::Font;
-use super::syntax::{Lexer, NULL, Obj, Tok, is_ws};
+use super::{lexer, operand};
+use crate::pdf::{Lexer, NULL, Obj, Tok, is_ws};
 use crate::understand::documents::{Out, find};
 
 type Matrix = [f64; 6];
@@ -114,9 +115,13 @@ impl<'d> Interp<'d> {
     fn run(&mut self, content: &[u8], resources: Option<&'d Obj>, depth: usize) {
         let doc = self.doc;
         let resources = resources.map_or(&NULL, |r| doc.resolve(r));
-        let fonts = self.map(doc.get(resources, b"Font"));
-        let xobjects = self.map(doc.get(resources, b"XObject"));
-        let mut lx = Lexer::new(content);
+        let names = Names {
+            fonts: self.map(doc.get(resources, b"Font")),
+            xobjects: self.map(doc.get(resources, b"XObject")),
+            resources,
+            depth,
+        };
+        let mut lx = lexer(content);
         let mut ops: Vec<Obj> = Vec::new();
         while let Some(tok) = lx.next_tok() {
             if self.out.full {
@@ -125,101 +130,132 @@ impl<'d> Interp<'d> {
             let op = match tok {
                 Tok::Kw(op) => op,
                 tok => {
-                    match lx.operand(tok) {
+                    match operand(&mut lx, tok) {
                         Some(obj) if ops.len() < 64 => ops.push(obj),
                         _ => ops.clear(),
                     }
                     continue;
                 }
             };
-            let n = |i: usize| ops.len().checked_sub(i).and_then(|k| ops.get(k)?.num());
-            match op {
-                // Unbalanced `q` beyond this depth are ignored.
-                b"q" if self.stack.len() < 64 => self.stack.push(self.state.clone()),
-                b"Q" => {
-                    if let Some(state) = self.stack.pop() {
-                        self.state = state;
-                    }
-                }
-                b"cm" => {
-                    if let Some(m) = matrix(&ops) {
-                        self.state.ctm = mul(&m, &self.state.ctm);
-                    }
-                }
-                b"BT" => {
-                    self.tm = IDENTITY;
-                    self.tlm = IDENTITY;
-                }
-                b"Tf" => {
-                    if let Some(size) = n(1) {
-                        self.state.size = size;
-                    }
-                    let name = ops.len().checked_sub(2).and_then(|i| ops.get(i)?.name());
-                    let font = name.and_then(|name| fonts.get(name).copied());
-                    self.state.font = font.and_then(|font| self.font(font));
-                }
-                b"TL" => self.state.leading = n(1).unwrap_or(0.0),
-                b"Tc" => self.state.char_spacing = n(1).unwrap_or(0.0),
-                b"Tw" => self.state.word_spacing = n(1).unwrap_or(0.0),
-                b"Tz" => self.state.h_scale = n(1).unwrap_or(100.0) / 100.0,
-                b"Td" | b"TD" => {
-                    if let (Some(tx), Some(ty)) = (n(2), n(1)) {
-                        if op == b"TD" {
-                            self.state.leading = -ty;
-                        }
-                        self.move_line(tx, ty);
-                    }
-                }
-                b"Tm" => {
-                    if let Some(m) = matrix(&ops) {
-                        self.tm = m;
-                        self.tlm = m;
-                    }
-                }
-                b"T*" => self.next_line(),
-                b"Tj" => {
-                    if let Some(Obj::Str(s)) = ops.last() {
-                        self.show(s);
-                    }
-                }
-                b"'" => {
-                    self.next_line();
-                    if let Some(Obj::Str(s)) = ops.last() {
-                        self.show(s);
-                    }
-                }
-                b"\"" => {
-                    if let (Some(aw), Some(ac)) = (n(3), n(2)) {
-                        self.state.word_spacing = aw;
-                        self.state.char_spacing = ac;
-                    }
-                    self.next_line();
-                    if let Some(Obj::Str(s)) = ops.last() {
-                        self.show(s);
-                    }
-                }
-                b"TJ" => {
-                    if let Some(Obj::Array(items)) = ops.last() {
-                        for item in items {
-                            match item {
-                                Obj::Str(s) => self.show(s),
-                                Obj::Num(k) => self.advance(-k / 1000.0 * self.state.size),
-                                _ => {}
-                            }
-                        }
-                    }
-                }
-                b"Do" => {
-                    if let Some(Obj::Ref(num)) =
-                        ops.last().and_then(Obj::name).and_then(|x| xobjects.get(x))
-                    {
-                        self.form(*num, resources, depth);
-                    }
-                }
-                b"ID" => skip_inline_image(&mut lx),
-                _ => {}
+            if op == b"ID" {
+                skip_inline_image(&mut lx);
+            } else if !self.graphics_op(op, &ops)
+                && !self.text_state_op(op, &ops)
+                && !self.show_op(op, &ops)
+            {
+                self.resource_op(op, &ops, &names);
             }
             ops.clear();
+        }
+    }
+
+    /// `q`, `Q`, `cm`, `BT`: the graphics state and the text object.
+    fn graphics_op(&mut self, op: &[u8], ops: &[Obj]) -> bool {
+        match op {
+            // Unbalanced `q` beyond this depth are ignored.
+            b"q" if self.stack.len() < 64 => self.stack.push(self.state.clone()),
+            b"Q" => {
+                if let Some(state) = self.stack.pop() {
+                    self.state = state;
+                }
+            }
+            b"cm" => {
+                if let Some(m) = matrix(ops) {
+                    self.state.ctm = mul(&m, &self.state.ctm);
+                }
+            }
+            b"BT" => {
+                self.tm = IDENTITY;
+                self.tlm = IDENTITY;
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Spacing, scaling, leading and the text position.
+    fn text_state_op(&mut self, op: &[u8], ops: &[Obj]) -> bool {
+        let n = |i: usize| nth_last_num(ops, i);
+        match op {
+            b"TL" => self.state.leading = n(1).unwrap_or(0.0),
+            b"Tc" => self.state.char_spacing = n(1).unwrap_or(0.0),
+            b"Tw" => self.state.word_spacing = n(1).unwrap_or(0.0),
+            b"Tz" => self.state.h_scale = n(1).unwrap_or(100.0) / 100.0,
+            b"Td" | b"TD" => {
+                if let (Some(tx), Some(ty)) = (n(2), n(1)) {
+                    if op == b"TD" {
+                        self.state.leading = -ty;
+                    }
+                    self.move_line(tx, ty);
+                }
+            }
+            b"Tm" => {
+                if let Some(m) = matrix(ops) {
+                    self.tm = m;
+                    self.tlm = m;
+                }
+            }
+            b"T*" => self.next_line(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// `Tj`, `'`, `"` and `TJ`: text shown.
+    fn show_op(&mut self, op: &[u8], ops: &[Obj]) -> bool {
+        let last_str = match ops.last() {
+            Some(Obj::Str(s, _)) => Some(s.as_slice()),
+            _ => None,
+        };
+        match op {
+            b"Tj" => {}
+            b"'" => self.next_line(),
+            b"\"" => {
+                if let (Some(aw), Some(ac)) = (nth_last_num(ops, 3), nth_last_num(ops, 2)) {
+                    self.state.word_spacing = aw;
+                    self.state.char_spacing = ac;
+                }
+                self.next_line();
+            }
+            b"TJ" => {
+                for item in ops.last().and_then(Obj::array).unwrap_or(&[]) {
+                    match item {
+                        Obj::Str(s, _) => self.show(s),
+                        Obj::Num(k) => self.advance(-k / 1000.0 * self.state.size),
+                        _ => {}
+                    }
+                }
+                return true;
+            }
+            _ => return false,
+        }
+        if let Some(s) = last_str {
+            self.show(s);
+        }
+        true
+    }
+
+    /// `Tf` and `Do`: what the page's resources name.
+    fn resource_op(&mut self, op: &[u8], ops: &[Obj], names: &Names<'d>) {
+        match op {
+            b"Tf" => {
+                if let Some(size) = nth_last_num(ops, 1) {
+                    self.state.size = size;
+                }
+                let name = ops.len().checked_sub(2).and_then(|i| ops.get(i)?.name());
+                let font = name.and_then(|name| names.fonts.get(name).copied());
+                self.state.font = font.and_then(|font| self.font(font));
+            }
+            b"Do" => {
+                if let Some(Obj::Ref(num)) = ops
+                    .last()
+                    .and_then(Obj::name)
+                    .and_then(|x| names.xobjects.get(x))
+                {
+                    self.form(*num, names.resources, names.depth);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -345,6 +381,20 @@ impl<'d> Interp<'d> {
 
 type NameMap<'d> = HashMap<&'d [u8], &'d Obj>;
 
+/// What the operators of one content stream look names up in.
+struct Names<'d> {
+    fonts: Rc<NameMap<'d>>,
+    xobjects: Rc<NameMap<'d>>,
+    resources: &'d Obj,
+    /// Forms nested around the stream.
+    depth: usize,
+}
+
+/// The `i`th operand from the end, as a number.
+fn nth_last_num(ops: &[Obj], i: usize) -> Option<f64> {
+    ops.len().checked_sub(i).and_then(|k| ops.get(k)?.num())
+}
+
 /// The last six operands as a matrix.
 fn matrix(ops: &[Obj]) -> Option<Matrix> {
     let six = ops.get(ops.len().checked_sub(6)?..)?;
@@ -360,13 +410,13 @@ fn matrix(ops: &[Obj]) -> Option<Matrix> {
 fn skip_inline_image(lx: &mut Lexer<'_>) {
     let mut pos = lx.pos + 1;
     loop {
-        let Some(i) = lx.d.get(pos..).and_then(|d| find(d, b"EI")) else {
-            lx.pos = lx.d.len();
+        let Some(i) = lx.data.get(pos..).and_then(|d| find(d, b"EI")) else {
+            lx.pos = lx.data.len();
             return;
         };
         let at = pos + i;
-        let before = at == 0 || lx.d.get(at - 1).is_some_and(|&b| is_ws(b));
-        let after = lx.d.get(at + 2).is_none_or(|&b| is_ws(b));
+        let before = at == 0 || lx.data.get(at - 1).is_some_and(|&b| is_ws(b));
+        let after = lx.data.get(at + 2).is_none_or(|&b| is_ws(b));
         if before && after {
             lx.pos = at + 2;
             return;

@@ -7,11 +7,12 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
-use super::syntax::{Lexer, NULL, Obj, Tok, as_index, is_regular, is_ws, parse};
+use super::lexer;
 use super::{
     MAX_DECODED, MAX_DEPTH, MAX_INDEX_ELEMENTS, MAX_OBJECTS, MAX_PAGES, MAX_STREAMS,
     MAX_TRAILER_ELEMENTS,
 };
+use crate::pdf::{Lexer, NULL, Obj, Tok, as_index, is_regular, is_ws, parse};
 use crate::understand::documents::find;
 
 pub(super) struct Entry {
@@ -53,7 +54,7 @@ impl<'a> Doc<'a> {
         let mut pos = 0;
         let mut lx = Lexer {
             limit: MAX_INDEX_ELEMENTS,
-            ..Lexer::new(data)
+            ..lexer(data)
         };
         while self.objs.len() < MAX_OBJECTS && lx.elements < lx.limit {
             let Some(at) = data
@@ -116,8 +117,9 @@ impl<'a> Doc<'a> {
                 break;
             };
             let mut lx = Lexer {
+                pos: pos + at + 7,
                 limit: MAX_TRAILER_ELEMENTS,
-                ..Lexer::at(data, pos + at + 7)
+                ..lexer(data)
             };
             if let Some(tok @ Tok::DictOpen) = lx.next_tok()
                 && let Some(Obj::Dict(entries)) = parse(&mut lx, tok, 0)
@@ -168,7 +170,7 @@ impl<'a> Doc<'a> {
             let Some(bytes) = self.stream_data(holder) else {
                 continue;
             };
-            let mut lx = Lexer::new(&bytes);
+            let mut lx = lexer(&bytes);
             let mut pairs: Vec<(u32, usize)> = Vec::new();
             for _ in 0..count.min(MAX_OBJECTS as u32) {
                 let (Some(Tok::Num(n)), Some(Tok::Num(off))) = (lx.next_tok(), lx.next_tok())
@@ -191,7 +193,7 @@ impl<'a> Doc<'a> {
                 };
                 let mut lx = Lexer {
                     limit: MAX_INDEX_ELEMENTS.saturating_sub(self.elements),
-                    ..Lexer::new(slice)
+                    ..lexer(slice)
                 };
                 if let Some(tok) = lx.next_tok()
                     && let Some(obj) = parse(&mut lx, tok, 0)
