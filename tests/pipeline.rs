@@ -1493,3 +1493,112 @@ async fn reminders_go_out_once_per_point() {
     assert_eq!(tick(at(after + chrono::Duration::days(2), 9)).await, 0);
     assert_eq!(env.cases_json()[0]["overdue"], false);
 }
+
+/// A .docx whose body says `text`, one paragraph a line.
+fn docx(text: &str) -> Vec<u8> {
+    use std::io::Write as _;
+    let paragraphs: String = text
+        .lines()
+        .map(|l| format!("<w:p><w:r><w:t>{l}</w:t></w:r></w:p>"))
+        .collect();
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{paragraphs}</w:body></w:document>"#
+    );
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in [
+        ("[Content_Types].xml", "<Types/>"),
+        ("word/document.xml", body.as_str()),
+        ("word/media/logo.png", "\u{89}PNG"),
+    ] {
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+async fn database(env: &Env) -> sqlx::SqliteConnection {
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}", env.path("intake.db").display());
+    sqlx::SqliteConnection::connect(&url).await.unwrap()
+}
+
+/// The request an attached form gives is read through the whole pipeline
+/// from the parts its inspection unpacked, and recorded on the case; a case
+/// whose facts column was damaged by hand goes on with what still reads,
+/// and an outbox row whose time does not read is still sent.
+#[tokio::test]
+async fn an_attached_form_is_understood_and_damaged_rows_do_not_stop_the_case() {
+    let env = Env::new();
+    let form = docx(
+        "Cerere de integrare cu MPass\nInstituția: Primăria municipiului Bălți\nIDNO: 1008600038413\nDenumirea sistemului: e-Registru „Bălți”",
+    );
+    env.deliver(
+        "office",
+        "1700000020.1.host",
+        &mail_with_files(
+            "form1@balti.md",
+            "Cerere MPass — formularul atașat",
+            &[(
+                "cerere-integrare-Bălți.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                &form,
+            )],
+        ),
+    );
+    let i = env.instance().await;
+    i.run_once().await.unwrap();
+    let cases = env.cases_json();
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    assert_eq!(cases[0]["institution"], "Primăria municipiului Bălți");
+    assert_eq!(cases[0]["idno"], "1008600038413");
+    let missing = cases[0]["missing"].as_array().unwrap();
+    assert!(
+        !missing.iter().any(|f| f == "idno" || f == "institution"),
+        "{missing:?}"
+    );
+    let number = cases[0]["number"].as_str().unwrap().to_string();
+
+    // Hand edits: a signer type no version knows, a list written as text,
+    // and an outbox row whose creation time is no time.
+    let mut db = database(&env).await;
+    sqlx::query(
+        r#"UPDATE "case" SET facts = '{"request":{"institution":"Primăria municipiului Bălți","idno":"1008600038413","idno_valid":true,"signer_type":"robot","ip_addresses":"193.0.2.1"},"certificate":"yes"}'"#,
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (key, kind, from_name, from_addr, to_addr, subject, message_id, refs, languages,
+            body, created_at, next_attempt_at)
+         VALUES ('hand', 'alert', 'n', 'intake@egov.md', 'staff@egov.md', 'De verificat', '<hand@egov.md>', '[]', '[]',
+            'text', 'ieri', '2000-01-01T00:00:00.000Z')",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+
+    env.deliver(
+        "office",
+        "1700000020.2.host",
+        &request(
+            "form2@balti.md",
+            "Ana <ana@primaria.md>",
+            &format!("Re: Cerere MPass [{number}]"),
+            "",
+        ),
+    );
+    i.run_once().await.unwrap();
+    let cases = env.cases_json();
+    assert_eq!(cases.as_array().unwrap().len(), 1, "{cases}");
+    let missing = cases[0]["missing"].as_array().unwrap();
+    assert!(
+        !missing.iter().any(|f| f == "idno" || f == "institution"),
+        "{missing:?}"
+    );
+    let sent: Option<String> = sqlx::query_scalar("SELECT sent_at FROM outbox WHERE key = 'hand'")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert!(sent.is_some(), "the damaged row was not sent");
+}
