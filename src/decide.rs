@@ -322,7 +322,7 @@ pub fn decide(input: &Input<'_>, settings: &Settings<'_>) -> anyhow::Result<Deci
             case.as_ref(),
         ));
     }
-    let problem_codes = dedup(assessment.problems.iter().map(|p| p.code));
+    let problem_codes = crate::util::dedup(assessment.problems.iter().map(|p| p.code));
     let case = case_action(input, &assessment, &mut events)?;
     let progress = (!matches!(case, CaseAction::None)).then(|| {
         progress(
@@ -633,16 +633,6 @@ fn answer(
         languages,
     });
     Ok(None)
-}
-
-/// `items` without repeats, in first-seen order.
-fn dedup<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    items.fold(Vec::new(), |mut v, c| {
-        if !v.contains(&c) {
-            v.push(c);
-        }
-        v
-    })
 }
 
 /// Events for what inspection found: keys, certificates, signatures.

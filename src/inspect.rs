@@ -232,18 +232,8 @@ impl Inspection {
 
     /// Every problem code of the mail's parts, in order, once.
     pub fn problems(&self) -> Vec<ProblemCode> {
-        let mut v: Vec<ProblemCode> = Vec::new();
-        for p in self
-            .attachments
-            .iter()
-            .flat_map(|a| &a.report.problems)
-            .chain(&self.body.problems)
-        {
-            if !v.contains(p) {
-                v.push(*p);
-            }
-        }
-        v
+        let all = self.attachments.iter().flat_map(|a| &a.report.problems);
+        crate::util::dedup(all.chain(&self.body.problems).copied())
     }
 }
 

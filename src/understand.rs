@@ -110,40 +110,18 @@ mod tests {
         crate::parse::parse(raw.as_bytes(), 10)
     }
 
+    /// What a mail without attachments says, on the default options.
+    fn read(m: &Mail, role: Role) -> Understanding {
+        understand(m, &Inspection::default(), role, &fields::Options::default())
+    }
+
     #[test]
     fn service_from_role_then_text() {
         let m = mail("Solicitare integrare MSign", "IDNO 1003600005148");
-        assert_eq!(
-            understand(
-                &m,
-                &Inspection::default(),
-                Role::Office,
-                &fields::Options::default()
-            )
-            .service,
-            Service::Msign
-        );
-        assert_eq!(
-            understand(
-                &m,
-                &Inspection::default(),
-                Role::Mpass,
-                &fields::Options::default()
-            )
-            .service,
-            Service::Mpass
-        );
+        assert_eq!(read(&m, Role::Office).service, Service::Msign);
+        assert_eq!(read(&m, Role::Mpass).service, Service::Mpass);
         let both = mail("MPass si MSign", "");
-        assert_eq!(
-            understand(
-                &both,
-                &Inspection::default(),
-                Role::Office,
-                &fields::Options::default()
-            )
-            .service,
-            Service::Unknown
-        );
+        assert_eq!(read(&both, Role::Office).service, Service::Unknown);
     }
 
     /// 36 MB of KOI8-R declared as UTF-8 (every Cyrillic byte becomes

@@ -29,6 +29,17 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
+/// Each item once, in the order first seen (for short lists: a code, a
+/// name).
+pub fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    items.into_iter().fold(Vec::new(), |mut v, c| {
+        if !v.contains(&c) {
+            v.push(c);
+        }
+        v
+    })
+}
+
 /// At most the first `max` bytes of `s`, cut back to a character boundary so
 /// that Cyrillic or Romanian text is never split inside a letter.
 pub fn prefix(s: &str, max: usize) -> &str {

@@ -49,6 +49,10 @@ impl Budget {
     }
 }
 
+/// A zip opened once for all who read it: the ASiC-E reader and the walk
+/// over its entries ([`entries_of`]).
+pub type Zip<'d> = zip::ZipArchive<std::io::Cursor<&'d [u8]>>;
+
 /// One file of a zip, inflated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -80,7 +84,7 @@ pub fn entries(
 
 /// [`entries`] of a zip the caller opened.
 pub fn entries_of(
-    archive: &mut super::signature::Zip<'_>,
+    archive: &mut Zip<'_>,
     limits: &Limits,
     budget: &mut Budget,
 ) -> (Vec<Entry>, Vec<ProblemCode>) {

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::domain::SignatureProblem;
 
-pub use asice::{Zip, asice_signatures, asice_signatures_in};
+pub use asice::{asice_signatures, asice_signatures_in};
 pub use cms::cms_signature;
 pub use pdf::pdf_signatures;
 

@@ -9,6 +9,7 @@ use quick_xml::errors::Error;
 use quick_xml::events::Event;
 
 use crate::domain::SignatureProblem;
+use crate::inspect::archive::Zip;
 use crate::util::{lenient_xml_reader, xml_attribute};
 
 use super::cms::{Report, base64_lenient, evaluate_cms};
@@ -52,10 +53,6 @@ pub(super) enum EntryError {
     TooLarge,
     Broken,
 }
-
-/// A zip opened once for all who read it (the ASiC-E reader, the archive
-/// walk).
-pub type Zip<'d> = zip::ZipArchive<Cursor<&'d [u8]>>;
 
 /// An open ASiC-E container. Every entry read from it is charged to one
 /// inflate budget, so a zip bomb cannot make us decompress without end.
