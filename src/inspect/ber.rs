@@ -1,6 +1,6 @@
-//! The crate's one BER reader (and the few DER writes we need): key and
-//! certificate containers are told apart with it, and CMS signatures are
-//! walked with it (`signature::asn1`). Lenient because real
+//! The crate's one BER view (and the few DER writes we need), on `asn1-rs`'s
+//! BER parser: key and certificate containers are told apart with it, and
+//! CMS signatures are walked with it (`signature::asn1`). Lenient because real
 //! files are not always strict DER: browsers export PKCS#12 with BER
 //! indefinite lengths. Bounded: nesting deeper than [`MAX_DEPTH`] is refused.
 
@@ -36,53 +36,29 @@ pub fn read(data: &[u8]) -> Option<(Tlv<'_>, &[u8])> {
     read_at(data, 0)
 }
 
-/// [`read`] of an element found `depth` levels down: accepts BER
-/// indefinite lengths; refuses high tag numbers (never used in what we
-/// read), lengths past the input and nesting past [`MAX_DEPTH`].
+/// [`read`] of an element found `depth` levels down. The header and the
+/// extent (BER indefinite lengths included, found by walking to the
+/// end-of-contents marker) come from `asn1-rs`; refused are high tag numbers
+/// (never used in what we read), lengths past the input, primitive
+/// indefinite lengths and nesting past [`MAX_DEPTH`].
 pub fn read_at(input: &[u8], depth: usize) -> Option<(Tlv<'_>, &[u8])> {
+    use asn1_rs::FromBer;
     if depth > MAX_DEPTH {
         return None;
     }
-    let (&tag, after_tag) = input.split_first()?;
-    if tag & 0x1f == 0x1f {
-        return None;
-    }
-    let (&first, mut rest) = after_tag.split_first()?;
-    let len = match first {
-        0x80 => {
-            // Indefinite: only constructed; the end is found by walking the
-            // children up to the end-of-contents marker.
-            if tag & 0x20 == 0 {
-                return None;
-            }
-            let body = rest;
-            let mut cursor = body;
-            while !cursor.starts_with(&[0, 0]) {
-                let (_, next) = read_at(cursor, depth + 1)?;
-                cursor = next;
-            }
-            let content_len = body.len() - cursor.len();
-            let content = body.get(..content_len)?;
-            let raw = input.get(..content_len.checked_add(4)?)?;
-            return Some((Tlv { tag, content, raw }, cursor.get(2..)?));
-        }
-        n if n < 0x80 => usize::from(n),
-        n => {
-            let count = usize::from(n & 0x7f);
-            if count > 4 {
-                return None;
-            }
-            let bytes = rest.get(..count)?;
-            rest = rest.get(count..)?;
-            bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-        }
-    };
-    let content = rest.get(..len)?;
-    let header_len = input.len() - rest.len();
-    let raw = input.get(..header_len.checked_add(len)?)?;
-    Some((Tlv { tag, content, raw }, rest.get(len..)?))
+    let (rest, any) = asn1_rs::Any::from_ber(input).ok()?;
+    let number = u8::try_from(any.header.tag().0).ok().filter(|n| *n < 0x1f)?;
+    let class = any.header.class() as u8;
+    let tag = class << 6 | u8::from(any.header.is_constructed()) << 5 | number;
+    let raw = input.get(..input.len() - rest.len())?;
+    Some((
+        Tlv {
+            tag,
+            content: any.data,
+            raw,
+        },
+        rest,
+    ))
 }
 
 /// The children of a constructed element, in order; stops at the first
