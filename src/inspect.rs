@@ -423,30 +423,32 @@ fn examine_zip(
     budget: &mut archive::Budget,
     report: &mut FileReport,
 ) -> Kind {
-    // Opened once: the ASiC-E reader and the walk over the entries share it.
+    // Opened once, each entry inflated once: the walk over the entries runs
+    // first and the ASiC-E reader reads what it inflated.
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data)).ok();
-    let signatures = signature::asice_signatures_in(data, zip.as_mut());
+    let walk = (depth < settings.archive.max_depth).then(|| match zip.as_mut() {
+        Some(zip) => archive::entries_of(zip, &settings.archive, budget),
+        None => archive::Walk::unreadable(),
+    });
+    let signatures = signature::asice_signatures_in(data, zip.as_mut(), walk.as_ref());
     if let Some(sigs) = &signatures {
         for s in sigs {
             signed(location, s, report);
         }
         report.signatures.extend(sigs.iter().cloned());
     }
-    if depth >= settings.archive.max_depth {
+    let Some(walk) = walk else {
         report.problem(ProblemCode::ArchiveTooDeep);
         return if signatures.is_some() {
             Kind::SignedDocument
         } else {
             Kind::Archive
         };
-    }
-    let (entries, problems) = match zip.as_mut() {
-        Some(zip) => archive::entries_of(zip, &settings.archive, budget),
-        None => (Vec::new(), vec![ProblemCode::ArchiveUnreadable]),
     };
-    for p in problems {
+    for p in walk.problems {
         report.problem(p);
     }
+    let entries = walk.entries;
     // Office documents and signature containers are zips too: what they
     // are is a document, but a key hidden inside is still found.
     let office = archive::is_office_document(&entries);

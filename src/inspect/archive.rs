@@ -57,7 +57,49 @@ pub type Zip<'d> = zip::ZipArchive<std::io::Cursor<&'d [u8]>>;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: String,
+    /// Its index in the zip: how the ASiC-E reader finds it again.
+    pub index: usize,
     pub data: Vec<u8>,
+}
+
+/// Why the walk refused an entry it had begun to inflate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Inflating failed: a bad CRC, a broken stream.
+    Unreadable,
+    /// More bytes than the limits allow came out.
+    TooLarge,
+}
+
+/// One walk over a zip's entries: what was inflated, what was inflated
+/// and then refused (so that nobody inflates it again), and the problems.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub entries: Vec<Entry>,
+    pub refused: Vec<(usize, Refusal)>,
+    pub problems: Vec<ProblemCode>,
+}
+
+impl Walk {
+    pub fn unreadable() -> Walk {
+        Walk {
+            problems: vec![ProblemCode::ArchiveUnreadable],
+            ..Walk::default()
+        }
+    }
+
+    /// The inflated entry at `index`, if the walk kept it.
+    pub fn entry(&self, index: usize) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.index == index)
+    }
+
+    /// Why the walk refused the entry at `index` after inflating some of it.
+    pub fn refusal(&self, index: usize) -> Option<Refusal> {
+        self.refused
+            .iter()
+            .find(|(at, _)| *at == index)
+            .map(|(_, why)| *why)
+    }
 }
 
 // The bytes may be anything a sender zipped, a key among them: never shown.
@@ -70,26 +112,18 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// The readable entries of a zip, and the problems met (codes).
-pub fn entries(
-    data: &[u8],
-    limits: &Limits,
-    budget: &mut Budget,
-) -> (Vec<Entry>, Vec<ProblemCode>) {
+/// The readable entries of a zip, and the problems met.
+pub fn entries(data: &[u8], limits: &Limits, budget: &mut Budget) -> Walk {
     match zip::ZipArchive::new(std::io::Cursor::new(data)) {
         Ok(mut archive) => entries_of(&mut archive, limits, budget),
-        Err(_) => (Vec::new(), vec![ProblemCode::ArchiveUnreadable]),
+        Err(_) => Walk::unreadable(),
     }
 }
 
 /// [`entries`] of a zip the caller opened.
-pub fn entries_of(
-    archive: &mut Zip<'_>,
-    limits: &Limits,
-    budget: &mut Budget,
-) -> (Vec<Entry>, Vec<ProblemCode>) {
-    let mut problems = Vec::new();
-    let mut out = Vec::new();
+pub fn entries_of(archive: &mut Zip<'_>, limits: &Limits, budget: &mut Budget) -> Walk {
+    let mut walk = Walk::default();
+    let problems = &mut walk.problems;
     for i in 0..archive.len() {
         crate::budget::checkpoint();
         if budget.entries == 0 {
@@ -132,28 +166,32 @@ pub fn entries_of(
         match (&mut file).take(budget.bytes + 1).read_to_end(&mut buf) {
             Ok(n) if n as u64 > budget.bytes => {
                 problems.push(ProblemCode::ArchiveTooLarge);
+                walk.refused.push((i, Refusal::TooLarge));
                 break;
             }
             Ok(n) => {
                 budget.bytes -= n as u64;
                 if n as u64 > RATIO_FLOOR && n as u64 / compressed > limits.max_ratio {
                     problems.push(ProblemCode::ArchiveBomb);
+                    walk.refused.push((i, Refusal::TooLarge));
                     continue;
                 }
             }
             Err(_) => {
                 problems.push(ProblemCode::ArchiveUnreadable);
+                walk.refused.push((i, Refusal::Unreadable));
                 continue;
             }
         }
-        out.push(Entry {
+        walk.entries.push(Entry {
             // Entry names end up in findings, events and staff alerts.
             name: crate::parse::clean_line(file.name()),
+            index: i,
             data: buf,
         });
     }
-    problems.dedup();
-    (out, problems)
+    walk.problems.dedup();
+    walk
 }
 
 /// The parts an office document's text is read from: the main part of a
@@ -224,7 +262,7 @@ mod tests {
         let kept = |files: &[(&str, &[u8])]| {
             let z = zip_of(files);
             let limits = Limits::default();
-            let (e, _) = entries(&z, &limits, &mut Budget::new(&limits));
+            let Walk { entries: e, .. } = entries(&z, &limits, &mut Budget::new(&limits));
             let keep = text_parts(&e);
             e.iter()
                 .zip(keep)
@@ -254,6 +292,7 @@ mod tests {
         );
         let entry = |name: &str, len: usize| Entry {
             name: name.into(),
+            index: 0,
             data: vec![b' '; len],
         };
         let huge = [
@@ -268,7 +307,11 @@ mod tests {
     fn reads_entries_within_limits() {
         let z = zip_of(&[("a.txt", b"hello"), ("dir/b.cer", b"x")]);
         let limits = Limits::default();
-        let (e, p) = entries(&z, &limits, &mut Budget::new(&limits));
+        let Walk {
+            entries: e,
+            problems: p,
+            ..
+        } = entries(&z, &limits, &mut Budget::new(&limits));
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(
             e.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
@@ -281,7 +324,11 @@ mod tests {
         let zeros = vec![0u8; 8 * 1024 * 1024];
         let bomb = zip_of(&[("zeros.bin", &zeros)]);
         let limits = Limits::default();
-        let (e, p) = entries(&bomb, &limits, &mut Budget::new(&limits));
+        let Walk {
+            entries: e,
+            problems: p,
+            ..
+        } = entries(&bomb, &limits, &mut Budget::new(&limits));
         assert!(e.is_empty());
         assert_eq!(p, vec![ProblemCode::ArchiveBomb]);
 
@@ -296,7 +343,11 @@ mod tests {
             max_entries: 5,
             ..Limits::default()
         };
-        let (e, p) = entries(&z, &small, &mut Budget::new(&small));
+        let Walk {
+            entries: e,
+            problems: p,
+            ..
+        } = entries(&z, &small, &mut Budget::new(&small));
         assert_eq!(e.len(), 5);
         assert_eq!(p, vec![ProblemCode::ArchiveTooManyEntries]);
 
@@ -304,14 +355,15 @@ mod tests {
             max_total_bytes: 3,
             ..Limits::default()
         };
-        let (_, p) = entries(
+        let Walk { problems: p, .. } = entries(
             &zip_of(&[("a", b"hello")]),
             &tight,
             &mut Budget::new(&tight),
         );
         assert_eq!(p, vec![ProblemCode::ArchiveTooLarge]);
 
-        let (_, p) = entries(b"PK\x03\x04 truncated", &small, &mut Budget::new(&small));
+        let Walk { problems: p, .. } =
+            entries(b"PK\x03\x04 truncated", &small, &mut Budget::new(&small));
         assert_eq!(p, vec![ProblemCode::ArchiveUnreadable]);
     }
 }

@@ -47,7 +47,9 @@ pub fn read_at(input: &[u8], depth: usize) -> Option<(Tlv<'_>, &[u8])> {
         return None;
     }
     let (rest, any) = asn1_rs::Any::from_ber(input).ok()?;
-    let number = u8::try_from(any.header.tag().0).ok().filter(|n| *n < 0x1f)?;
+    let number = u8::try_from(any.header.tag().0)
+        .ok()
+        .filter(|n| *n < 0x1f)?;
     let class = any.header.class() as u8;
     let tag = class << 6 | u8::from(any.header.is_constructed()) << 5 | number;
     let raw = input.get(..input.len() - rest.len())?;

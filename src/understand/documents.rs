@@ -32,7 +32,7 @@ const MAX_TEXT: usize = 1 << 20;
 pub fn text_of(name: Option<&str>, content_type: &str, data: &[u8]) -> Option<String> {
     let package = if is_zip(data) {
         let limits = archive::Limits::default();
-        archive::entries(data, &limits, &mut archive::Budget::new(&limits)).0
+        archive::entries(data, &limits, &mut archive::Budget::new(&limits)).entries
     } else {
         Vec::new()
     };

@@ -2,6 +2,7 @@
 //! verified through their ASiCManifest down to the digests of the signed
 //! files.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Read};
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
@@ -9,7 +10,7 @@ use quick_xml::errors::Error;
 use quick_xml::events::Event;
 
 use crate::domain::SignatureProblem;
-use crate::inspect::archive::Zip;
+use crate::inspect::archive::{Refusal, Walk, Zip};
 use crate::util::{lenient_xml_reader, xml_attribute};
 
 use super::cms::{Report, base64_lenient, evaluate_cms};
@@ -56,8 +57,10 @@ pub(super) enum EntryError {
 
 /// An open ASiC-E container. Every entry read from it is charged to one
 /// inflate budget, so a zip bomb cannot make us decompress without end.
-pub(super) struct Container<'z, 'd> {
+/// Entries the archive walk inflated already are read from it, not again.
+pub(super) struct Container<'z, 'd, 'w> {
     pub(super) zip: &'z mut Zip<'d>,
+    pub(super) walked: Option<&'w Walk>,
     pub(super) names: Vec<String>,
     pub(super) budget: u64,
     /// Data-object digests already computed: the manifests of several
@@ -65,11 +68,28 @@ pub(super) struct Container<'z, 'd> {
     pub(super) digests: Vec<(String, Hash, Vec<u8>)>,
 }
 
-impl Container<'_, '_> {
+impl<'w> Container<'_, '_, 'w> {
     /// An entry's bytes, refusing more than `cap` or the budget left.
-    pub(super) fn read(&mut self, name: &str, cap: u64) -> Result<Vec<u8>, EntryError> {
+    pub(super) fn read(&mut self, name: &str, cap: u64) -> Result<Cow<'w, [u8]>, EntryError> {
         let limit = cap.min(self.budget);
-        let file = self.zip.by_name(name).map_err(|_| EntryError::Missing)?;
+        let index = self.zip.index_for_name(name).ok_or(EntryError::Missing)?;
+        if let Some(walk) = self.walked {
+            if let Some(entry) = walk.entry(index) {
+                let len = entry.data.len() as u64;
+                self.budget = self.budget.saturating_sub(len.min(limit + 1));
+                return if len > limit {
+                    Err(EntryError::TooLarge)
+                } else {
+                    Ok(Cow::Borrowed(entry.data.as_slice()))
+                };
+            }
+            match walk.refusal(index) {
+                Some(Refusal::Unreadable) => return Err(EntryError::Broken),
+                Some(Refusal::TooLarge) => return Err(EntryError::TooLarge),
+                None => {}
+            }
+        }
+        let file = self.zip.by_index(index).map_err(|_| EntryError::Missing)?;
         let mut out = Vec::new();
         let result = file.take(limit + 1).read_to_end(&mut out);
         self.budget = self.budget.saturating_sub(out.len() as u64);
@@ -77,7 +97,7 @@ impl Container<'_, '_> {
         if out.len() as u64 > limit {
             return Err(EntryError::TooLarge);
         }
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 
     /// The entry a manifest URI names, if any.
@@ -99,7 +119,7 @@ impl Container<'_, '_> {
             return Ok(value.clone());
         }
         let bytes = self.read(entry, MAX_DATA_OBJECT)?;
-        let value = hash.digest(&[bytes.as_slice()]);
+        let value = hash.digest(&[bytes.as_ref()]);
         self.digests.push((entry.to_owned(), hash, value.clone()));
         Ok(value)
     }
@@ -110,12 +130,18 @@ impl Container<'_, '_> {
 /// A container the zip reader refuses, but whose stored mimetype says
 /// ASiC-E, gives one signature with problem "malformed".
 pub fn asice_signatures(data: &[u8]) -> Option<Vec<Signature>> {
-    asice_signatures_in(data, zip::ZipArchive::new(Cursor::new(data)).ok().as_mut())
+    let mut zip = zip::ZipArchive::new(Cursor::new(data)).ok();
+    asice_signatures_in(data, zip.as_mut(), None)
 }
 
 /// [`asice_signatures`] of `data` through `zip`, the same bytes already
-/// opened by the caller (`None` when the zip reader refused them).
-pub fn asice_signatures_in(data: &[u8], zip: Option<&mut Zip<'_>>) -> Option<Vec<Signature>> {
+/// opened by the caller (`None` when the zip reader refused them), reading
+/// the entries `walked` inflated from it rather than inflating them again.
+pub fn asice_signatures_in(
+    data: &[u8],
+    zip: Option<&mut Zip<'_>>,
+    walked: Option<&Walk>,
+) -> Option<Vec<Signature>> {
     if !starts_with_mimetype_entry(data) {
         return None;
     }
@@ -133,6 +159,7 @@ pub fn asice_signatures_in(data: &[u8], zip: Option<&mut Zip<'_>>) -> Option<Vec
         .collect();
     let mut container = Container {
         zip,
+        walked,
         names,
         budget: ASIC_INFLATE_BUDGET,
         digests: Vec::new(),
@@ -166,7 +193,7 @@ pub fn asice_signatures_in(data: &[u8], zip: Option<&mut Zip<'_>>) -> Option<Vec
         let manifest = manifests
             .iter()
             .find(|(signature, _)| signature.as_deref() == Some(name.as_str()))
-            .map(|(_, bytes)| bytes.as_slice());
+            .map(|(_, bytes)| bytes.as_ref());
         out.push(asic_cades(&mut container, name, manifest));
     }
     Some(out)
@@ -174,7 +201,7 @@ pub fn asice_signatures_in(data: &[u8], zip: Option<&mut Zip<'_>>) -> Option<Vec
 
 /// The XAdES signatures of the container's signature files, at most
 /// [`MAX_SIGNATURES`] in all.
-fn xades_in(container: &mut Container<'_, '_>, files: &[String]) -> Vec<Signature> {
+fn xades_in(container: &mut Container<'_, '_, '_>, files: &[String]) -> Vec<Signature> {
     let mut out = Vec::new();
     for name in files {
         let room = MAX_SIGNATURES.saturating_sub(out.len());
@@ -195,10 +222,10 @@ fn xades_in(container: &mut Container<'_, '_>, files: &[String]) -> Vec<Signatur
 }
 
 /// Each manifest, with the signature file its SigReference names.
-fn manifests_in(
-    container: &mut Container<'_, '_>,
+fn manifests_in<'w>(
+    container: &mut Container<'_, '_, 'w>,
     files: &[String],
-) -> Vec<(Option<String>, Vec<u8>)> {
+) -> Vec<(Option<String>, Cow<'w, [u8]>)> {
     let mut manifests = Vec::new();
     for name in files {
         let Ok(bytes) = container.read(name, MAX_META_FILE) else {
@@ -346,7 +373,7 @@ pub(super) fn percent_decode(uri: &str) -> String {
 /// A CAdES signature in ASiC-E: it signs an ASiCManifest, which in turn
 /// lists digests of the data objects.
 fn asic_cades(
-    container: &mut Container<'_, '_>,
+    container: &mut Container<'_, '_, '_>,
     p7s_name: &str,
     manifest: Option<&[u8]>,
 ) -> Signature {
@@ -398,7 +425,7 @@ fn fill_from_report(signature: &mut Signature, report: Option<Report>) {
 
 /// Whether one DataObjectReference's digest matches its zip entry.
 fn data_object_ok(
-    container: &mut Container<'_, '_>,
+    container: &mut Container<'_, '_, '_>,
     reference: &Element<'_>,
     problems: &mut Vec<SignatureProblem>,
 ) -> Option<bool> {

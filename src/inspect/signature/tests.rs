@@ -536,6 +536,7 @@ fn container_reads_are_capped() {
     let mut zip = zip::ZipArchive::new(Cursor::new(data.as_slice())).unwrap();
     let mut container = Container {
         zip: &mut zip,
+        walked: None,
         names: vec!["mimetype".into(), "big.bin".into()],
         budget: 5000,
         digests: Vec::new(),
@@ -557,6 +558,51 @@ fn container_reads_are_capped() {
         container.read("big.bin", 8192),
         Err(EntryError::TooLarge)
     ));
+}
+
+#[test]
+fn container_reads_what_the_archive_walk_inflated() {
+    use crate::inspect::archive::{Entry, Refusal, Walk};
+    let mime: &[u8] = b"application/vnd.etsi.asic-e+zip";
+    let data = zip(&[
+        ("mimetype", mime, true),
+        ("a.txt", b"in the zip", false),
+        ("b.txt", b"crc fails", false),
+    ]);
+    let mut zip = zip::ZipArchive::new(Cursor::new(data.as_slice())).unwrap();
+    // The walk's bytes differ from the zip's: reading them shows they were
+    // taken from the walk, not inflated again.
+    let walk = Walk {
+        entries: vec![Entry {
+            name: "a.txt".into(),
+            index: 1,
+            data: b"from the walk".to_vec(),
+        }],
+        refused: vec![(2, Refusal::Unreadable)],
+        problems: Vec::new(),
+    };
+    let mut container = Container {
+        zip: &mut zip,
+        walked: Some(&walk),
+        names: vec!["mimetype".into(), "a.txt".into(), "b.txt".into()],
+        budget: 5000,
+        digests: Vec::new(),
+    };
+    assert_eq!(
+        container.read("a.txt", 100).ok().as_deref(),
+        Some(&b"from the walk"[..])
+    );
+    assert!(matches!(
+        container.read("a.txt", 4),
+        Err(EntryError::TooLarge)
+    ));
+    assert!(matches!(
+        container.read("b.txt", 100),
+        Err(EntryError::Broken)
+    ));
+    // Not reached by the walk: inflated here, once.
+    assert_eq!(container.read("mimetype", 100).ok().as_deref(), Some(mime));
+    assert_eq!(container.budget, 5000 - 13 - 5 - 31);
 }
 
 #[test]
