@@ -58,6 +58,9 @@ pub enum Role {
     Office,
     Mpass,
     Msign,
+    /// servicii@: certificates, serials and production confirmations for
+    /// every service; the service comes from the content and the case.
+    Services,
 }
 
 impl Role {
@@ -66,6 +69,7 @@ impl Role {
             Role::Office => "office",
             Role::Mpass => "mpass",
             Role::Msign => "msign",
+            Role::Services => "services",
         }
     }
 }

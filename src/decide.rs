@@ -62,11 +62,17 @@ pub struct History {
 /// A certificate of this mail seen before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisteredCertificate {
-    pub sha256: String,
+    /// How it was found: the certificate's SHA-256, or the serial sent.
+    pub key: String,
     pub case_id: i64,
     pub case_number: String,
     /// The environment the earlier mail registered it for, if it said.
     pub environment: Option<Environment>,
+    /// The system that case is about, as far as its facts say.
+    pub idno: Option<String>,
+    pub system_name: Option<String>,
+    /// The mail domains of that case's participants.
+    pub domains: Vec<String>,
 }
 
 /// How the mail relates to existing cases.

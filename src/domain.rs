@@ -92,7 +92,7 @@ impl std::error::Error for UnknownName {}
 
 mod facts;
 
-pub use facts::{CaseFacts, Field, Request, SignerType};
+pub use facts::{CaseFacts, Field, Request, SignerType, normal_serial};
 
 vocabulary! {
     /// Where a case stands in the procedure (DESIGN §1), in procedure order.

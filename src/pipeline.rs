@@ -271,7 +271,10 @@ impl Pipeline {
             return Ok(already(mailbox, source_key, disposition));
         }
         let certificates = certificates(&analysis.inspection);
-        let history = tx.history(&analysis.mail, &certificates, now).await?;
+        let serial = analysis.understanding.request.certificate_serial.as_deref();
+        let history = tx
+            .history(&analysis.mail, &certificates, serial, now)
+            .await?;
         let threading = decide::thread(&analysis.mail, &history);
         let suppression = decide::loop_guard::check(&analysis.mail, &history, &settings);
         let new_case_number =

@@ -67,7 +67,7 @@ pub fn understand(
     let service = match role {
         Role::Mpass => Service::Mpass,
         Role::Msign => Service::Msign,
-        Role::Office => service_from_text(&text),
+        Role::Office | Role::Services => service_from_text(&text),
     };
     let extracted = fields::extract(&text, options);
     Understanding {

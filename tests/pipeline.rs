@@ -959,10 +959,9 @@ fn mail_to_mpass(
         .into_bytes()
 }
 
-#[tokio::test]
-async fn a_certificate_is_for_one_system_and_one_environment() {
-    let env = Env::new();
-    let d = env.dir.path();
+/// A client certificate fit for registration (EC P-256, clientAuth, not a
+/// CA), as DER, made in `d`; with its serial as `openssl x509 -serial` shows it.
+fn client_certificate(d: &Path) -> (Vec<u8>, String) {
     openssl(
         d,
         &[
@@ -991,7 +990,22 @@ async fn a_certificate_is_for_one_system_and_one_environment() {
         d,
         &["x509", "-in", "c.pem", "-outform", "DER", "-out", "c.cer"],
     );
-    let cer = std::fs::read(d.join("c.cer")).unwrap();
+    let out = Command::new("openssl")
+        .args(["x509", "-in", "c.pem", "-noout", "-serial"])
+        .current_dir(d)
+        .output()
+        .expect("openssl is needed");
+    let serial = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_string();
+    (std::fs::read(d.join("c.cer")).unwrap(), serial)
+}
+
+#[tokio::test]
+async fn a_certificate_is_for_one_system_and_one_environment() {
+    let env = Env::new();
+    let (cer, _) = client_certificate(env.dir.path());
     let files: &[(&str, &str, &[u8])] = &[("sistem.cer", "application/x-x509-ca-cert", &cer)];
     let i = env.instance().await;
 
@@ -1049,6 +1063,77 @@ async fn a_certificate_is_for_one_system_and_one_environment() {
     assert!(production.contains("deja înregistrat"), "{production}");
     let other = out.iter().find(|m| m.contains("e3@other.md")).unwrap();
     assert!(other.contains("deja înregistrat"), "{other}");
+}
+
+/// servicii@ takes the serial of a certificate already registered for the
+/// system instead of the `.cer`: one certificate serves every service of one
+/// system in one environment, and nobody else's.
+#[tokio::test]
+async fn a_serial_stands_for_a_registered_certificate_of_the_same_system() {
+    let env = Env::new();
+    let d = env.dir.path().display().to_string();
+    let config = env.config_text()
+        + &format!(
+            "[[mailbox]]\nname = \"servicii\"\nrole = \"services\"\naddress = \"servicii@egov.md\"\n\
+             source = {{ kind = \"maildir\", path = \"{d}/mail/servicii\" }}\n"
+        );
+    std::fs::write(env.config_path(), config).unwrap();
+    let (cer, serial) = client_certificate(env.dir.path());
+    let files: &[(&str, &str, &[u8])] = &[("sistem.cer", "application/x-x509-ca-cert", &cer)];
+    let i = env.instance().await;
+    env.deliver(
+        "mpass",
+        "1700000010.1.host",
+        &mail_to_mpass(
+            "s1@primaria.md",
+            "ana@primaria.md",
+            "Certificat pentru mediul de test",
+            "",
+            files,
+        ),
+    );
+    i.run_once().await.unwrap();
+
+    let by_serial = |id: &str, from: &str| {
+        format!(
+            "From: {from}\r\nTo: servicii@egov.md\r\nSubject: MSign - mediul de test\r\n\
+             Message-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+             Bună ziua,\r\npentru integrarea cu MSign pe mediul de test folosim certificatul deja \
+             înregistrat pentru MPass, numărul de serie: {serial}.\r\nCu stimă,\r\nAna\r\n"
+        )
+        .into_bytes()
+    };
+    env.deliver(
+        "servicii",
+        "1700000010.2.host",
+        &by_serial("s2@primaria.md", "ana@primaria.md"),
+    );
+    env.deliver(
+        "servicii",
+        "1700000010.3.host",
+        &by_serial("s3@other.md", "eve@other.md"),
+    );
+    i.run_once().await.unwrap();
+
+    let out = env.outbox();
+    let same = out.iter().find(|m| m.contains("s2@primaria.md")).unwrap();
+    assert!(!same.contains("deja înregistrat"), "{same}");
+    assert!(
+        !same.contains("doar partea publică"),
+        "the certificate was asked for: {same}"
+    );
+    let other = out.iter().find(|m| m.contains("s3@other.md")).unwrap();
+    assert!(other.contains("deja înregistrat"), "{other}");
+    let detail: serde_json::Value = serde_json::from_slice(
+        &env.cli(&["cases", "show", "AGE-2026-00002", "--json"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        detail["facts"]["request"]["certificate_serial"].as_str(),
+        Some(serial.as_str()),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

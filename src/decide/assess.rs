@@ -2,7 +2,7 @@
 //! facts merged with what the case knew, what is still missing, the
 //! problems, and what AGE's triage rules say.
 
-use super::{CaseRef, Input, Settings};
+use super::{CaseRef, Input, RegisteredCertificate, Settings};
 use crate::config::Role;
 use crate::domain::{CaseFacts, Environment, Field, Language, ProblemCode, Service, Stage};
 use crate::inspect::Kind;
@@ -46,9 +46,9 @@ pub(super) fn assess(
         (_, _) => Stage::TestRegistration,
     };
     let mut facts = case.map(|c| c.facts.clone()).unwrap_or_default();
-    facts.merge(&this_mail(input));
-    let problems = problems(input, case, environment);
-    let present = facts.present();
+    facts.merge(&this_mail(input, step));
+    let problems = problems(input, case, &facts, environment);
+    let present = facts.present_at(step);
     // The case's service once known; this mail's until then.
     let known = case
         .map(|c| c.service)
@@ -72,19 +72,24 @@ pub(super) fn assess(
     }
 }
 
-/// What this mail itself says: the request, and whether it brings a usable
-/// certificate and (to office@) a signed document.
-fn this_mail(input: &Input<'_>) -> CaseFacts {
+/// What this mail about `step` itself says: the request, and whether it
+/// brings a usable certificate (or the serial of a registered one), for the
+/// step's environment, and (to office@) a signed document.
+fn this_mail(input: &Input<'_>, step: Stage) -> CaseFacts {
     let inspection = input.inspection;
+    let request = &input.understanding.request;
     // The certificate must be usable and the agreement signed to count.
-    let valid_certificate = inspection
-        .attachments
-        .iter()
-        .any(|a| a.kind() == Kind::Certificate && a.report.problems.is_empty());
+    let certificate = request.certificate_serial.is_some()
+        || inspection
+            .attachments
+            .iter()
+            .any(|a| a.kind() == Kind::Certificate && a.report.problems.is_empty());
+    let production = step == Stage::ProductionRegistration;
     let signed = inspection.has(Kind::SignedDocument);
     CaseFacts {
-        request: input.understanding.request.clone(),
-        certificate: valid_certificate,
+        request: request.clone(),
+        certificate: certificate && !production,
+        production_certificate: certificate && production,
         signed_agreement: signed && input.mailbox.role == Role::Office,
     }
 }
@@ -94,6 +99,7 @@ fn this_mail(input: &Input<'_>) -> CaseFacts {
 fn problems(
     input: &Input<'_>,
     case: Option<&CaseRef>,
+    facts: &CaseFacts,
     environment: Option<Environment>,
 ) -> Vec<Problem> {
     let inspection = input.inspection;
@@ -106,9 +112,11 @@ fn problems(
         problems.push(p.clone());
     }
     let this_case = case.map(|c| c.id);
+    let sender = input.mail.from.as_ref().map(|f| f.address.as_str());
     if input.history.registered_certificates.iter().any(|r| {
-        Some(r.case_id) != this_case
-            || matches!((r.environment, environment), (Some(before), Some(now)) if before != now)
+        let other_environment =
+            matches!((r.environment, environment), (Some(before), Some(now)) if before != now);
+        other_environment || (Some(r.case_id) != this_case && !same_system(r, facts, sender))
     }) {
         problems.push(problem(ProblemCode::CertAlreadyRegistered));
     }
@@ -121,6 +129,30 @@ fn problems(
         }
     }
     problems
+}
+
+/// Whether the case that registered `r` is about the same information
+/// system as these `facts` (from `sender`): one certificate serves every
+/// service of one system in one environment. The same IDNO when both cases
+/// know it, else the same mail domain; and no two different system names.
+fn same_system(r: &RegisteredCertificate, facts: &CaseFacts, sender: Option<&str>) -> bool {
+    let fold = |s: &str| {
+        s.to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let same_owner = match (&r.idno, &facts.request.idno) {
+        (Some(a), Some(b)) => a == b,
+        _ => sender
+            .and_then(|s| s.rsplit_once('@'))
+            .is_some_and(|(_, d)| r.domains.contains(&d.to_lowercase())),
+    };
+    let names_differ = matches!(
+        (&r.system_name, &facts.request.system_name),
+        (Some(a), Some(b)) if fold(a) != fold(b)
+    );
+    same_owner && !names_differ
 }
 
 /// AGE's triage rules on this mail, with the fields now `present`.

@@ -23,6 +23,7 @@ fn mailbox(role: Role) -> MailboxConfig {
             Role::Office => "office@egov.md",
             Role::Mpass => "support.mpass@egov.md",
             Role::Msign => "support.msign@egov.md",
+            Role::Services => "servicii@egov.md",
         }
         .into(),
         source: SourceConfig::Maildir(MaildirConfig {

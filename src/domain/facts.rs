@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Environment, UnknownName};
+use super::{Environment, Stage, UnknownName};
 
 vocabulary! {
     /// Who signs with MSign.
@@ -62,6 +62,22 @@ pub struct Request {
     pub logout_request_url: Option<String>,
     pub logout_response_url: Option<String>,
     pub attributes: Vec<String>,
+    /// The serial of a certificate already registered for the system, sent
+    /// instead of the `.cer` (as written; [`normal_serial`] compares).
+    pub certificate_serial: Option<String>,
+}
+
+/// A certificate serial as lowercase hex digits without separators or
+/// leading zeros, as certificates are looked up by.
+pub fn normal_serial(written: &str) -> String {
+    let hex: String = written
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    hex.trim_start_matches('0').to_string()
 }
 
 /// What a case's mail said so far, or what one mail says.
@@ -69,8 +85,11 @@ pub struct Request {
 #[serde(default)]
 pub struct CaseFacts {
     pub request: Request,
-    /// A certificate without problems came in.
+    /// A certificate without problems (or the serial of a registered one)
+    /// came in for the test environment, or for one not named.
     pub certificate: bool,
+    /// Likewise for production: test and production need their own.
+    pub production_certificate: bool,
     /// A signed document came in to office@.
     pub signed_agreement: bool,
 }
@@ -82,10 +101,31 @@ impl CaseFacts {
     pub fn merge(&mut self, newer: &CaseFacts) {
         self.request.merge(&newer.request);
         self.certificate |= newer.certificate;
+        self.production_certificate |= newer.production_certificate;
         self.signed_agreement |= newer.signed_agreement;
     }
 
-    /// Whether the facts hold `field`.
+    /// Whether the facts hold `field` for `step`: the production step
+    /// counts only a production certificate.
+    pub fn has_at(&self, field: Field, step: Stage) -> bool {
+        match field {
+            Field::Certificate if step == Stage::ProductionRegistration => {
+                self.production_certificate
+            }
+            _ => self.has(field),
+        }
+    }
+
+    /// Every field the facts hold for `step`, in vocabulary order.
+    pub fn present_at(&self, step: Stage) -> Vec<Field> {
+        Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| self.has_at(*f, step))
+            .collect()
+    }
+
+    /// Whether the facts hold `field` (a certificate for any environment).
     pub fn has(&self, field: Field) -> bool {
         let r = &self.request;
         let text = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
@@ -105,7 +145,7 @@ impl CaseFacts {
             Field::LogoutRequestUrl => text(&r.logout_request_url),
             Field::LogoutResponseUrl => text(&r.logout_response_url),
             Field::Attributes => !r.attributes.is_empty(),
-            Field::Certificate => self.certificate,
+            Field::Certificate => self.certificate || self.production_certificate,
             Field::SignedAgreement => self.signed_agreement,
         }
     }
@@ -138,6 +178,7 @@ impl CaseFacts {
         }
         let flag = |name: &str| column.get(name).and_then(|v| v.as_bool()) == Some(true);
         facts.certificate = flag("certificate");
+        facts.production_certificate = flag("production_certificate");
         facts.signed_agreement = flag("signed_agreement");
         facts
     }
@@ -182,6 +223,7 @@ impl Request {
             logout_request_url,
             logout_response_url,
             attributes,
+            certificate_serial,
         } = newer;
         text(&mut self.institution, institution);
         text(&mut self.idno, idno);
@@ -198,6 +240,7 @@ impl Request {
         text(&mut self.logout_request_url, logout_request_url);
         text(&mut self.logout_response_url, logout_response_url);
         list(&mut self.attributes, attributes);
+        text(&mut self.certificate_serial, certificate_serial);
     }
 }
 
@@ -222,6 +265,7 @@ mod tests {
                 ..request("Primăria Bălți", Some(("1002600001234", true)))
             },
             certificate: true,
+            production_certificate: false,
             signed_agreement: false,
         };
         let newer = CaseFacts {
@@ -232,6 +276,7 @@ mod tests {
                 ..Request::default()
             },
             certificate: false,
+            production_certificate: false,
             signed_agreement: true,
         };
         case.merge(&newer);
@@ -277,6 +322,7 @@ mod tests {
                 ..request("Î.M. „Apă-Canal”", None)
             },
             certificate: true,
+            production_certificate: false,
             signed_agreement: false,
         };
         assert_eq!(CaseFacts::from_column(&facts.to_column()), facts);

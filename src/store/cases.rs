@@ -42,6 +42,8 @@ pub struct CaseSummary {
 pub struct CaseDetail {
     #[serde(flatten)]
     pub summary: CaseSummary,
+    /// What the case's mail said so far: the request, certificates, agreement.
+    pub facts: crate::domain::CaseFacts,
     pub participants: Vec<String>,
     pub deadlines: Vec<DeadlineRow>,
     pub messages: Vec<MessageSummary>,
@@ -237,6 +239,10 @@ impl Store {
             return Ok(None);
         };
         let case_id = case.id;
+        let facts: String = sqlx::query_scalar("SELECT facts FROM \"case\" WHERE id = ?")
+            .bind(case_id)
+            .fetch_one(&self.pool)
+            .await?;
         let participants = sqlx::query_scalar(
             "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
         )
@@ -258,6 +264,7 @@ impl Store {
             .await?;
         Ok(Some(CaseDetail {
             summary: case.summary(),
+            facts: crate::domain::CaseFacts::from_column(&facts),
             participants,
             deadlines,
             messages,

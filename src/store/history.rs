@@ -30,6 +30,31 @@ struct CertificateCase {
     id: i64,
     number: String,
     environment: Option<String>,
+    facts: String,
+}
+
+/// How a certificate is looked for among the attachments recorded.
+#[derive(Clone, Copy)]
+enum CertificateKey {
+    Sha256,
+    Serial,
+}
+
+impl CertificateKey {
+    fn query(self) -> &'static str {
+        match self {
+            CertificateKey::Sha256 => {
+                "SELECT DISTINCT c.id, c.number, m.environment, c.facts FROM attachment a
+                 JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?"
+            }
+            CertificateKey::Serial => {
+                "SELECT DISTINCT c.id, c.number, m.environment, c.facts FROM attachment a
+                 JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_serial = ?"
+            }
+        }
+    }
 }
 
 /// A message row already recorded for the same mail.
@@ -67,15 +92,26 @@ impl Tx {
         }))
     }
 
-    /// What the database knows that bears on `mail` and its certificates.
+    /// What the database knows that bears on `mail`, its certificates
+    /// (SHA-256) and the certificate `serial` it sent instead of one.
     pub async fn history(
         &mut self,
         mail: &Mail,
         certificates: &[String],
+        serial: Option<&str>,
         now: DateTime<Utc>,
     ) -> anyhow::Result<History> {
         let mut h = History::default();
-        self.registered_certificates(certificates, &mut h).await?;
+        for sha in certificates {
+            self.registered_certificates(CertificateKey::Sha256, sha, &mut h)
+                .await?;
+        }
+        if let Some(serial) = serial.map(crate::domain::normal_serial)
+            && !serial.is_empty()
+        {
+            self.registered_certificates(CertificateKey::Serial, &serial, &mut h)
+                .await?;
+        }
         self.same_mail(mail, &mut h).await?;
         self.replied_case(mail, &mut h).await?;
         self.tagged_case(mail, &mut h).await?;
@@ -83,31 +119,42 @@ impl Tx {
         Ok(h)
     }
 
-    /// Cases that already hold one of these certificates.
+    /// Cases that already hold the certificate found by `by` = `key`.
     async fn registered_certificates(
         &mut self,
-        certificates: &[String],
+        by: CertificateKey,
+        key: &str,
         h: &mut History,
     ) -> anyhow::Result<()> {
-        for sha in certificates {
-            let rows: Vec<CertificateCase> = sqlx::query_as(
-                "SELECT DISTINCT c.id, c.number, m.environment FROM attachment a JOIN message m ON m.id = a.message_id
-                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?",
-            )
-            .bind(sha)
+        let rows: Vec<CertificateCase> = sqlx::query_as(by.query())
+            .bind(key)
             .fetch_all(self.conn())
             .await?;
-            for r in rows {
-                h.registered_certificates.push(RegisteredCertificate {
-                    sha256: sha.clone(),
-                    case_id: r.id,
-                    case_number: r.number,
-                    environment: r
-                        .environment
-                        .as_deref()
-                        .and_then(|e| e.parse::<Environment>().ok()),
-                });
-            }
+        for r in rows {
+            let facts = CaseFacts::from_column(&r.facts);
+            let participants: Vec<String> = sqlx::query_scalar(
+                "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
+            )
+            .bind(r.id)
+            .fetch_all(self.conn())
+            .await?;
+            let mut domains: Vec<String> = participants
+                .iter()
+                .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+                .collect();
+            domains.dedup();
+            h.registered_certificates.push(RegisteredCertificate {
+                key: key.to_owned(),
+                case_id: r.id,
+                case_number: r.number,
+                environment: r
+                    .environment
+                    .as_deref()
+                    .and_then(|e| e.parse::<Environment>().ok()),
+                idno: facts.request.idno,
+                system_name: facts.request.system_name,
+                domains,
+            });
         }
         Ok(())
     }

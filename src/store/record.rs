@@ -262,8 +262,8 @@ impl Tx {
         for a in &inspection.attachments {
             sqlx::query(
                 "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind,
-                    cert_sha256, verdict, details)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    cert_sha256, cert_serial, verdict, details)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(message)
             .bind(&a.location)
@@ -273,6 +273,12 @@ impl Tx {
             .bind(&a.sha256)
             .bind(a.kind().as_str())
             .bind(a.report.certificate.as_ref().map(|c| &c.sha256))
+            .bind(
+                a.report
+                    .certificate
+                    .as_ref()
+                    .map(|c| crate::domain::normal_serial(&c.serial)),
+            )
             .bind(names(&a.report.problems).join(" "))
             .bind(serde_json::to_string(&a.report)?)
             .execute(self.conn())

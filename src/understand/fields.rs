@@ -32,6 +32,7 @@ mod labels;
 mod lines;
 mod numbers;
 mod prose;
+mod serial;
 mod service_names;
 mod signer;
 mod text;
@@ -52,6 +53,7 @@ use environment::read_environment;
 use lines::prepare;
 use numbers::read_idno;
 use prose::institution_from_prose;
+use serial::read_serial;
 use signer::read_signer;
 use urls::read_logout_urls;
 use values::read_labels;
@@ -112,6 +114,7 @@ pub fn extract(text: &str, options: &Options) -> Extracted {
     out.request.signer_type = read_signer(&lines);
     out.request.environment = read_environment(&lines);
     read_ips(&lines, options, &mut out);
+    out.request.certificate_serial = read_serial(&lines);
     if out.request.institution.is_none() {
         out.request.institution = institution_from_prose(&lines, &used);
     }
