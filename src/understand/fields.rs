@@ -35,6 +35,7 @@ mod prose;
 mod serial;
 mod service_names;
 mod signer;
+mod system;
 mod text;
 mod urls;
 mod values;
@@ -55,6 +56,7 @@ use numbers::read_idno;
 use prose::institution_from_prose;
 use serial::read_serial;
 use signer::read_signer;
+use system::system_from_prose;
 use urls::read_logout_urls;
 use values::read_labels;
 
@@ -109,6 +111,7 @@ pub fn extract(text: &str, options: &Options) -> Extracted {
     let mut out = Extracted::default();
     let mut used = vec![false; lines.len()];
     read_labels(&lines, &mut out, &mut used);
+    system_from_prose(&lines, &mut out.request);
     read_idno(&lines, &mut out);
     read_logout_urls(&lines, &mut out);
     out.request.signer_type = read_signer(&lines);
