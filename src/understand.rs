@@ -11,7 +11,7 @@ pub mod language;
 use serde::Serialize;
 
 use crate::config::Role;
-use crate::domain::{Environment, Language, Service};
+use crate::domain::{Environment, Language, Service, Stage};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::util::prefix;
@@ -22,6 +22,9 @@ pub struct Understanding {
     pub service: Service,
     /// Test or production, when the wording says so and not both.
     pub environment: Option<Environment>,
+    /// The step the content is about, when it says: a registration (it
+    /// gives service names, logout URLs, addresses…) or a signed agreement.
+    pub stage: Option<Stage>,
     /// The fields of the request, as far as the mail gives them.
     pub request: fields::Request,
     /// Problems with values the sender gave (bad IDNO, private IP, …).
@@ -67,16 +70,46 @@ pub fn understand(
     let service = match role {
         Role::Mpass => Service::Mpass,
         Role::Msign => Service::Msign,
-        Role::Office | Role::Services => service_from_text(&text),
+        Role::Office | Role::Services => service_from_text(subject, &text),
     };
     let extracted = fields::extract(&text, options);
     Understanding {
         language,
         service,
         environment: extracted.request.environment,
+        stage: stage_from_content(&extracted.request, &own),
         request: extracted.request,
         problems: extracted.problems,
     }
+}
+
+/// The step a mail's content is about: a registration when it gives what
+/// only a registration asks for; an agreement when it speaks of a signed
+/// agreement or contract and describes no system.
+fn stage_from_content(request: &fields::Request, own: &str) -> Option<Stage> {
+    let registration = request.service_name_ro.is_some()
+        || request.service_name_ru.is_some()
+        || request.service_name_en.is_some()
+        || request.logout_request_url.is_some()
+        || !request.attributes.is_empty()
+        || !request.ip_addresses.is_empty()
+        || request.signer_type.is_some()
+        || request.certificate_serial.is_some();
+    if registration {
+        return Some(match request.environment {
+            Some(Environment::Production) => Stage::ProductionRegistration,
+            _ => Stage::TestRegistration,
+        });
+    }
+    let lower = own.to_lowercase();
+    const AGREEMENT: &[&str] = &[
+        "acord", "contract", "anex", "соглашени", "договор", "приложени", "agreement", "annex",
+    ];
+    const SIGNED: &[&str] = &["semnat", "подписан", "подписал", "signed"];
+    let signed_agreement = lower.lines().any(|l| {
+        AGREEMENT.iter().any(|a| l.contains(a)) && SIGNED.iter().any(|s| l.contains(s))
+    });
+    (signed_agreement && request.system_description.is_none()).then_some(Stage::Agreement)
 }
 
 /// The sender's own words: quoted history (ours above all) is left out.
@@ -88,15 +121,79 @@ pub fn own_text(body: &str) -> String {
         .join("\n")
 }
 
-fn service_from_text(text: &str) -> Service {
-    let lower = text.to_lowercase();
-    let mpass = lower.contains("mpass");
-    let msign = lower.contains("msign");
+/// The service a mail is about, by its words: the one the subject names,
+/// else the one named right after "integration with" and the like, else
+/// the one named clearly more often (the legal names of the services
+/// count as their names).
+fn service_from_text(subject: &str, text: &str) -> Service {
+    let (mpass, msign) = service_mentions(subject);
+    if let Some(one) = one_service(mpass, msign) {
+        return one;
+    }
+    if let Some(one) = service_after_integration(text) {
+        return one;
+    }
+    let (mpass, msign) = service_mentions(text);
     match (mpass, msign) {
-        (true, false) => Service::Mpass,
-        (false, true) => Service::Msign,
+        (a, b) if a > 0 && a >= 2 * b => Service::Mpass,
+        (a, b) if b > 0 && b >= 2 * a => Service::Msign,
         _ => Service::Unknown,
     }
+}
+
+fn one_service(mpass: usize, msign: usize) -> Option<Service> {
+    match (mpass > 0, msign > 0) {
+        (true, false) => Some(Service::Mpass),
+        (false, true) => Some(Service::Msign),
+        _ => None,
+    }
+}
+
+/// The legal names of the services, folded, beside their short names.
+#[rustfmt::skip]
+const MPASS_NAMES: &[&str] = &[
+    "mpass", "autentificare si control al accesului", "autentificare și control al accesului",
+    "аутентификации и контроля доступа", "authentication and access control",
+];
+#[rustfmt::skip]
+const MSIGN_NAMES: &[&str] = &[
+    "msign", "serviciul electronic guvernamental de semnătură", "serviciul guvernamental de semnătură",
+    "serviciul electronic guvernamental de semnatura", "serviciul guvernamental de semnatura",
+    "serviciul de semnătură electronică", "serviciul de semnatura electronica",
+    "служба электронной подписи", "службы электронной подписи", "службой электронной подписи",
+    "сервис электронной подписи", "government electronic signature service",
+    "electronic signature service",
+];
+
+/// How often the text names MPass and MSign.
+fn service_mentions(text: &str) -> (usize, usize) {
+    let lower = text.to_lowercase();
+    let count = |names: &[&str]| names.iter().map(|n| lower.matches(n).count()).sum();
+    (count(MPASS_NAMES), count(MSIGN_NAMES))
+}
+
+/// The service named within a few words after "integrarea cu", "integration
+/// with", "подключение к", "интеграция с".
+fn service_after_integration(text: &str) -> Option<Service> {
+    let lower = text.to_lowercase();
+    const OPENERS: &[&str] = &[
+        "integrare cu", "integrarea cu", "integrarii cu", "integrării cu", "conectare la",
+        "conectarea la", "integration with", "integrate with", "connect to", "connection to",
+        "интеграци", "подключени", "подключить",
+    ];
+    let mut found = None;
+    for opener in OPENERS {
+        for (at, _) in lower.match_indices(opener) {
+            let window: String = lower[at..].chars().take(opener.chars().count() + 90).collect();
+            let (a, b) = service_mentions(&window);
+            let here = one_service(a, b)?;
+            if found.is_some_and(|f| f != here) {
+                return None;
+            }
+            found = Some(here);
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub(super) fn assess(
         .or_else(|| case.and_then(|c| c.facts.request.environment));
     let step = match (role, case.map(|c| c.stage)) {
         (Role::Office, Some(stage)) => stage,
-        (Role::Office, None) => Stage::Request,
+        (Role::Office, None) => understanding.stage.unwrap_or(Stage::Request),
         (_, _) if environment == Some(Environment::Production) => Stage::ProductionRegistration,
         (_, _) => Stage::TestRegistration,
     };

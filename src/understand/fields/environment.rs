@@ -14,7 +14,7 @@ fn environment_words(folded: &str) -> (bool, bool) {
     #[rustfmt::skip]
     const PRODUCTION: &[&str] = &[
         "productie", "productia", "production", "producere", "producerii", "промышленн",
-        "продуктив", "продакшн", "продакшен",
+        "продуктив", "продакшн", "продакшен", "боев",
     ];
     let (mut test, mut production) = (false, false);
     for tok in folded.split_whitespace() {
@@ -29,12 +29,16 @@ fn environment_words(folded: &str) -> (bool, bool) {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
         {
-            test |= matches!(w, "test" | "teste" | "testing")
+            test |= matches!(w, "test" | "teste" | "testing" | "staging" | "стенд" | "стенде")
                 || w.starts_with("testar")
                 || w.starts_with("тест");
-            production |= w == "prod" || PRODUCTION.iter().any(|p| w.starts_with(p));
+            production |= matches!(w, "prod" | "live" | "прод" | "проде" | "прода")
+                || PRODUCTION.iter().any(|p| w.starts_with(p));
         }
     }
+    production |= ["mediul real", "mediu real", "mediului real"]
+        .iter()
+        .any(|p| folded.contains(p));
     (test, production)
 }
 
@@ -46,7 +50,24 @@ fn environment_of(test: bool, production: bool) -> Option<Environment> {
     }
 }
 
-/// An "Environment:" label decides; else the wording, when it names only one.
+/// Words that put a test in the past: "testele au fost finalizate",
+/// "after successful tests", "тестирование завершено".
+#[rustfmt::skip]
+const DONE: &[&str] = &[
+    "finaliz", "incheiat", "reusit", "trecut", "efectuat", "complet", "finished", "passed",
+    "successful", "done", "успешн", "заверш", "пройден", "проведен", "окончен", "dupa", "after",
+    "после", "already", "deja", "уже",
+];
+
+fn speaks_of_done(folded: &str) -> bool {
+    folded
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| DONE.iter().any(|d| w.starts_with(d)))
+}
+
+/// An "Environment:" label decides; then the subject (the first line),
+/// when it names one; else the wording, when it names only one. A test
+/// spoken of as done, beside production, is the step before it.
 pub(super) fn read_environment(lines: &[Line<'_>]) -> Option<Environment> {
     let labelled = lines.iter().find_map(|l| match label_of(l.body) {
         Some(lb) if lb.field == Field::Environment => {
@@ -58,12 +79,21 @@ pub(super) fn read_environment(lines: &[Line<'_>]) -> Option<Environment> {
     if labelled.is_some() {
         return labelled;
     }
-    let (mut test, mut production) = (false, false);
+    let subject = lines.first().map(|l| environment_words(&fold(l.body)));
+    if let Some(named) = subject.and_then(|(t, p)| environment_of(t, p)) {
+        return Some(named);
+    }
+    let (mut test, mut done_test, mut production) = (false, false, false);
     for l in lines {
         // Folding keeps whitespace where it was, so tokens line up.
-        let (t, p) = environment_words(&fold(l.body));
-        test |= t;
+        let folded = fold(l.body);
+        let (t, p) = environment_words(&folded);
         production |= p;
+        if t && !p && speaks_of_done(&folded) {
+            done_test = true;
+        } else {
+            test |= t;
+        }
     }
-    environment_of(test, production)
+    environment_of(test || (done_test && !production), production)
 }
