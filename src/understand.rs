@@ -51,7 +51,7 @@ pub fn understand(
     options: &fields::Options,
 ) -> Understanding {
     let subject = prefix(&mail.subject, MAX_SUBJECT);
-    let own = own_text(prefix(&mail.text, MAX_OWN_TEXT));
+    let own = own_text(subject, prefix(&mail.text, MAX_OWN_TEXT));
     let mut text = format!("{subject}\n{own}");
     for part in &mail.parts {
         crate::budget::checkpoint();
@@ -113,10 +113,14 @@ fn stage_from_content(request: &fields::Request, own: &str) -> Option<Stage> {
 }
 
 /// The sender's own words: quoted history (ours above all) is left out.
-pub fn own_text(body: &str) -> String {
-    body.lines()
-        .take_while(|l| !language::is_quote_header(l))
+pub fn own_text(subject: &str, body: &str) -> String {
+    let lines: Vec<&str> = body.lines().collect();
+    let end = language::quote_start(&lines, language::is_forward_subject(subject))
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
         .filter(|l| !l.trim_start().starts_with('>'))
+        .copied()
         .collect::<Vec<_>>()
         .join("\n")
 }

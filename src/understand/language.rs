@@ -95,12 +95,7 @@ const EN_WORDS: &[&str] = &[
 
 /// Detects the language of what the sender wrote (quoted lines are ignored).
 pub fn detect(subject: &str, body: &str) -> Option<Language> {
-    let own: String = body
-        .lines()
-        .take_while(|l| !is_quote_header(l))
-        .filter(|l| !l.trim_start().starts_with('>'))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let own = crate::understand::own_text(subject, body);
     let text = format!("{subject}\n{own}");
 
     let (mut cyrillic, mut latin, mut diacritics) = (0usize, 0usize, 0usize);
@@ -134,6 +129,65 @@ pub fn detect(subject: &str, body: &str) -> Option<Language> {
 }
 
 /// "On Tue, ... wrote:" / "La ... a scris:" / "... написал(а):" lines start quoted history.
+/// Where quoted history starts in `lines`: a one-line header ("… wrote:",
+/// "-----Original Message-----"), a Gmail header wrapped before "wrote:",
+/// or Outlook's block of "From:" with "Sent:" (or "Date:") under it, in
+/// English, Romanian ("De la:" / "Trimis:") and Russian ("От:" /
+/// "Отправлено:"). In a forwarded mail (`forwarded`, or after a
+/// "Forwarded message" line) the Outlook block heads the mail forwarded,
+/// which is the content.
+pub fn quote_start(lines: &[&str], forwarded: bool) -> Option<usize> {
+    let mut forwarding = forwarded;
+    (0..lines.len()).find(|&i| {
+        let next = lines.get(i + 1).map(|l| l.trim().to_lowercase());
+        forwarding |= is_forward_marker(lines[i]);
+        is_quote_header(lines[i])
+            || (looks_like_gmail_opening(lines[i]) && next.as_deref().is_some_and(ends_wrote))
+            || (!forwarding
+                && is_outlook_from(lines[i])
+                && lines[i + 1..lines.len().min(i + 4)].iter().any(|l| is_outlook_sent(l)))
+    })
+}
+
+/// A subject that says the mail is forwarded: "Fwd:", "FW:", "TR:".
+pub fn is_forward_subject(subject: &str) -> bool {
+    let s = subject.trim_start().to_lowercase();
+    ["fwd:", "fw:", "tr:", "redirecționare:", "redirectionare:", "пересл:", "переслать:"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
+fn is_forward_marker(line: &str) -> bool {
+    let l = line.to_lowercase();
+    ["forwarded message", "mesaj redirecționat", "mesaj redirectionat", "пересылаемое сообщение", "пересланное сообщение"]
+        .iter()
+        .any(|m| l.contains(m))
+}
+
+fn ends_wrote(l: &str) -> bool {
+    l.ends_with("wrote:") || l.ends_with("a scris:") || l.ends_with("написал:") || l.ends_with("написал(а):")
+}
+
+fn looks_like_gmail_opening(line: &str) -> bool {
+    let l = line.trim().to_lowercase();
+    (l.starts_with("on ") || l.starts_with("în ") || l.starts_with("in ") || l.starts_with("пн")
+        || l.contains(" at ") || l.contains(" la "))
+        && l.chars().any(|c| c.is_ascii_digit())
+        && l.contains('@')
+}
+
+fn is_outlook_from(line: &str) -> bool {
+    let l = line.trim_start_matches(['*', ' ', '>']).to_lowercase();
+    ["from:", "de la:", "от:", "от кого:"].iter().any(|p| l.starts_with(p))
+}
+
+fn is_outlook_sent(line: &str) -> bool {
+    let l = line.trim_start_matches(['*', ' ', '>']).to_lowercase();
+    ["sent:", "date:", "trimis:", "data:", "отправлено:", "дата:"]
+        .iter()
+        .any(|p| l.starts_with(p))
+}
+
 pub fn is_quote_header(line: &str) -> bool {
     let l = line.trim().to_lowercase();
     (l.ends_with("wrote:")

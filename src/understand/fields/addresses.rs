@@ -76,6 +76,11 @@ fn ip_in_token(tok: &str) -> Option<(IpAddr, Option<u8>)> {
         None => (t, None),
     };
     let addr = addr.split('%').next().unwrap_or(addr);
+    // Eight groups of two hex digits is a certificate serial, not IPv6.
+    let groups: Vec<&str> = addr.split(':').collect();
+    if groups.len() >= 6 && groups.iter().all(|g| !g.is_empty() && g.len() <= 2) {
+        return None;
+    }
     let ip = if addr.matches(':').count() >= 2
         && let Ok(v6) = addr.parse::<Ipv6Addr>()
     {
@@ -97,6 +102,34 @@ fn ip_in_token(tok: &str) -> Option<(IpAddr, Option<u8>)> {
     }
 }
 
+/// Words before a dotted number that make it a version: "versiunea
+/// 3.2.0.1", "build 10.4.2.1", "версия 2.4.1.7".
+#[rustfmt::skip]
+const VERSION_WORDS: &[&str] = &[
+    "versiun", "version", "ver", "v", "build", "release", "relea", "patch", "версия", "версии",
+    "версию", "сборк", "релиз", "выпуск",
+];
+
+/// Words saying an address is internal or given by a VPN: recorded, but
+/// not a problem.
+#[rustfmt::skip]
+const INTERNAL_WORDS: &[&str] = &[
+    "interna", "internal", "intern ", "intern)", "intern,", "vpn", "внутрен", "локальн",
+    "local network", "retea local", "reteaua local",
+];
+
+fn follows_version_word(words: &[&str], at: usize) -> bool {
+    words[at.saturating_sub(3)..at].iter().any(|w| {
+        let f = super::text::fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
+        VERSION_WORDS.iter().any(|v| f == *v || (v.len() > 2 && f.starts_with(v)))
+    })
+}
+
+fn said_internal(line: &str) -> bool {
+    let f = super::text::fold(line);
+    INTERNAL_WORDS.iter().any(|w| f.contains(w))
+}
+
 pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracted) {
     let allowed: Vec<IpNet> = options
         .allowed_private_ranges
@@ -104,9 +137,10 @@ pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracte
         .filter_map(|r| parse_range(r))
         .collect();
     for l in lines {
-        for ws in l.body.split_whitespace() {
+        let words: Vec<&str> = l.body.split_whitespace().collect();
+        for (at, ws) in words.iter().enumerate() {
             // An address inside a URL is a host, not an MSign client address.
-            if ws.contains("://") || ws.contains('@') {
+            if ws.contains("://") || ws.contains('@') || follows_version_word(&words, at) {
                 continue;
             }
             for tok in ws.split(|c: char| ",;()[]<>\"'«»„“”|".contains(c)) {
@@ -120,7 +154,10 @@ pub(super) fn read_ips(lines: &[Line<'_>], options: &Options, out: &mut Extracte
                 if out.request.ip_addresses.contains(&shown) {
                     continue;
                 }
-                if !is_public(ip) && !allowed.iter().any(|r| r.contains(&ip)) {
+                let accepted = is_public(ip)
+                    || allowed.iter().any(|r| r.contains(&ip))
+                    || said_internal(l.body);
+                if !accepted {
                     out.problems
                         .push(problem(ProblemCode::IpNotPublic, &shown, None));
                 }
