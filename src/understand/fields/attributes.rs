@@ -60,6 +60,28 @@ const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
     ("gen", "Gender"),
     ("genul", "Gender"),
     ("пол", "Gender"),
+    ("sexul", "Gender"),
+    ("genul", "Gender"),
+    ("gender", "Gender"),
+    ("datadenastere", "BirthDate"),
+    ("birthdate", "BirthDate"),
+    ("признакрезидентства", "IsResident"),
+    ("резидентство", "IsResident"),
+    ("statutderezident", "IsResident"),
+    ("statutulderezident", "IsResident"),
+    ("residency", "IsResident"),
+    ("residentstatus", "IsResident"),
+    ("управляемоеюридическоелицо", "AdministeredLegalEntity"),
+    ("persoanajuridicaadministrata", "AdministeredLegalEntity"),
+    ("administeredcompany", "AdministeredLegalEntity"),
+    ("numarultelefon", "MobilePhone"),
+    ("numaruldetelefon", "MobilePhone"),
+    ("numardetelefon", "MobilePhone"),
+    ("номертелефона", "MobilePhone"),
+    ("emailaddress", "EmailAddress"),
+    ("adresadepostaelectronica", "EmailAddress"),
+    ("адресэлектроннойпочты", "EmailAddress"),
+    ("firstandlastname", "FirstName"),
     ("company", "CompanyName"),
     ("companie", "CompanyName"),
     ("compania", "CompanyName"),
@@ -80,9 +102,20 @@ const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
     ("юридическоелицо", "AdministeredLegalEntity"),
 ];
 
+/// Synonyms that, written as one capitalised word, look like an attempt
+/// at the attribute's name rather than a description of it.
+#[rustfmt::skip]
+const NAME_LIKE: &[&str] = &[
+    "email", "mail", "idnp", "cnp", "nameid", "phone", "mobile", "name", "surname", "dateofbirth",
+    "birthday", "dob", "company", "lang", "sex", "tel", "telephone", "legalentity", "resident",
+];
+
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum AttributeMatch {
     Exact(&'static str),
+    /// The beneficiary's own words for it ("prenume", "дата рождения").
+    Synonym(&'static str),
+    /// A spelling close to one of the names ("FirstNme", "Email").
     Near(&'static str),
     Unknown,
 }
@@ -106,7 +139,16 @@ pub(super) fn match_attribute(item: &str) -> AttributeMatch {
         return AttributeMatch::Unknown;
     }
     if let Some(&(_, a)) = ATTRIBUTE_SYNONYMS.iter().find(|(s, _)| *s == norm) {
-        return AttributeMatch::Near(attribute_name(a));
+        // A name-like word ("Email", "IDNP") is a wrong name, not prose.
+        let name_like = item.is_ascii()
+            && !item.contains(char::is_whitespace)
+            && item.chars().next().is_some_and(char::is_uppercase)
+            && NAME_LIKE.contains(&norm.as_str());
+        return if name_like {
+            AttributeMatch::Near(attribute_name(a))
+        } else {
+            AttributeMatch::Synonym(attribute_name(a))
+        };
     }
     let limit = if norm.chars().count() <= 4 { 1 } else { 2 };
     let best = MPASS_ATTRIBUTES
@@ -149,6 +191,34 @@ fn is_attribute_filler(item: &str) -> bool {
     ]
     .iter()
     .any(|p| f.starts_with(p))
+}
+
+/// Words around an attribute that are not part of its name: "the
+/// preferred language", "limba preferată a utilizatorului".
+#[rustfmt::skip]
+const AROUND: &[&str] = &[
+    "the", "a", "an", "user", "user's", "users", "preferred", "preferata", "preferată",
+    "utilizatorului", "persoanei", "his", "her", "their", "its", "his/her", "also", "si", "și",
+    "and", "и", "a", "предпочитаемый", "пользователя", "также",
+];
+
+fn without_fillers(item: &str) -> &str {
+    let mut rest = item.trim();
+    loop {
+        let Some((first, after)) = rest.split_once(char::is_whitespace) else {
+            break;
+        };
+        if !AROUND.contains(&fold(first).as_str()) {
+            break;
+        }
+        rest = after.trim_start();
+    }
+    if let Some((before, last)) = rest.rsplit_once(char::is_whitespace)
+        && AROUND.contains(&fold(last).as_str())
+    {
+        return before.trim_end();
+    }
+    rest
 }
 
 /// The attributes named in one list entry, with how each matched.
@@ -196,7 +266,7 @@ fn attribute_items(line: &str) -> Vec<(String, AttributeMatch)> {
                 .collect();
         }
         for sub in subs {
-            let sub = strip_quotes(strip_trailing_punct(sub));
+            let sub = strip_quotes(strip_trailing_punct(without_fillers(sub)));
             if sub.is_empty() || !sub.chars().any(char::is_alphabetic) || word_count(sub) > 3 {
                 continue;
             }
@@ -240,14 +310,17 @@ pub(super) fn read_attributes(
         items.extend(entry);
         last = j;
     }
+    let add = |a: &str, out: &mut Extracted| {
+        if !out.request.attributes.iter().any(|x| x == a) {
+            out.request.attributes.push(a.to_string());
+        }
+    };
     for (written, m) in items {
         match m {
-            AttributeMatch::Exact(a) => {
-                if !out.request.attributes.iter().any(|x| x == a) {
-                    out.request.attributes.push(a.to_string());
-                }
-            }
+            AttributeMatch::Exact(a) | AttributeMatch::Synonym(a) => add(a, out),
+            // Counted as what was surely meant, and said back to the sender.
             AttributeMatch::Near(a) => {
+                add(a, out);
                 out.problems
                     .push(problem(ProblemCode::AttributeUnknown, &written, Some(a)))
             }
