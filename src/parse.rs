@@ -469,7 +469,7 @@ struct At<'a> {
 
 /// HTML as lines of text: tags that break lines become newlines, table
 /// cells are separated by " | " (so Outlook's "Label | value" tables keep
-/// their shape), other tags are dropped, the common entities decoded.
+/// their shape), other tags are dropped, entities decoded.
 pub fn html_lines(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
@@ -507,13 +507,9 @@ pub fn html_lines(html: &str) -> String {
         }
     }
     out.push_str(rest);
-    let text = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
+    // Every named and numeric entity, in one pass (Outlook writes ă as
+    // &#259;, Gmail « as &laquo;); a no-break space is a space.
+    let text = html_escape::decode_html_entities(&out).replace('\u{a0}', " ");
     // Whitespace inside a line is not layout in HTML.
     text.lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))

@@ -156,5 +156,10 @@ fn many_style_blocks_are_skipped_in_one_pass() {
     html.push_str("<p>Denumirea: Primăria Bălți</p><script>x</SCRIPT>");
     assert_eq!(html_lines(&html).trim(), "Denumirea: Primăria Bălți");
     assert_eq!(html_lines("a<style>never closed"), "a");
+    // Outlook's numeric and Gmail's named entities, decoded once.
+    assert_eq!(
+        html_lines("V&#259; rug&#259;m: sistemul &#171;e-Registru&#187;&nbsp;&laquo;x&raquo; &amp;#259; &#x219;"),
+        "Vă rugăm: sistemul «e-Registru» «x» &#259; ș"
+    );
     assert_eq!(html_lines("x < y"), "x < y");
 }
