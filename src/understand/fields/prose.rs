@@ -11,7 +11,8 @@ const BODY_STARTS: &[&str] = &[
     "primaria", "ministerul", "agentia", "inspectoratul", "serviciul", "cancelaria", "consiliul",
     "biroul", "centrul", "casa", "oficiul", "directia", "autoritatea", "institutul",
     "universitatea", "curtea", "judecatoria", "procuratura", "comisia", "departamentul",
-    "administratia", "institutia", "intreprinderea", "министерство", "агентство", "служба",
+    "administratia", "institutia", "intreprinderea", "biblioteca", "banca", "fondul", "academia",
+    "camera", "spitalul", "colegiul", "liceul", "muzeul", "teatrul", "министерство", "агентство", "служба",
     "инспекция", "инспекторат", "примэрия", "мэрия", "канцелярия", "ministry",
 ];
 /// English names put the kind of body last: "Public Services Agency".
@@ -26,7 +27,8 @@ const CONNECTORS: &[&str] = &[
 ];
 #[rustfmt::skip]
 const ADMIN_WORDS: &[&str] = &[
-    "orasului", "municipiului", "satului", "comunei", "raionului", "or.", "mun.", "s.", "com.",
+    "orasului", "municipiului", "satului", "comunei", "raionului", "raional", "municipal",
+    "orasenesc", "satesc", "or.", "mun.", "s.", "com.",
     "r-nul", "r.", "города", "района", "села", "г.", "city",
 ];
 /// Words before a company name that are not part of it.
@@ -99,7 +101,7 @@ fn legal_form(tok: &str) -> Option<bool> {
         "SRL" | "SA" | "ÎS" | "ÎI" | "ÎCS" | "ICS" | "ООО" | "АО" | "ОАО" | "ЗАО" | "ИП"
         | "LLC" | "Ltd" | "LTD" | "JSC" | "GmbH" | "Inc" | "INC" => Some(false),
         // Too common as plain words ("adresa IP"): only before a quoted name.
-        "IP" | "IS" => Some(true),
+        "IP" | "IS" | "ГП" | "МП" | "BC" | "ÎM" | "IM" | "ИКС" => Some(true),
         _ => None,
     }
 }
@@ -138,7 +140,7 @@ fn institution_in(line: &str) -> Option<String> {
 fn body_named_first<'a>(toks: &[&'a str], t: usize, word: &str) -> Option<Vec<&'a str>> {
     let tok = toks[t];
     let city_hall = word == "city" && toks.get(t + 1).is_some_and(|n| fold(core(n)) == "hall");
-    if !(capitalised(tok) && (BODY_STARTS.contains(&word) || city_hall)) {
+    if !(capitalised(tok) && (BODY_STARTS.contains(&word) || city_hall || russian_body(toks, t))) {
         return None;
     }
     let russian = core(tok).chars().next().is_some_and(is_cyrillic);
@@ -165,6 +167,27 @@ fn body_named_first<'a>(toks: &[&'a str], t: usize, word: &str) -> Option<Vec<&'
         name.pop();
     }
     Some(name)
+}
+
+/// Nouns of Russian names of public bodies that open with adjectives:
+/// "Национальная касса …", "Молдавский государственный университет".
+#[rustfmt::skip]
+const RU_BODY_NOUNS: &[&str] = &[
+    "касс", "инспекц", "палат", "университет", "агентств", "служб", "предприяти", "библиотек",
+    "совет", "центр", "администрац", "академи", "банк", "фонд", "бюро", "комисси", "институт",
+    "суд", "управлени",
+];
+
+/// A capitalised Russian adjective with a body's noun within two words.
+fn russian_body(toks: &[&str], t: usize) -> bool {
+    let w = fold(core(toks[t]));
+    let adjective = w.chars().next().is_some_and(is_cyrillic)
+        && ["ая", "ое", "ый", "ий", "ой"].iter().any(|e| w.ends_with(e));
+    adjective
+        && toks[t + 1..toks.len().min(t + 3)].iter().any(|n| {
+            let n = fold(core(n));
+            RU_BODY_NOUNS.iter().any(|b| n.starts_with(b))
+        })
 }
 
 /// Where an English name ending at `toks[t]` with the kind of body starts:
@@ -204,10 +227,16 @@ fn company_named<'a>(toks: &[&'a str], t: usize) -> Option<(usize, Vec<&'a str>)
     // The form's own dots ("Î.S.") do not end the clause.
     if quoted_after && !tok.ends_with([',', ';', ':', '!', '?', ')']) {
         let mut name = vec![tok];
-        for n in toks.iter().skip(t + 1).take(8) {
+        for (k, n) in toks.iter().enumerate().skip(t + 1).take(8) {
             name.push(n);
             let end = n.trim_end_matches([',', '.', ';', ':', ')']);
             if end.chars().count() > 1 && end.ends_with(CLOSE_QUOTES) {
+                // "ÎCS «Microcredit Plus» SRL": the form after it too.
+                if !n.ends_with([',', ';', ':', ')'])
+                    && let Some(form) = toks.get(k + 1).filter(|f| legal_form(f) == Some(false))
+                {
+                    name.push(form);
+                }
                 break;
             }
         }
@@ -229,6 +258,23 @@ fn company_named<'a>(toks: &[&'a str], t: usize) -> Option<(usize, Vec<&'a str>)
     }
 }
 
+/// Not a department of the body ("Direcția IT", "Отдел информационных
+/// технологий") nor a name in the genitive ("Primăriei …", "Centrului …"),
+/// which the nominative elsewhere in the mail names better.
+fn names_the_body(name: &str) -> bool {
+    let f = fold(name);
+    let first = f.split_whitespace().next().unwrap_or_default();
+    let department = ["directi", "departament", "sectia", "sectorul", "отдел", "департамент", "department", "division"]
+        .iter()
+        .any(|d| first.starts_with(d))
+        && (f.split_whitespace().any(|w| w == "it")
+            || ["tehnolog", "informati", "информацион", "технолог", "technolog"]
+                .iter()
+                .any(|w| f.contains(w)));
+    let genitive = first.chars().count() > 5 && (first.ends_with("ului") || first.ends_with("iei"));
+    !department && !genitive
+}
+
 /// The institution named in running text or, last, in the signature.
 pub(super) fn institution_from_prose(lines: &[Line<'_>], used: &[bool]) -> Option<String> {
     for in_signature in [false, true] {
@@ -237,7 +283,10 @@ pub(super) fn institution_from_prose(lines: &[Line<'_>], used: &[bool]) -> Optio
             .zip(used)
             .filter(|(l, u)| l.signature == in_signature && !**u)
         {
-            if let Some(name) = institution_in(l.body).and_then(|n| clean(&n)) {
+            if let Some(name) = institution_in(l.body)
+                .and_then(|n| clean(&n))
+                .filter(|n| names_the_body(n))
+            {
                 return Some(name);
             }
         }
