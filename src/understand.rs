@@ -103,20 +103,27 @@ fn stage_from_content(request: &fields::Request, own: &str) -> Option<Stage> {
     }
     let lower = own.to_lowercase();
     const AGREEMENT: &[&str] = &[
-        "acord", "contract", "anex", "соглашени", "договор", "приложени", "agreement", "annex",
+        "acord",
+        "contract",
+        "anex",
+        "соглашени",
+        "договор",
+        "приложени",
+        "agreement",
+        "annex",
     ];
     const SIGNED: &[&str] = &["semnat", "подписан", "подписал", "signed"];
-    let signed_agreement = lower.lines().any(|l| {
-        AGREEMENT.iter().any(|a| l.contains(a)) && SIGNED.iter().any(|s| l.contains(s))
-    });
+    let signed_agreement = lower
+        .lines()
+        .any(|l| AGREEMENT.iter().any(|a| l.contains(a)) && SIGNED.iter().any(|s| l.contains(s)));
     (signed_agreement && request.system_description.is_none()).then_some(Stage::Agreement)
 }
 
 /// The sender's own words: quoted history (ours above all) is left out.
 pub fn own_text(subject: &str, body: &str) -> String {
     let lines: Vec<&str> = body.lines().collect();
-    let end = language::quote_start(&lines, language::is_forward_subject(subject))
-        .unwrap_or(lines.len());
+    let end =
+        language::quote_start(&lines, language::is_forward_subject(subject)).unwrap_or(lines.len());
     lines[..end]
         .iter()
         .filter(|l| !l.trim_start().starts_with('>'))
@@ -181,14 +188,27 @@ fn service_mentions(text: &str) -> (usize, usize) {
 fn service_after_integration(text: &str) -> Option<Service> {
     let lower = text.to_lowercase();
     const OPENERS: &[&str] = &[
-        "integrare cu", "integrarea cu", "integrarii cu", "integrării cu", "conectare la",
-        "conectarea la", "integration with", "integrate with", "connect to", "connection to",
-        "интеграци", "подключени", "подключить",
+        "integrare cu",
+        "integrarea cu",
+        "integrarii cu",
+        "integrării cu",
+        "conectare la",
+        "conectarea la",
+        "integration with",
+        "integrate with",
+        "connect to",
+        "connection to",
+        "интеграци",
+        "подключени",
+        "подключить",
     ];
     let mut found = None;
     for opener in OPENERS {
         for (at, _) in lower.match_indices(opener) {
-            let window: String = lower[at..].chars().take(opener.chars().count() + 90).collect();
+            let window: String = lower[at..]
+                .chars()
+                .take(opener.chars().count() + 90)
+                .collect();
             let (a, b) = service_mentions(&window);
             let here = one_service(a, b)?;
             if found.is_some_and(|f| f != here) {

@@ -158,7 +158,9 @@ fn many_style_blocks_are_skipped_in_one_pass() {
     assert_eq!(html_lines("a<style>never closed"), "a");
     // Outlook's numeric and Gmail's named entities, decoded once.
     assert_eq!(
-        html_lines("V&#259; rug&#259;m: sistemul &#171;e-Registru&#187;&nbsp;&laquo;x&raquo; &amp;#259; &#x219;"),
+        html_lines(
+            "V&#259; rug&#259;m: sistemul &#171;e-Registru&#187;&nbsp;&laquo;x&raquo; &amp;#259; &#x219;"
+        ),
         "Vă rugăm: sistemul «e-Registru» «x» &#259; ș"
     );
     assert_eq!(html_lines("x < y"), "x < y");

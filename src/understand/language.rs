@@ -145,40 +145,66 @@ pub fn quote_start(lines: &[&str], forwarded: bool) -> Option<usize> {
             || (looks_like_gmail_opening(lines[i]) && next.as_deref().is_some_and(ends_wrote))
             || (!forwarding
                 && is_outlook_from(lines[i])
-                && lines[i + 1..lines.len().min(i + 4)].iter().any(|l| is_outlook_sent(l)))
+                && lines[i + 1..lines.len().min(i + 4)]
+                    .iter()
+                    .any(|l| is_outlook_sent(l)))
     })
 }
 
 /// A subject that says the mail is forwarded: "Fwd:", "FW:", "TR:".
 pub fn is_forward_subject(subject: &str) -> bool {
     let s = subject.trim_start().to_lowercase();
-    ["fwd:", "fw:", "tr:", "redirecționare:", "redirectionare:", "пересл:", "переслать:"]
-        .iter()
-        .any(|p| s.starts_with(p))
+    [
+        "fwd:",
+        "fw:",
+        "tr:",
+        "redirecționare:",
+        "redirectionare:",
+        "пересл:",
+        "переслать:",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
 }
 
-fn is_forward_marker(line: &str) -> bool {
+/// A "Forwarded message" line: what follows is the mail forwarded.
+pub fn is_forward_marker(line: &str) -> bool {
     let l = line.to_lowercase();
-    ["forwarded message", "mesaj redirecționat", "mesaj redirectionat", "пересылаемое сообщение", "пересланное сообщение"]
-        .iter()
-        .any(|m| l.contains(m))
+    [
+        "forwarded message",
+        "mesaj redirecționat",
+        "mesaj redirectionat",
+        "пересылаемое сообщение",
+        "пересланное сообщение",
+    ]
+    .iter()
+    .any(|m| l.contains(m))
 }
 
 fn ends_wrote(l: &str) -> bool {
-    l.ends_with("wrote:") || l.ends_with("a scris:") || l.ends_with("написал:") || l.ends_with("написал(а):")
+    l.ends_with("wrote:")
+        || l.ends_with("a scris:")
+        || l.ends_with("написал:")
+        || l.ends_with("написал(а):")
 }
 
 fn looks_like_gmail_opening(line: &str) -> bool {
     let l = line.trim().to_lowercase();
-    (l.starts_with("on ") || l.starts_with("în ") || l.starts_with("in ") || l.starts_with("пн")
-        || l.contains(" at ") || l.contains(" la "))
+    (l.starts_with("on ")
+        || l.starts_with("în ")
+        || l.starts_with("in ")
+        || l.starts_with("пн")
+        || l.contains(" at ")
+        || l.contains(" la "))
         && l.chars().any(|c| c.is_ascii_digit())
         && l.contains('@')
 }
 
 fn is_outlook_from(line: &str) -> bool {
     let l = line.trim_start_matches(['*', ' ', '>']).to_lowercase();
-    ["from:", "de la:", "от:", "от кого:"].iter().any(|p| l.starts_with(p))
+    ["from:", "de la:", "от:", "от кого:"]
+        .iter()
+        .any(|p| l.starts_with(p))
 }
 
 fn is_outlook_sent(line: &str) -> bool {

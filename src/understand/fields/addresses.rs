@@ -121,7 +121,9 @@ const INTERNAL_WORDS: &[&str] = &[
 fn follows_version_word(words: &[&str], at: usize) -> bool {
     words[at.saturating_sub(3)..at].iter().any(|w| {
         let f = super::text::fold(w.trim_matches(|c: char| !c.is_alphanumeric()));
-        VERSION_WORDS.iter().any(|v| f == *v || (v.len() > 2 && f.starts_with(v)))
+        VERSION_WORDS
+            .iter()
+            .any(|v| f == *v || (v.len() > 2 && f.starts_with(v)))
     })
 }
 

@@ -29,8 +29,10 @@ fn environment_words(folded: &str) -> (bool, bool) {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
         {
-            test |= matches!(w, "test" | "teste" | "testing" | "staging" | "стенд" | "стенде")
-                || w.starts_with("testar")
+            test |= matches!(
+                w,
+                "test" | "teste" | "testing" | "staging" | "стенд" | "стенде"
+            ) || w.starts_with("testar")
                 || w.starts_with("тест");
             production |= matches!(w, "prod" | "live" | "прод" | "проде" | "прода")
                 || PRODUCTION.iter().any(|p| w.starts_with(p));

@@ -25,6 +25,10 @@ pub(super) fn prepare(text: &str) -> Vec<Line<'_>> {
         }
         let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         let signoff = is_signoff(trimmed);
+        // The forwarder signs off above the mail they forward.
+        if crate::understand::language::is_forward_marker(trimmed) {
+            in_signature = false;
+        }
         in_signature |= signoff;
         let (body, bulleted) = strip_bullet(trimmed);
         out.push(Line {

@@ -182,7 +182,9 @@ const RU_BODY_NOUNS: &[&str] = &[
 fn russian_body(toks: &[&str], t: usize) -> bool {
     let w = fold(core(toks[t]));
     let adjective = w.chars().next().is_some_and(is_cyrillic)
-        && ["ая", "ое", "ый", "ий", "ой"].iter().any(|e| w.ends_with(e));
+        && ["ая", "ое", "ый", "ий", "ой"]
+            .iter()
+            .any(|e| w.ends_with(e));
     adjective
         && toks[t + 1..toks.len().min(t + 3)].iter().any(|n| {
             let n = fold(core(n));
@@ -264,13 +266,28 @@ fn company_named<'a>(toks: &[&'a str], t: usize) -> Option<(usize, Vec<&'a str>)
 fn names_the_body(name: &str) -> bool {
     let f = fold(name);
     let first = f.split_whitespace().next().unwrap_or_default();
-    let department = ["directi", "departament", "sectia", "sectorul", "отдел", "департамент", "department", "division"]
-        .iter()
-        .any(|d| first.starts_with(d))
+    let department = [
+        "directi",
+        "departament",
+        "sectia",
+        "sectorul",
+        "отдел",
+        "департамент",
+        "department",
+        "division",
+    ]
+    .iter()
+    .any(|d| first.starts_with(d))
         && (f.split_whitespace().any(|w| w == "it")
-            || ["tehnolog", "informati", "информацион", "технолог", "technolog"]
-                .iter()
-                .any(|w| f.contains(w)));
+            || [
+                "tehnolog",
+                "informati",
+                "информацион",
+                "технолог",
+                "technolog",
+            ]
+            .iter()
+            .any(|w| f.contains(w)));
     let genitive = first.chars().count() > 5 && (first.ends_with("ului") || first.ends_with("iei"));
     !department && !genitive
 }

@@ -12,12 +12,12 @@ const MIN_DIGITS: usize = 8;
 /// RFC 5280 serials are at most 20 octets.
 const MAX_DIGITS: usize = 40;
 /// How many words after "serial" the number may start.
-const WINDOW: usize = 8;
+const WINDOW: usize = 12;
 
 /// Whether a folded word says "serial number".
 fn is_keyword(folded: &str) -> bool {
     let w = folded.trim_matches(|c: char| !c.is_alphanumeric() && c != '/');
-    ["serial", "serie", "seria", "серийн", "serijn"]
+    ["serial", "serie", "seria", "серийн", "серийник", "serijn"]
         .iter()
         .any(|k| w.starts_with(k))
         || matches!(w, "s/n" | "sn")

@@ -24,7 +24,18 @@ const RELATIVES: &[&str] = &[
     "которые", "где",
 ];
 /// Words that say "is" between a name and what it is.
-const COPULAS: &[&str] = &["is", "este", "e", "reprezinta", "represents", "является", "это", "—", "–", "-"];
+const COPULAS: &[&str] = &[
+    "is",
+    "este",
+    "e",
+    "reprezinta",
+    "represents",
+    "является",
+    "это",
+    "—",
+    "–",
+    "-",
+];
 /// Verbs a sentence about a system is built on.
 #[rustfmt::skip]
 const DESCRIBING: &[&str] = &[
@@ -37,7 +48,7 @@ const DESCRIBING: &[&str] = &[
 const REFERENCES: &[&str] = &[
     "sistemul", "platforma", "aplicatia", "portalul", "produsul", "solutia", "acesta", "aceasta",
     "it", "this", "the", "система", "платформа", "она", "он", "оно", "данная", "данный", "портал",
-    "приложение", "продукт", "решение",
+    "приложение", "продукт", "решение", "это", "эта", "этот", "данное",
 ];
 /// Longest name read from prose, in words.
 const MAX_NAME_WORDS: usize = 10;
@@ -120,8 +131,21 @@ fn is_system_word(word: &str) -> bool {
 
 /// The system's name in `sentence` and the index of the word after it.
 fn name_in(sentence: &[&str]) -> Option<(String, usize)> {
+    let mut quoted = false;
     for (t, word) in sentence.iter().enumerate() {
-        if !is_system_word(word) {
+        // A system word inside a quoted name ("Fiscal Systems" SA) is
+        // part of that name.
+        let was_quoted = quoted;
+        if word.starts_with(OPEN_QUOTES) {
+            quoted = true;
+        }
+        if word
+            .trim_end_matches([',', '.', ';', ':', ')'])
+            .ends_with(CLOSE_QUOTES)
+        {
+            quoted = false;
+        }
+        if was_quoted || word.starts_with(OPEN_QUOTES) || !is_system_word(word) {
             continue;
         }
         if let Some(found) = quoted_after(sentence, t).or_else(|| apposition_after(sentence, t))
@@ -178,10 +202,12 @@ fn apposition_after(sentence: &[&str], t: usize) -> Option<(String, usize)> {
         if let Some(last) = word.strip_suffix(',') {
             name.push(last);
             let follows = sentence.get(k + 1).map(|w| core(w));
-            let first_capital = name[0].chars().next().is_some_and(char::is_uppercase)
-                || name[0].starts_with("e-");
+            let first_capital =
+                name[0].chars().next().is_some_and(char::is_uppercase) || name[0].starts_with("e-");
             let introduces = follows.is_some_and(|f| {
-                RELATIVES.contains(&f.as_str()) || COPULAS.contains(&f.as_str()) || f == "prin"
+                RELATIVES.contains(&f.as_str())
+                    || COPULAS.contains(&f.as_str())
+                    || ["prin", "pe", "in", "cu"].contains(&f.as_str())
             });
             return (first_capital && introduces).then(|| (name.join(" "), k + 1));
         }
@@ -193,16 +219,20 @@ fn apposition_after(sentence: &[&str], t: usize) -> Option<(String, usize)> {
 /// MPass and MSign are named beside systems, and are never the system.
 fn is_age_service(name: &str) -> bool {
     let f = fold(name);
-    ["mpass", "msign", "mnotify", "mlog", "mconnect", "mpay", "mcabinet"]
-        .iter()
-        .any(|s| f.contains(s))
+    [
+        "mpass", "msign", "mnotify", "mlog", "mconnect", "mpay", "mcabinet",
+    ]
+    .iter()
+    .any(|s| f.contains(s))
 }
 
 /// The description in the words after the name: ", which lets …",
 /// ", care permite …", " is a portal where …", ", o aplicație prin care …".
 fn clause_after(rest: &[&str]) -> Option<String> {
     let first = core(rest.first()?);
-    let skip = if RELATIVES.contains(&first.as_str()) && !matches!(first.as_str(), "where" | "unde" | "где") {
+    let skip = if RELATIVES.contains(&first.as_str())
+        && !matches!(first.as_str(), "where" | "unde" | "где")
+    {
         1
     } else if COPULAS.contains(&first.as_str())
         || ["o", "un", "a", "an", "the"].contains(&first.as_str())
@@ -236,9 +266,10 @@ fn about_system(sentence: &[&str], name: &str) -> Option<String> {
     let refers = REFERENCES.contains(&first.as_str())
         || first == name_first
         || sentence[0].chars().filter(|c| c.is_uppercase()).count() >= 2;
-    let describes = sentence
-        .iter()
-        .any(|w| DESCRIBING.iter().any(|d| core(w).starts_with(d)));
+    let describes = sentence.iter().any(|w| {
+        let w = core(w);
+        DESCRIBING.iter().any(|d| w.starts_with(d)) || RELATIVES.contains(&w.as_str())
+    });
     (refers && describes && sentence.len() >= 5).then(|| sentence.join(" "))
 }
 
@@ -260,20 +291,29 @@ mod tests {
              Primăriei cu MPass. Sistemul permite locuitorilor să depună cereri online.",
         );
         assert_eq!(name.as_deref(), Some("Registrul local al cererilor"));
-        assert_eq!(desc.as_deref(), Some("Sistemul permite locuitorilor să depună cereri online"));
+        assert_eq!(
+            desc.as_deref(),
+            Some("Sistemul permite locuitorilor să depună cereri online")
+        );
 
         let (name, desc) = read(
             "We would like to integrate our web platform \"CargoLane Portal\",\nwhich lets \
              forwarders book transport and follow shipments, with the government service MPass.",
         );
         assert_eq!(name.as_deref(), Some("CargoLane Portal"));
-        assert_eq!(desc.as_deref(), Some("lets forwarders book transport and follow shipments"));
+        assert_eq!(
+            desc.as_deref(),
+            Some("lets forwarders book transport and follow shipments")
+        );
 
         let (name, desc) = read(
             "The system, e-Autorizații Cahul, is a web portal where businesses apply for permits.",
         );
         assert_eq!(name.as_deref(), Some("e-Autorizații Cahul"));
-        assert_eq!(desc.as_deref(), Some("a web portal where businesses apply for permits"));
+        assert_eq!(
+            desc.as_deref(),
+            Some("a web portal where businesses apply for permits")
+        );
 
         let (name, _) = read("Просим подключить информационную систему «Е-Реестр» к MPass.");
         assert_eq!(name.as_deref(), Some("Е-Реестр"));

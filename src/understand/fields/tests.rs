@@ -209,7 +209,13 @@ fn full_mpass_test_registration() {
     );
     assert_eq!(
         r.attributes,
-        vec!["FirstName", "LastName", "EmailAddress", "NameIdentifier", "BirthDate"]
+        vec![
+            "FirstName",
+            "LastName",
+            "EmailAddress",
+            "NameIdentifier",
+            "BirthDate"
+        ]
     );
     assert_eq!(
         e.problems,

@@ -53,7 +53,34 @@ fn target_of(field: &Field, section: Section) -> Option<Target> {
     }
 }
 
+/// Whether the line before or after `i` also opens with a language tag:
+/// a block of service names in several languages.
+fn lang_block_around(lines: &[Line<'_>], i: usize) -> bool {
+    let tagged = |j: usize| {
+        lines
+            .get(j)
+            .and_then(|l| label_of(l.body))
+            .is_some_and(|lb| matches!(lb.field, Field::LangTag(_)))
+    };
+    (i > 0 && tagged(i - 1)) || tagged(i + 1)
+}
+
 pub(super) fn read_labels(lines: &[Line<'_>], out: &mut Extracted, used: &mut [bool]) {
+    let loose = read_labelled(lines, out, used);
+    // A description with no heading, in a mail that registers a service,
+    // describes the service.
+    let r = &mut out.request;
+    let registers =
+        r.service_name_ro.is_some() || r.service_name_ru.is_some() || r.service_name_en.is_some();
+    if loose && registers && r.service_description.is_none() {
+        r.service_description = r.system_description.take();
+    }
+}
+
+/// The labelled values; true when the system's description came from a
+/// bare "Descriere:" label under no heading.
+fn read_labelled(lines: &[Line<'_>], out: &mut Extracted, used: &mut [bool]) -> bool {
+    let mut loose = false;
     let mut section = Section::None;
     let mut i = 0;
     while i < lines.len() {
@@ -80,10 +107,23 @@ pub(super) fn read_labels(lines: &[Line<'_>], out: &mut Extracted, used: &mut [b
             Field::Environment => {}
             Field::Other => section = Section::Other,
             field => {
+                // "RO – …", "RU – …", "EN – …" lines without a heading.
+                if matches!(field, Field::LangTag(_))
+                    && section == Section::None
+                    && lang_block_around(lines, i)
+                {
+                    section = Section::Service;
+                }
                 let Some(target) = target_of(field, section) else {
                     i += 1;
                     continue;
                 };
+                if *field == Field::BareDesc
+                    && section == Section::None
+                    && out.request.system_description.is_none()
+                {
+                    loose = true;
+                }
                 if !(matches!(target, Target::ServiceName(_)) && is_age_service(label.value)) {
                     section = target.section();
                 }
@@ -115,6 +155,7 @@ pub(super) fn read_labels(lines: &[Line<'_>], out: &mut Extracted, used: &mut [b
         }
         i += 1;
     }
+    loose
 }
 
 /// The line after a label left empty, when it holds the value and not the
