@@ -681,3 +681,14 @@ fn long_trailing_punctuation_is_stripped_in_one_pass() {
     let out = extract(&text, &Options::default());
     assert_eq!(out.request.institution.as_deref(), Some("Primăria"));
 }
+
+#[test]
+fn a_block_of_language_lines_names_the_service_after_any_prose() {
+    let e = run(
+        "RE: Регистрация услуги MSign – тестовая среда\nАдрес из прошлого письма – внутренний. \
+         Ниже актуальные данные:\n\nRO – Semnarea contractelor\nRU – Подписание договоров\nEN – Signing of contracts\n",
+    );
+    assert_eq!(e.request.service_name_ro.as_deref(), Some("Semnarea contractelor"));
+    assert_eq!(e.request.service_name_ru.as_deref(), Some("Подписание договоров"));
+    assert_eq!(e.request.service_name_en.as_deref(), Some("Signing of contracts"));
+}

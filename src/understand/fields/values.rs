@@ -109,7 +109,7 @@ fn read_labelled(lines: &[Line<'_>], out: &mut Extracted, used: &mut [bool]) -> 
             field => {
                 // "RO – …", "RU – …", "EN – …" lines without a heading.
                 if matches!(field, Field::LangTag(_))
-                    && section == Section::None
+                    && section != Section::Service
                     && lang_block_around(lines, i)
                 {
                     section = Section::Service;
