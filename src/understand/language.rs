@@ -93,11 +93,35 @@ const EN_WORDS: &[&str] = &[
     "find",
 ];
 
-/// Detects the language of what the sender wrote (quoted lines are ignored).
+/// Detects the language of what the sender wrote (quoted lines are
+/// ignored): their own sentences first (the note above a forwarded mail,
+/// prose rather than "Label: value" lines, whose values may be in another
+/// language), then all of it.
 pub fn detect(subject: &str, body: &str) -> Option<Language> {
     let own = crate::understand::own_text(subject, body);
-    let text = format!("{subject}\n{own}");
+    let lines: Vec<&str> = own.lines().collect();
+    let before_forward = lines
+        .iter()
+        .position(|l| is_forward_marker(l))
+        .map_or(&lines[..], |at| &lines[..at]);
+    let prose: Vec<&str> = before_forward
+        .iter()
+        .copied()
+        .filter(|l| !is_label_line(l))
+        .collect();
+    detect_in(&prose.join("\n"))
+        .or_else(|| detect_in(&format!("{subject}\n{own}")))
+}
 
+/// "Label: value", "Label | value", "RO – value": a label of a few words.
+fn is_label_line(line: &str) -> bool {
+    [":", "|", "\t", " – ", " - "].iter().any(|sep| {
+        line.split_once(sep)
+            .is_some_and(|(key, _)| key.split_whitespace().count() <= 5)
+    })
+}
+
+fn detect_in(text: &str) -> Option<Language> {
     let (mut cyrillic, mut latin, mut diacritics) = (0usize, 0usize, 0usize);
     for c in text.chars() {
         if ('\u{0400}'..='\u{04FF}').contains(&c) {
