@@ -63,6 +63,16 @@ pub(super) fn find_word_folded(hay: &str, needle: &str) -> Option<usize> {
 pub(super) const OPEN_QUOTES: &[char] = &['"', '\'', '„', '“', '”', '«', '‘', '‚'];
 pub(super) const CLOSE_QUOTES: &[char] = &['"', '\'', '”', '“', '»', '’', '‘'];
 
+/// Words that stand where a value will come later: "уточняется",
+/// "urmează să fie stabilit", "to be confirmed".
+#[rustfmt::skip]
+const PLACEHOLDERS: &[&str] = &[
+    "уточняется", "будет уточнен", "пришлем", "пришлём", "сообщим позже", "позже", "urmeaza",
+    "va fi comunicat", "va fi transmis", "il vom transmite", "o vom transmite", "ulterior",
+    "in curs de", "to be confirmed", "to be provided", "to follow", "will follow", "later",
+    "pending", "tbc",
+];
+
 /// A value as it should be stored: trimmed, without the rest of a table row,
 /// trailing punctuation or surrounding quotes, at most [`MAX_CHARS`].
 pub(super) fn clean(value: &str) -> Option<String> {
@@ -81,10 +91,12 @@ pub(super) fn clean(value: &str) -> Option<String> {
     if !v.chars().any(char::is_alphanumeric) {
         return None;
     }
+    let folded = fold(v);
     if matches!(
-        fold(v).as_str(),
-        "n/a" | "na" | "none" | "нет" | "lipsa" | "nu"
-    ) {
+        folded.as_str(),
+        "n/a" | "na" | "none" | "нет" | "lipsa" | "nu" | "tbd" | "-"
+    ) || PLACEHOLDERS.iter().any(|p| folded.starts_with(p))
+    {
         return None;
     }
     let capped: String = v.chars().take(MAX_CHARS).collect();

@@ -56,13 +56,13 @@ fn target_of(field: &Field, section: Section) -> Option<Target> {
 /// Whether the line before or after `i` also opens with a language tag:
 /// a block of service names in several languages.
 fn lang_block_around(lines: &[Line<'_>], i: usize) -> bool {
-    let tagged = |j: usize| {
-        lines
-            .get(j)
-            .and_then(|l| label_of(l.body))
-            .is_some_and(|lb| matches!(lb.field, Field::LangTag(_)))
+    let tagged = |l: &Line<'_>| {
+        label_of(l.body).is_some_and(|lb| matches!(lb.field, Field::LangTag(_)))
     };
-    (i > 0 && tagged(i - 1)) || tagged(i + 1)
+    // HTML list items come with blank lines between them.
+    let before = lines[..i].iter().rev().find(|l| !l.body.is_empty());
+    let after = lines[i + 1..].iter().find(|l| !l.body.is_empty());
+    before.is_some_and(tagged) || after.is_some_and(tagged)
 }
 
 pub(super) fn read_labels(lines: &[Line<'_>], out: &mut Extracted, used: &mut [bool]) {
