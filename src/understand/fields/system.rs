@@ -75,7 +75,10 @@ pub(super) fn system_from_prose(lines: &[Line<'_>], request: &mut Request) {
                 .or_else(|| sentences.get(n + 1).and_then(|s| about_system(s, &name)));
             request.system_description = description.as_deref().and_then(clean);
         }
-        return;
+        // The subject may name the system; the body then describes it.
+        if request.system_description.is_some() {
+            return;
+        }
     }
 }
 
