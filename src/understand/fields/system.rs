@@ -21,7 +21,7 @@ const SYSTEM_STEMS: &[&str] = &[
 #[rustfmt::skip]
 const RELATIVES: &[&str] = &[
     "which", "that", "care", "ce", "who", "where", "unde", "который", "которая", "которое",
-    "которые", "где",
+    "которые", "котором", "которой", "которых", "которому", "где",
 ];
 /// Words that say "is" between a name and what it is.
 const COPULAS: &[&str] = &[
@@ -151,7 +151,9 @@ fn name_in(sentence: &[&str]) -> Option<(String, usize)> {
         if was_quoted || word.starts_with(OPEN_QUOTES) || !is_system_word(word) {
             continue;
         }
-        if let Some(found) = quoted_after(sentence, t).or_else(|| apposition_after(sentence, t))
+        if let Some(found) = quoted_after(sentence, t)
+            .or_else(|| apposition_after(sentence, t))
+            .or_else(|| quoted_before(sentence, t))
             && !is_age_service(&found.0)
         {
             return Some(found);
@@ -217,6 +219,41 @@ fn apposition_after(sentence: &[&str], t: usize) -> Option<(String, usize)> {
         name.push(word);
     }
     None
+}
+
+/// The spans of `text` between an opening and a closing quote, in order.
+pub(super) fn quoted_spans(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find(OPEN_QUOTES) {
+        let after = &rest[open..];
+        let Some(first) = after.chars().next() else { break };
+        let inner = &after[first.len_utf8()..];
+        let Some(close) = inner.find(CLOSE_QUOTES) else { break };
+        if close > 0 {
+            out.push(&inner[..close]);
+        }
+        let Some(closing) = inner[close..].chars().next() else { break };
+        rest = &inner[close + closing.len_utf8()..];
+    }
+    out
+}
+
+/// A quoted name just before the system word: the "X" system.
+fn quoted_before(sentence: &[&str], t: usize) -> Option<(String, usize)> {
+    let last = sentence.get(t.checked_sub(1)?)?;
+    if !last.ends_with(CLOSE_QUOTES) {
+        return None;
+    }
+    let start = (t.saturating_sub(MAX_NAME_WORDS)..t)
+        .rev()
+        .find(|&k| sentence[k].starts_with(OPEN_QUOTES))?;
+    let joined = sentence[start..t].join(" ");
+    let name = joined
+        .trim_start_matches(OPEN_QUOTES)
+        .trim_end_matches(CLOSE_QUOTES)
+        .to_string();
+    (!name.is_empty()).then_some((name, t + 1))
 }
 
 /// MPass and MSign are named beside systems, and are never the system.
@@ -320,6 +357,19 @@ mod tests {
 
         let (name, _) = read("Просим подключить информационную систему «Е-Реестр» к MPass.");
         assert_eq!(name.as_deref(), Some("Е-Реестр"));
+        let (name, desc) = read(
+            "Просим интегрировать программный продукт «CargoSign» с MSign. Это веб-приложение, \
+             в котором перевозчики подписывают заявки.",
+        );
+        assert_eq!(name.as_deref(), Some("CargoSign"));
+        assert!(desc.is_some_and(|d| d.starts_with("Это веб-приложение")));
+        let (name, _) = read("We confirm that the \"Registrul bunurilor\" system was tested.");
+        assert_eq!(name.as_deref(), Some("Registrul bunurilor"));
+        // A system word inside an institution's quoted name is not the system's.
+        let (name, _) = read(
+            "ГП \"Фискальные информационные системы\" просит подключить систему \"Кабинет\" к MPass.",
+        );
+        assert_eq!(name.as_deref(), Some("Кабинет"));
         // The services of AGE are not the system.
         assert_eq!(read("Dorim integrarea cu platforma «MPass».").0, None);
     }

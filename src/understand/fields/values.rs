@@ -171,12 +171,24 @@ fn next_value_line(lines: &[Line<'_>], i: usize) -> Option<usize> {
     value.then_some(j)
 }
 
+/// A system's name from a label's value: the value itself, or, when the
+/// value is a sentence ("после ребрендинга она называется не «A», а «B»"),
+/// the last name quoted in it. Addresses and numbers alone are no name.
+fn system_name_in(value: &str) -> Option<String> {
+    let value = if words(value).len() > 6 {
+        super::system::quoted_spans(value).pop()?
+    } else {
+        value
+    };
+    clean(value).filter(|v| v.chars().any(char::is_alphabetic))
+}
+
 /// Fills `target` from `first` (found on line `j`) and the lines that belong
 /// to it; returns the last line used.
 fn fill(lines: &[Line<'_>], j: usize, first: &str, target: &Target, req: &mut Request) -> usize {
     match target {
         Target::Institution => set_once(&mut req.institution, clean(cut_institution(first))),
-        Target::SystemName => set_once(&mut req.system_name, clean(first)),
+        Target::SystemName => set_once(&mut req.system_name, system_name_in(first)),
         Target::SystemDesc | Target::ServiceDesc => {
             let last = continuation(lines, j, first);
             let mut text = first.to_string();
