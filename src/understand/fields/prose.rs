@@ -88,10 +88,12 @@ fn russian_continues(word: &str) -> bool {
         "которая",
         "которое",
     ];
+    let noun = RU_BODY_NOUNS.iter().any(|n| w.starts_with(n))
+        || ["совет", "комитет", "кабинет", "факультет", "бюджет"].contains(&w.as_str());
     w.chars().next().is_some_and(is_cyrillic)
         && !stop.contains(&w.as_str())
         && !w.ends_with("ся")
-        && !(w.chars().count() >= 6 && (w.ends_with("ет") || w.ends_with("ит")))
+        && (noun || !(w.chars().count() >= 6 && (w.ends_with("ет") || w.ends_with("ит"))))
 }
 
 fn legal_form(tok: &str) -> Option<bool> {
@@ -292,8 +294,11 @@ fn names_the_body(name: &str) -> bool {
     !department && !genitive
 }
 
-/// The institution named in running text or, last, in the signature.
+/// The institution named in running text or, last, in the signature; a
+/// fuller form of the same name elsewhere ("Primăria orașului Orhei" for
+/// "Primăria Orhei", "BC «Prime Capital Bank» SA") is the better one.
 pub(super) fn institution_from_prose(lines: &[Line<'_>], used: &[bool]) -> Option<String> {
+    let mut found = Vec::new();
     for in_signature in [false, true] {
         for (l, _) in lines
             .iter()
@@ -304,9 +309,26 @@ pub(super) fn institution_from_prose(lines: &[Line<'_>], used: &[bool]) -> Optio
                 .and_then(|n| clean(&n))
                 .filter(|n| names_the_body(n))
             {
-                return Some(name);
+                found.push(name);
             }
         }
     }
-    None
+    let first = found.first()?;
+    let fuller = found
+        .iter()
+        .filter(|n| n.len() > first.len() && n.split_whitespace().count() <= 10)
+        .find(|n| contains_words_of(n, first));
+    Some(fuller.unwrap_or(first).clone())
+}
+
+/// Whether every word of `short` is among the words of `long`.
+fn contains_words_of(long: &str, short: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(fold)
+            .collect()
+    };
+    let long = words(long);
+    words(short).iter().all(|w| long.contains(w))
 }

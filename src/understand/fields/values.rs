@@ -267,7 +267,13 @@ fn cut_institution(v: &str) -> &str {
     if let Some(&(p, _)) = digit_runs(v).first() {
         end = end.min(p);
     }
-    v.get(..end).unwrap_or(v).trim_end_matches(|c: char| {
+    let v = v.get(..end).unwrap_or(v);
+    // "Агентство … (Agenția …)": the name as written first, not its translation.
+    let v = match v.find('(') {
+        Some(p) if v[..p].split_whitespace().count() >= 2 && v.trim_end().ends_with(')') => &v[..p],
+        _ => v,
+    };
+    v.trim_end_matches(|c: char| {
         c.is_whitespace() || matches!(c, ',' | ';' | '(' | '-' | '–' | ':' | '/')
     })
 }
