@@ -473,6 +473,7 @@ struct At<'a> {
 pub fn html_lines(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
+    let (mut cells, mut in_cell) = (0usize, false);
     // Each step moves `rest` forward past what it read: one pass in all.
     while let Some((text, after_open)) = rest.split_once('<') {
         out.push_str(text);
@@ -490,11 +491,25 @@ pub fn html_lines(html: &str) -> String {
             .collect();
         rest = after;
         match name.as_str() {
-            "br" | "p" | "div" | "tr" | "li" | "pre" | "table" | "h1" | "h2" | "h3" | "h4" => {
-                out.push('\n')
+            "tr" | "table" => {
+                if !(closing && name == "tr") {
+                    out.push('\n');
+                }
+                cells = 0;
+                in_cell = false;
             }
-            "td" | "th" if !closing && !out.ends_with('\n') && !out.is_empty() => {
-                out.push_str(" | ")
+            // Outlook wraps every cell's text in <p>: a cell stays one value.
+            "br" | "p" | "div" | "li" | "pre" | "h1" | "h2" | "h3" | "h4" if in_cell => {
+                out.push(' ')
+            }
+            "br" | "p" | "div" | "li" | "pre" | "h1" | "h2" | "h3" | "h4" => out.push('\n'),
+            "td" | "th" if closing => in_cell = false,
+            "td" | "th" => {
+                if cells > 0 || (!out.ends_with('\n') && !out.is_empty()) {
+                    out.push_str(" | ");
+                }
+                cells += 1;
+                in_cell = true;
             }
             "style" | "script" | "head" if !closing => {
                 // Their content is not text.

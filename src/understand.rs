@@ -72,12 +72,17 @@ pub fn understand(
         Role::Msign => Service::Msign,
         Role::Office | Role::Services => service_from_text(subject, &text),
     };
-    let extracted = fields::extract(&text, options);
+    let mut extracted = fields::extract(&text, options);
+    let stage = stage_from_content(&extracted.request, &own);
+    if stage == Some(Stage::Agreement) {
+        // "After signing we move to testing" chooses no environment.
+        extracted.request.environment = None;
+    }
     Understanding {
         language,
         service,
         environment: extracted.request.environment,
-        stage: stage_from_content(&extracted.request, &own),
+        stage,
         request: extracted.request,
         problems: extracted.problems,
     }

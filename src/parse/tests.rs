@@ -156,6 +156,11 @@ fn many_style_blocks_are_skipped_in_one_pass() {
     html.push_str("<p>Denumirea: Primăria Bălți</p><script>x</SCRIPT>");
     assert_eq!(html_lines(&html).trim(), "Denumirea: Primăria Bălți");
     assert_eq!(html_lines("a<style>never closed"), "a");
+    // Outlook's table cells, each text in its own paragraph.
+    assert_eq!(
+        html_lines("<table><tr><td><p>RO<o:p></o:p></p></td><td><p>Semnarea</p><p>actelor</p></td></tr><tr><td><p>RU</p></td><td>Подписание</td></tr></table>").trim(),
+        "RO | Semnarea actelor\nRU | Подписание"
+    );
     // Outlook's numeric and Gmail's named entities, decoded once.
     assert_eq!(
         html_lines(

@@ -116,7 +116,9 @@ fn institution_in(line: &str) -> Option<String> {
         let f = fold(&text);
         if name.len() >= 2
             && !NOT_THE_SENDER.iter().any(|x| f.contains(x))
-            && best.as_ref().is_none_or(|b| start < b.0)
+            && best
+                .as_ref()
+                .is_none_or(|b| start < b.0 || (start == b.0 && text.len() > b.1.len()))
         {
             best = Some((start, text));
         }

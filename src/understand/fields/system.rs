@@ -239,17 +239,22 @@ pub(super) fn quoted_spans(text: &str) -> Vec<&str> {
     out
 }
 
-/// A quoted name just before the system word: the "X" system.
+/// A quoted name just before the system word: the "X" system, or "X", the
+/// agency's online system.
 fn quoted_before(sentence: &[&str], t: usize) -> Option<(String, usize)> {
-    let last = sentence.get(t.checked_sub(1)?)?;
-    if !last.ends_with(CLOSE_QUOTES) {
+    let end = (t.saturating_sub(5)..t)
+        .rev()
+        .find(|&k| sentence[k].trim_end_matches(',').ends_with(CLOSE_QUOTES))?;
+    let apposition = sentence[end].ends_with(',');
+    if end + 1 != t && !apposition {
         return None;
     }
-    let start = (t.saturating_sub(MAX_NAME_WORDS)..t)
+    let start = (end.saturating_sub(MAX_NAME_WORDS)..=end)
         .rev()
         .find(|&k| sentence[k].starts_with(OPEN_QUOTES))?;
-    let joined = sentence[start..t].join(" ");
+    let joined = sentence[start..=end].join(" ");
     let name = joined
+        .trim_end_matches(',')
         .trim_start_matches(OPEN_QUOTES)
         .trim_end_matches(CLOSE_QUOTES)
         .to_string();
@@ -365,6 +370,12 @@ mod tests {
         assert!(desc.is_some_and(|d| d.starts_with("Это веб-приложение")));
         let (name, _) = read("We confirm that the \"Registrul bunurilor\" system was tested.");
         assert_eq!(name.as_deref(), Some("Registrul bunurilor"));
+        let (name, desc) = read(
+            "We have developed “e-Ajutor”, the Agency’s online system for applications. It allows families \
+             to apply online for social aid.",
+        );
+        assert_eq!(name.as_deref(), Some("e-Ajutor"));
+        assert!(desc.is_some_and(|d| d.starts_with("It allows")));
         // A system word inside an institution's quoted name is not the system's.
         let (name, _) = read(
             "ГП \"Фискальные информационные системы\" просит подключить систему \"Кабинет\" к MPass.",
