@@ -227,6 +227,22 @@ fn reply_vars<'a>(
         &settings.rules.lifecycle().deadlines,
     );
     let today = today(input.now);
+    // The answer this step waits for, when AGE sets one: its date as the
+    // case's deadline has it, or as it would fall from today.
+    let answer = d
+        .stage
+        .and_then(|stage| settings.rules.lifecycle().answer_for(stage, d.service));
+    let planned = d.progress.as_ref().and_then(|p| {
+        p.deadlines
+            .iter()
+            .find(|x| x.kind == crate::domain::DeadlineKind::Answer)
+            .map(|x| x.due)
+    });
+    let answer_due = planned.or_else(|| {
+        answer
+            .as_ref()
+            .map(|a| calendar.add_working_days(today, a.working_days))
+    });
     let problems: Vec<&str> = d.problem_details.iter().map(|p| p.code.as_str()).collect();
     let attachments: Vec<Value> = input
         .inspection
@@ -275,7 +291,15 @@ fn reply_vars<'a>(
         ),
         (
             "answer_due",
-            date(calendar.add_working_days(today, deadlines.answer_working_days)),
+            answer_due.map_or(TemplateValue::from(()), date),
+        ),
+        (
+            "mailbox_role",
+            TemplateValue::from(input.mailbox.role.as_str()),
+        ),
+        (
+            "answer_days",
+            TemplateValue::from(answer.as_ref().map(|a| a.working_days)),
         ),
         ("received_at", TemplateValue::from(local_time(input.now))),
         ("attachments", TemplateValue::from_serialize(&attachments)),

@@ -38,6 +38,8 @@ pub struct CaseRef {
     pub service: Service,
     /// What the case's mail said so far.
     pub facts: CaseFacts,
+    /// The day (AGE's local date) the case's first mail came.
+    pub opened: chrono::NaiveDate,
 }
 
 /// What the database knows that bears on this mail.
@@ -398,11 +400,20 @@ fn progress(
     problem_codes: &[ProblemCode],
     events: &mut Vec<Event>,
 ) -> lifecycle::Progress {
+    let today = today(input.now);
+    let step = lifecycle::Step {
+        stage: assessment.step,
+        facts: &assessment.facts,
+        missing: &assessment.missing,
+        opened: case_before.map_or(today, |c| c.opened),
+        answer: settings
+            .rules
+            .lifecycle()
+            .answer_for(assessment.step, assessment.service),
+    };
     let p = lifecycle::progress(
-        assessment.step,
-        &assessment.facts,
-        &assessment.missing,
-        today(input.now),
+        &step,
+        today,
         settings.rules.calendar(),
         &settings.rules.lifecycle().deadlines,
     );

@@ -239,6 +239,7 @@ pub fn headers(data: &[u8]) {
         stage: Stage::Request,
         service: Service::Mpass,
         facts: crate::domain::CaseFacts::default(),
+        opened: chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default(),
     };
     let limits = &f.config.limits;
     let histories = [

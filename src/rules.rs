@@ -31,7 +31,9 @@ mod load;
 mod names;
 pub mod triage;
 
-pub use lifecycle::{AlertRules, Deadlines, DigestRules, Lifecycle, Reminders};
+pub use lifecycle::{
+    AlertRules, AnswerClock, AnswerRule, Deadlines, DigestRules, Lifecycle, Reminders,
+};
 pub use load::ReadFile;
 pub use names::*;
 

@@ -210,12 +210,16 @@ fn service_after_integration(text: &str) -> Option<Service> {
     let mut found = None;
     for opener in OPENERS {
         for (at, _) in lower.match_indices(opener) {
-            let window: String = lower[at..]
+            let window: String = lower
+                .get(at..)
+                .unwrap_or_default()
                 .chars()
                 .take(opener.chars().count() + 90)
                 .collect();
             let (a, b) = service_mentions(&window);
-            let here = one_service(a, b)?;
+            let Some(here) = one_service(a, b) else {
+                continue;
+            };
             if found.is_some_and(|f| f != here) {
                 return None;
             }

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::domain::{CaseFacts, CaseStatus, DeadlineKind, Field, Stage};
-use crate::rules::Deadlines;
+use crate::rules::{AnswerClock, AnswerRule, Deadlines};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeadlinePlan {
@@ -32,16 +32,25 @@ pub struct Progress {
     pub met: Vec<DeadlineKind>,
 }
 
-/// What a mail about `step`, with the case's merged `facts` and what is
-/// still `missing`, does to the case, on `today` (AGE's local date).
+/// The case a mail is about, as the lifecycle sees it: the step, the
+/// merged facts, what is still missing, the day of first contact, and when
+/// AGE answers the step.
+pub struct Step<'a> {
+    pub stage: Stage,
+    pub facts: &'a CaseFacts,
+    pub missing: &'a [Field],
+    pub opened: NaiveDate,
+    pub answer: Option<AnswerRule>,
+}
+
+/// What a mail about `step` does to the case, on `today` (AGE's local date).
 pub fn progress(
-    step: Stage,
-    facts: &CaseFacts,
-    missing: &[Field],
+    case: &Step<'_>,
     today: NaiveDate,
     calendar: &Calendar,
     deadlines: &Deadlines,
 ) -> Progress {
+    let (step, facts, missing) = (case.stage, case.facts, case.missing);
     let mut plans = Vec::new();
     let mut met = Vec::new();
     let mut stage = step;
@@ -56,21 +65,25 @@ pub fn progress(
             replace: true,
         });
     }
-    if step == Stage::Request && complete {
+    if let Some(rule) = case.answer.as_ref().filter(|_| complete) {
+        let from = match rule.from {
+            AnswerClock::FirstContact => case.opened,
+            AnswerClock::Complete => today,
+        };
         plans.push(DeadlinePlan {
             kind: DeadlineKind::Answer,
-            due: calendar.add_working_days(today, deadlines.answer_working_days),
+            due: calendar.add_working_days(from, rule.working_days),
             replace: false,
         });
-        if facts.has(Field::SignedAgreement) {
-            // Request and agreement are both in: the examination starts.
-            stage = Stage::Examination;
-            plans.push(DeadlinePlan {
-                kind: DeadlineKind::Examination,
-                due: calendar.add_days(today, deadlines.examination_days),
-                replace: false,
-            });
-        }
+    }
+    if step == Stage::Request && complete && facts.has(Field::SignedAgreement) {
+        // Request and agreement are both in: the examination starts.
+        stage = Stage::Examination;
+        plans.push(DeadlinePlan {
+            kind: DeadlineKind::Examination,
+            due: calendar.add_days(today, deadlines.examination_days),
+            replace: false,
+        });
     }
     Progress {
         stage,
@@ -91,6 +104,72 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    fn progress(
+        stage: Stage,
+        facts: &CaseFacts,
+        missing: &[Field],
+        today: NaiveDate,
+        cal: &Calendar,
+        dl: &Deadlines,
+    ) -> Progress {
+        let lifecycle = crate::rules::Lifecycle::default();
+        let step = Step {
+            stage,
+            facts,
+            missing,
+            opened: today,
+            answer: lifecycle.answer_for(stage, crate::domain::Service::Msign),
+        };
+        super::progress(&step, today, cal, dl)
+    }
+
+    #[test]
+    fn answers_count_from_first_contact_or_completeness() {
+        let cal = Calendar::default();
+        let dl = Deadlines::default();
+        let facts = CaseFacts::default();
+        let lifecycle = crate::rules::Lifecycle::default();
+        let at = |stage, service, opened: &str, today: &str| {
+            let step = Step {
+                stage,
+                facts: &facts,
+                missing: &[],
+                opened: d(opened),
+                answer: lifecycle.answer_for(stage, service),
+            };
+            super::progress(&step, d(today), &cal, &dl)
+                .deadlines
+                .into_iter()
+                .find(|p| p.kind == DeadlineKind::Answer)
+                .map(|p| p.due)
+        };
+        use crate::domain::Service::{Mpass, Msign};
+        // A request: 10 working days from the first mail, however late it became complete.
+        assert_eq!(
+            at(Stage::Request, Msign, "2026-11-24", "2026-12-01"),
+            Some(d("2026-12-08"))
+        );
+        // MPass registrations: 7 working days from the day the data became complete.
+        assert_eq!(
+            at(Stage::TestRegistration, Mpass, "2026-11-24", "2026-12-01"),
+            Some(d("2026-12-10"))
+        );
+        assert_eq!(
+            at(
+                Stage::ProductionRegistration,
+                Mpass,
+                "2026-11-24",
+                "2026-12-01"
+            ),
+            Some(d("2026-12-10"))
+        );
+        // MSign registrations: no deadline is set by default.
+        assert_eq!(
+            at(Stage::TestRegistration, Msign, "2026-11-24", "2026-12-01"),
+            None
+        );
     }
 
     #[test]

@@ -121,6 +121,7 @@ fn case(id: i64, number: &str, participants: &[&str]) -> CaseRef {
         stage: crate::domain::Stage::Request,
         service: Service::Mpass,
         facts: crate::domain::CaseFacts::default(),
+        opened: "2026-11-24".parse().unwrap(),
     }
 }
 

@@ -90,6 +90,8 @@ pub const REPLY_VARS: &[&str] = &[
     "missing",
     "complete",
     "answer_due",
+    "answer_days",
+    "mailbox_role",
     "examination_due",
 ];
 /// Variables a staff template can use.

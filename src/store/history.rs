@@ -22,6 +22,7 @@ struct CaseRefColumns {
     // reads as `unknown`, as it always has here.
     service: String,
     facts: String,
+    created_at: DateTime<Utc>,
 }
 
 /// A case holding a certificate, with the environment its mail named.
@@ -67,7 +68,7 @@ struct SameMail {
 impl Tx {
     async fn case_ref(&mut self, id: i64) -> anyhow::Result<Option<CaseRef>> {
         let Some(case): Option<CaseRefColumns> = sqlx::query_as(
-            "SELECT number, language, stage, service, facts FROM \"case\" WHERE id = ?",
+            "SELECT number, language, stage, service, facts, created_at FROM \"case\" WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(self.conn())
@@ -89,6 +90,7 @@ impl Tx {
             stage: case.stage,
             service: Service::parse(&case.service),
             facts: CaseFacts::from_column(&case.facts),
+            opened: crate::calendar::today(case.created_at),
         }))
     }
 

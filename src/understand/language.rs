@@ -109,8 +109,7 @@ pub fn detect(subject: &str, body: &str) -> Option<Language> {
         .copied()
         .filter(|l| !is_label_line(l))
         .collect();
-    detect_in(&prose.join("\n"))
-        .or_else(|| detect_in(&format!("{subject}\n{own}")))
+    detect_in(&prose.join("\n")).or_else(|| detect_in(&format!("{subject}\n{own}")))
 }
 
 /// "Label: value", "Label | value", "RO – value": a label of a few words.

@@ -20,6 +20,7 @@ const ATTRIBUTE_SYNONYMS: &[(&str, &str)] = &[
     ("электроннаяпочта", "EmailAddress"),
     ("элпочта", "EmailAddress"),
     ("idnp", "NameIdentifier"),
+    ("idnpul", "NameIdentifier"),
     ("иднп", "NameIdentifier"),
     ("personalcode", "NameIdentifier"),
     ("personalnumber", "NameIdentifier"),
@@ -215,13 +216,9 @@ const AROUND: &[&str] = &[
 
 fn without_fillers(item: &str) -> &str {
     let mut rest = item.trim();
-    loop {
-        let Some((first, after)) = rest.split_once(char::is_whitespace) else {
-            break;
-        };
-        if !AROUND.contains(&fold(first).as_str()) {
-            break;
-        }
+    while let Some((first, after)) = rest.split_once(char::is_whitespace)
+        && AROUND.contains(&fold(first).as_str())
+    {
         rest = after.trim_start();
     }
     if let Some((before, last)) = rest.rsplit_once(char::is_whitespace)

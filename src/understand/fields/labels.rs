@@ -195,6 +195,13 @@ fn keyword_field(w: &[String]) -> Option<Field> {
     if any_stem(w, &["atribut", "атрибут", "attribut"]) {
         return Some(Field::Attributes);
     }
+    // "Avem nevoie de următoarele date despre utilizator:", "user data we need:".
+    if n <= 10
+        && any_stem(w, &["utilizator", "user", "пользовател"])
+        && any_stem(w, &["date", "data", "данн", "informati", "сведени"])
+    {
+        return Some(Field::Attributes);
+    }
     if n <= 8
         && w.iter()
             .any(|x| x == "ip" || x.starts_with("ipv") || x == "ipuri")

@@ -154,6 +154,17 @@ fn body_named_first<'a>(toks: &[&'a str], t: usize, word: &str) -> Option<Vec<&'
         k += 1;
         let Some(next) = toks.get(k) else { break };
         let w = fold(core(next));
+        // "… по регулированию в энергетике просит": "в" and its noun, when
+        // a verb follows them.
+        if russian && w == "в" && name.len() >= 2 {
+            let noun = toks.get(k + 1).copied().unwrap_or_default();
+            let after = toks.get(k + 2).map(|a| core(a));
+            if russian_continues(core(noun)) && after.is_some_and(|a| !russian_continues(a)) {
+                name.extend([*next, noun]);
+                k += 1;
+                continue;
+            }
+        }
         let fits = (!core(next).is_empty() && capitalised(next))
             || CONNECTORS.contains(&w.as_str())
             || ADMIN_WORDS.contains(&fold(next).as_str())

@@ -224,17 +224,18 @@ fn apposition_after(sentence: &[&str], t: usize) -> Option<(String, usize)> {
 /// The spans of `text` between an opening and a closing quote, in order.
 pub(super) fn quoted_spans(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find(OPEN_QUOTES) {
-        let after = &rest[open..];
-        let Some(first) = after.chars().next() else { break };
-        let inner = &after[first.len_utf8()..];
-        let Some(close) = inner.find(CLOSE_QUOTES) else { break };
-        if close > 0 {
-            out.push(&inner[..close]);
+    let mut open: Option<usize> = None;
+    for (at, c) in text.char_indices() {
+        match open {
+            Some(start) if CLOSE_QUOTES.contains(&c) => {
+                if let Some(span) = text.get(start..at).filter(|s| !s.is_empty()) {
+                    out.push(span);
+                }
+                open = None;
+            }
+            None if OPEN_QUOTES.contains(&c) => open = Some(at + c.len_utf8()),
+            _ => {}
         }
-        let Some(closing) = inner[close..].chars().next() else { break };
-        rest = &inner[close + closing.len_utf8()..];
     }
     out
 }

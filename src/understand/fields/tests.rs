@@ -688,7 +688,16 @@ fn a_block_of_language_lines_names_the_service_after_any_prose() {
         "RE: Регистрация услуги MSign – тестовая среда\nАдрес из прошлого письма – внутренний. \
          Ниже актуальные данные:\n\nRO – Semnarea contractelor\nRU – Подписание договоров\nEN – Signing of contracts\n",
     );
-    assert_eq!(e.request.service_name_ro.as_deref(), Some("Semnarea contractelor"));
-    assert_eq!(e.request.service_name_ru.as_deref(), Some("Подписание договоров"));
-    assert_eq!(e.request.service_name_en.as_deref(), Some("Signing of contracts"));
+    assert_eq!(
+        e.request.service_name_ro.as_deref(),
+        Some("Semnarea contractelor")
+    );
+    assert_eq!(
+        e.request.service_name_ru.as_deref(),
+        Some("Подписание договоров")
+    );
+    assert_eq!(
+        e.request.service_name_en.as_deref(),
+        Some("Signing of contracts")
+    );
 }

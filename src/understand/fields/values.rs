@@ -56,9 +56,8 @@ fn target_of(field: &Field, section: Section) -> Option<Target> {
 /// Whether the line before or after `i` also opens with a language tag:
 /// a block of service names in several languages.
 fn lang_block_around(lines: &[Line<'_>], i: usize) -> bool {
-    let tagged = |l: &Line<'_>| {
-        label_of(l.body).is_some_and(|lb| matches!(lb.field, Field::LangTag(_)))
-    };
+    let tagged =
+        |l: &Line<'_>| label_of(l.body).is_some_and(|lb| matches!(lb.field, Field::LangTag(_)));
     // HTML list items come with blank lines between them.
     let before = lines[..i].iter().rev().find(|l| !l.body.is_empty());
     let after = lines[i + 1..].iter().find(|l| !l.body.is_empty());
@@ -269,8 +268,9 @@ fn cut_institution(v: &str) -> &str {
     }
     let v = v.get(..end).unwrap_or(v);
     // "Агентство … (Agenția …)": the name as written first, not its translation.
-    let v = match v.find('(') {
-        Some(p) if v[..p].split_whitespace().count() >= 2 && v.trim_end().ends_with(')') => &v[..p],
+    let before_paren = v.find('(').and_then(|p| v.get(..p));
+    let v = match before_paren {
+        Some(b) if b.split_whitespace().count() >= 2 && v.trim_end().ends_with(')') => b,
         _ => v,
     };
     v.trim_end_matches(|c: char| {
