@@ -227,22 +227,7 @@ fn reply_vars<'a>(
         &settings.rules.lifecycle().deadlines,
     );
     let today = today(input.now);
-    // The answer this step waits for, when AGE sets one: its date as the
-    // case's deadline has it, or as it would fall from today.
-    let answer = d
-        .stage
-        .and_then(|stage| settings.rules.lifecycle().answer_for(stage, d.service));
-    let planned = d.progress.as_ref().and_then(|p| {
-        p.deadlines
-            .iter()
-            .find(|x| x.kind == crate::domain::DeadlineKind::Answer)
-            .map(|x| x.due)
-    });
-    let answer_due = planned.or_else(|| {
-        answer
-            .as_ref()
-            .map(|a| calendar.add_working_days(today, a.working_days))
-    });
+    let (answer_days, answer_due) = answer(settings, d, today);
     let problems: Vec<&str> = d.problem_details.iter().map(|p| p.code.as_str()).collect();
     let attachments: Vec<Value> = input
         .inspection
@@ -293,13 +278,10 @@ fn reply_vars<'a>(
             "answer_due",
             answer_due.map_or(TemplateValue::from(()), date),
         ),
+        ("answer_days", TemplateValue::from(answer_days)),
         (
             "mailbox_role",
             TemplateValue::from(input.mailbox.role.as_str()),
-        ),
-        (
-            "answer_days",
-            TemplateValue::from(answer.as_ref().map(|a| a.working_days)),
         ),
         ("received_at", TemplateValue::from(local_time(input.now))),
         ("attachments", TemplateValue::from_serialize(&attachments)),
@@ -309,6 +291,34 @@ fn reply_vars<'a>(
             TemplateValue::from(input.rejection.map(Rejection::code).unwrap_or_default()),
         ),
     ])
+}
+
+/// The answer the step waits for, when AGE sets one: its working days, and
+/// its date as the case's deadline has it, or as it would fall from today.
+fn answer(
+    settings: &Settings<'_>,
+    d: &Decision,
+    today: chrono::NaiveDate,
+) -> (Option<u32>, Option<chrono::NaiveDate>) {
+    let rule = d
+        .stage
+        .and_then(|stage| settings.rules.lifecycle().answer_for(stage, d.service));
+    let planned = d.progress.as_ref().and_then(|p| {
+        p.deadlines
+            .iter()
+            .find(|x| x.kind == crate::domain::DeadlineKind::Answer)
+            .map(|x| x.due)
+    });
+    let days = rule.as_ref().map(|r| r.working_days);
+    let due = planned.or_else(|| {
+        rule.map(|r| {
+            settings
+                .rules
+                .calendar()
+                .add_working_days(today, r.working_days)
+        })
+    });
+    (days, due)
 }
 
 /// A compact summary of a case for staff (triage `notify_staff`).
