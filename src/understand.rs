@@ -74,7 +74,7 @@ pub fn understand(
     };
     let mut extracted = fields::extract(&text, options);
     let stage = stage_from_content(&extracted.request, &own);
-    if stage == Some(Stage::Agreement) {
+    if role == Role::Office && stage == Some(Stage::Agreement) {
         // "After signing we move to testing" chooses no environment.
         extracted.request.environment = None;
     }
