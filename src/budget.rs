@@ -91,13 +91,17 @@ impl tracking_allocator::AllocationTracker for Counter {
     }
 }
 
-/// Starts counting; the binary calls it once, with [`Allocator`] as its
-/// global allocator.
+/// Starts counting, with [`Allocator`] as the global allocator. Callers on
+/// several threads (tests) all return once counting is on: a second caller
+/// waits for the first instead of finding the tracker set and counting off.
 pub fn install() {
-    if AllocationRegistry::set_global_tracker(Counter).is_ok() {
-        AllocationRegistry::enable_tracking();
-        INSTALLED.store(true, Relaxed);
-    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if AllocationRegistry::set_global_tracker(Counter).is_ok() {
+            AllocationRegistry::enable_tracking();
+            INSTALLED.store(true, Relaxed);
+        }
+    });
 }
 
 /// The limits of one analysis.
