@@ -16,35 +16,7 @@ use egov_intake::rules::Rules;
 use egov_intake::store::Store;
 use serde_json::Value;
 
-const CONFIG: &str = r#"
-[database]
-url = "sqlite::memory:"
-[[mailbox]]
-name = "office"
-role = "office"
-address = "office@egov.md"
-source = { kind = "maildir", path = "unused/office" }
-[[mailbox]]
-name = "mpass"
-role = "mpass"
-address = "support.mpass@egov.md"
-source = { kind = "maildir", path = "unused/mpass" }
-[[mailbox]]
-name = "msign"
-role = "msign"
-address = "support.msign@egov.md"
-source = { kind = "maildir", path = "unused/msign" }
-[[mailbox]]
-name = "servicii"
-role = "services"
-address = "servicii@egov.md"
-source = { kind = "maildir", path = "unused/servicii" }
-[transport]
-kind = "file"
-dir = "unused/outbox"
-[staff]
-alerts = ["staff@egov.md"]
-"#;
+const CONFIG: &str = include_str!("support/dry_run.toml");
 
 /// Below this share of right answers a field fails the test.
 const REQUIRED: f64 = 0.97;

@@ -20,30 +20,7 @@ use egov_intake::pipeline::{Pipeline, Report};
 use egov_intake::rules::Rules;
 use egov_intake::store::Store;
 
-const CONFIG: &str = r#"
-[database]
-url = "sqlite::memory:"
-[[mailbox]]
-name = "office"
-role = "office"
-address = "office@egov.md"
-source = { kind = "maildir", path = "unused/office" }
-[[mailbox]]
-name = "mpass"
-role = "mpass"
-address = "support.mpass@egov.md"
-source = { kind = "maildir", path = "unused/mpass" }
-[[mailbox]]
-name = "msign"
-role = "msign"
-address = "support.msign@egov.md"
-source = { kind = "maildir", path = "unused/msign" }
-[transport]
-kind = "file"
-dir = "unused/outbox"
-[staff]
-alerts = ["staff@egov.md"]
-"#;
+const CONFIG: &str = include_str!("support/dry_run.toml");
 
 #[tokio::test]
 async fn golden_ingest_dry_run_json() {
