@@ -300,7 +300,8 @@ pub fn config(data: &[u8]) {
     };
     match Rules::load_with(&f.rules_dir, &read) {
         Ok(rules) => {
-            rules.required(Stage::TestRegistration, Service::Msign);
+            rules.required(Stage::TestRegistration, Service::Msign, true);
+            rules.is_public_institution("Ministerul Finanțelor");
             rules.explain(
                 crate::domain::ProblemCode::IpNotPublic,
                 Some("10.0.0.1"),

@@ -29,6 +29,7 @@ use crate::domain::{Field, Language, ProblemCode, Service, Stage};
 mod lifecycle;
 mod load;
 mod names;
+mod requirements;
 pub mod triage;
 
 pub use lifecycle::{
@@ -52,8 +53,7 @@ struct Inner {
     /// code → language → text
     problems: BTreeMap<String, BTreeMap<Language, String>>,
     calendar: crate::calendar::Calendar,
-    /// step → service ("" for all) → required fields
-    required: BTreeMap<Stage, BTreeMap<Option<Service>, Vec<Field>>>,
+    requirements: requirements::Requirements,
     /// field → language → what to send and why
     field_texts: BTreeMap<String, BTreeMap<Language, String>>,
     allowed_private_ranges: Vec<String>,
@@ -74,14 +74,18 @@ impl Rules {
         &self.inner.dir
     }
 
-    /// The fields `step` requires for `service` (mpass, msign or unknown).
-    pub fn required(&self, step: Stage, service: Service) -> Vec<Field> {
-        let Some(step) = self.inner.required.get(&step) else {
-            return Vec::new();
-        };
-        let mut v = step.get(&None).cloned().unwrap_or_default();
-        v.extend(step.get(&Some(service)).cloned().unwrap_or_default());
-        v
+    /// The fields `step` requires for `service` (mpass, msign or unknown),
+    /// with those asked of public institutions when `public_institution`.
+    pub fn required(&self, step: Stage, service: Service, public_institution: bool) -> Vec<Field> {
+        self.inner
+            .requirements
+            .required(step, service, public_institution)
+    }
+
+    /// Whether the institution of this name is public (`fields.toml`'s
+    /// `[public_institutions]`).
+    pub fn is_public_institution(&self, name: &str) -> bool {
+        self.inner.requirements.public.includes(name)
     }
 
     /// What to send for a missing field, and why, in `lang`.

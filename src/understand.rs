@@ -107,16 +107,8 @@ fn stage_from_content(request: &fields::Request, own: &str) -> Option<Stage> {
         });
     }
     let lower = own.to_lowercase();
-    const AGREEMENT: &[&str] = &[
-        "acord",
-        "contract",
-        "anex",
-        "соглашени",
-        "договор",
-        "приложени",
-        "agreement",
-        "annex",
-    ];
+    // Not "anexă"/"приложение": a signed request comes attached as often.
+    const AGREEMENT: &[&str] = &["acord", "contract", "соглашени", "договор", "agreement"];
     const SIGNED: &[&str] = &["semnat", "подписан", "подписал", "signed"];
     let signed_agreement = lower
         .lines()
@@ -320,5 +312,28 @@ Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         assert_eq!(u.service, Service::Msign);
         let blind = understand(&m, &Inspection::default(), Role::Office, &options);
         assert_eq!(blind.request.idno, None);
+    }
+
+    #[test]
+    fn a_signed_agreement_is_told_from_a_signed_request() {
+        let none = fields::Request::default();
+        for (text, stage) in [
+            (
+                "Vă transmitem Acordul semnat de director.",
+                Some(Stage::Agreement),
+            ),
+            (
+                "Подписанное соглашение во вложении.",
+                Some(Stage::Agreement),
+            ),
+            (
+                "Please find the signed agreement attached.",
+                Some(Stage::Agreement),
+            ),
+            ("Solicitarea semnată de primar o transmitem în anexă.", None),
+            ("Подписанный запрос в приложении.", None),
+        ] {
+            assert_eq!(stage_from_content(&none, text), stage, "{text}");
+        }
     }
 }

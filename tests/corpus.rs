@@ -56,6 +56,7 @@ const FIELDS: &[(&str, Compare)] = &[
     ("logout_response_url", Compare::Exact),
     ("attributes", Compare::Set),
     ("certificate_serial", Compare::Serial),
+    ("registry_entry", Compare::Exact),
     ("missing", Compare::Set),
 ];
 

@@ -56,9 +56,15 @@ pub(super) fn assess(
         .unwrap_or(understanding.service);
     let outcome = triage_outcome(input, settings, known, &present);
     let service = outcome.service.as_deref().map_or(known, Service::parse);
+    // Unknown until the institution is named; then asked in the next reply.
+    let public = facts
+        .request
+        .institution
+        .as_deref()
+        .is_some_and(|name| settings.rules.is_public_institution(name));
     let missing: Vec<Field> = settings
         .rules
-        .required(step, service)
+        .required(step, service, public)
         .into_iter()
         .filter(|f| !present.contains(f))
         .collect();

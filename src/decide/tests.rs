@@ -41,8 +41,12 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with(rules())
+    }
+
+    fn with(rules: Rules) -> Fixture {
         Fixture {
-            rules: rules(),
+            rules,
             reply: ReplyConfig {
                 message_id_domain: "intake.egov.md".into(),
                 from_name: "AGE".into(),
@@ -548,4 +552,59 @@ fn bidirectional_controls_do_not_reach_staff_alerts() {
     assert!(alert.body.contains("cheie txt.pem"), "{}", alert.body);
     assert!(alert.body.contains("cheie .pem"), "{}", alert.body);
     assert_no_bidi(&d);
+}
+
+/// The shipped rules with public institutions asked for their register entry.
+fn rules_asking_public_institutions() -> Rules {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let fields = dir.join("fields.toml");
+    let read = |path: &std::path::Path| {
+        let bytes = std::fs::read(path)?;
+        if path != fields {
+            return Ok(bytes);
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        let on = "public_institution = [\"registry_entry\"]";
+        assert!(text.contains("public_institution = []"));
+        Ok(text.replacen("public_institution = []", on, 1).into_bytes())
+    };
+    Rules::load_with(&dir, &read).unwrap()
+}
+
+#[test]
+fn public_institutions_are_asked_for_their_register_entry_when_the_rules_say_so() {
+    let request = |institution: &str, extra: &str| {
+        mail(
+            "",
+            "Solicitare integrare MPass",
+            &format!(
+                "Denumirea instituției: {institution}\nIDNO: 1003600012345\n\
+                 Denumirea sistemului: SI „Registrul elevilor”\n\
+                 Descrierea sistemului: evidența elevilor din școli.\n{extra}"
+            ),
+        )
+    };
+    let asked = |f: &Fixture, raw: &str| {
+        let d = f.decide(raw, Role::Office, &History::default());
+        let body = d.outgoing[0].body.clone();
+        (d.missing.contains(&Field::RegistryEntry), body)
+    };
+    let on = Fixture::with(rules_asking_public_institutions());
+    let (missing, body) = asked(&on, &request("Ministerul Educației și Cercetării", ""));
+    assert!(missing, "{body}");
+    assert!(
+        body.contains("Registrul resurselor și sistemelor informaționale"),
+        "{body}"
+    );
+    // A company is not asked; nor is anyone while the rules leave it off.
+    let (missing, body) = asked(&on, &request("EduSoft SRL", ""));
+    assert!(!missing && !body.contains("Registrul resurselor"), "{body}");
+    let off = Fixture::new();
+    let (missing, _) = asked(&off, &request("Ministerul Educației și Cercetării", ""));
+    assert!(!missing);
+    // Given, it is shown back and not asked again.
+    let given = "Nr. în Registrul resurselor și sistemelor informaționale: 0456/2021\n";
+    let (missing, body) = asked(&on, &request("Ministerul Educației și Cercetării", given));
+    assert!(!missing, "{body}");
+    assert!(body.contains("Nr. în Registru:   0456/2021"), "{body}");
 }

@@ -26,6 +26,7 @@ vocabulary! {
         Idno = "idno",
         SystemName = "system_name",
         SystemDescription = "system_description",
+        RegistryEntry = "registry_entry",
         ServiceNameRo = "service_name_ro",
         ServiceNameRu = "service_name_ru",
         ServiceNameEn = "service_name_en",
@@ -52,6 +53,9 @@ pub struct Request {
     pub idno_valid: Option<bool>,
     pub system_name: Option<String>,
     pub system_description: Option<String>,
+    /// The system's entry in the Register of Information Resources and
+    /// Systems (a number, as written), asked of public institutions.
+    pub registry_entry: Option<String>,
     pub service_name_ro: Option<String>,
     pub service_name_ru: Option<String>,
     pub service_name_en: Option<String>,
@@ -135,6 +139,7 @@ impl CaseFacts {
             Field::Idno => text(&r.idno) && r.idno_valid != Some(false),
             Field::SystemName => text(&r.system_name),
             Field::SystemDescription => text(&r.system_description),
+            Field::RegistryEntry => text(&r.registry_entry),
             Field::ServiceNameRo => text(&r.service_name_ro),
             Field::ServiceNameRu => text(&r.service_name_ru),
             Field::ServiceNameEn => text(&r.service_name_en),
@@ -213,6 +218,7 @@ impl Request {
             idno_valid,
             system_name,
             system_description,
+            registry_entry,
             service_name_ro,
             service_name_ru,
             service_name_en,
@@ -230,6 +236,7 @@ impl Request {
         some(&mut self.idno_valid, idno_valid);
         text(&mut self.system_name, system_name);
         text(&mut self.system_description, system_description);
+        text(&mut self.registry_entry, registry_entry);
         text(&mut self.service_name_ro, service_name_ro);
         text(&mut self.service_name_ru, service_name_ru);
         text(&mut self.service_name_en, service_name_en);
@@ -350,7 +357,7 @@ mod tests {
     fn fields_are_spelt_as_in_the_rules() {
         assert_eq!(Field::IpAddresses.as_str(), "ip_addresses");
         assert_eq!("signed_agreement".parse(), Ok(Field::SignedAgreement));
-        assert_eq!(Field::ALL.len(), 16);
+        assert_eq!(Field::ALL.len(), 17);
         assert_eq!(
             serde_json::to_value(SignerType::Natural).unwrap(),
             serde_json::json!("natural")

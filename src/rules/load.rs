@@ -11,6 +11,7 @@ use rustls_pki_types::pem::PemObject as _;
 use serde::Deserialize;
 
 use super::names::{BENEFICIARY_TEMPLATES, FIELDS, STAFF_TEMPLATES};
+use super::requirements::{PublicInstitutions, Requirements, Scope};
 use super::{Inner, Lifecycle, Rules, triage};
 use crate::calendar::{Calendar, CalendarFile};
 use crate::config::{ConfigError, ConfigErrors, Locator};
@@ -18,8 +19,6 @@ use crate::domain::{Field, Language, ProblemCode, Service, Stage};
 
 /// Texts by language, per field or problem code.
 type Texts = BTreeMap<String, BTreeMap<Language, String>>;
-/// Step → service (`None`: every service) → required fields.
-type Required = BTreeMap<Stage, BTreeMap<Option<Service>, Vec<Field>>>;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +29,17 @@ struct RawFields {
     fields: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     msign: RawMsign,
+    #[serde(default)]
+    public_institutions: RawPublicInstitutions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPublicInstitutions {
+    #[serde(default)]
+    name_words: Vec<String>,
+    #[serde(default)]
+    not: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,6 +51,9 @@ struct RawStep {
     mpass: Vec<String>,
     #[serde(default)]
     msign: Vec<String>,
+    /// Asked of public institutions only.
+    #[serde(default)]
+    public_institution: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -135,7 +148,7 @@ impl Rules {
         let (raw, _) = read_toml::<RawRules>(read, &dir.join("rules.toml"), &mut errors);
         let (certs, anchors) = certificates(dir, read, &mut errors);
         let calendar = calendar(dir, read, &mut errors);
-        let (required, field_texts, allowed_private_ranges) = fields(dir, read, &mut errors);
+        let (requirements, field_texts, allowed_private_ranges) = fields(dir, read, &mut errors);
         let lifecycle = lifecycle(dir, read, &mut errors);
         let triage = triage_rules(dir, read, &mut errors);
         let problems = problems(dir, read, &mut errors);
@@ -157,7 +170,7 @@ impl Rules {
                 anchors,
                 problems,
                 calendar,
-                required,
+                requirements,
                 field_texts,
                 allowed_private_ranges,
                 triage,
@@ -232,12 +245,24 @@ fn fields(
     dir: &Path,
     read: &ReadFile<'_>,
     errors: &mut Vec<ConfigError>,
-) -> (Required, Texts, Vec<String>) {
+) -> (Requirements, Texts, Vec<String>) {
     let file = dir.join("fields.toml");
     let (raw, text) = read_toml::<RawFields>(read, &file, errors);
     let at = Locator::new(&file, &text);
     let find = |needle: &str| text.find(needle).unwrap_or(0);
-    let required = required_fields(raw.steps, &at, &find, errors);
+    let requirements = Requirements {
+        by_step: required_fields(raw.steps, &at, &find, errors),
+        public: PublicInstitutions {
+            name_words: raw.public_institutions.name_words,
+            not: raw.public_institutions.not,
+        },
+    };
+    if requirements.asks_public_institutions() && requirements.public.name_words.is_empty() {
+        errors.push(at.at(
+            find("public_institution"),
+            "a step asks fields of public institutions, but [public_institutions] has no name_words to tell them by",
+        ));
+    }
     let field_texts = texts_by_language(raw.fields, "fields.", &at, &find, errors);
     for field in field_texts.keys() {
         if !FIELDS.contains(&field.as_str()) {
@@ -247,7 +272,11 @@ fn fields(
             ));
         }
     }
-    for f in required.values().flat_map(|s| s.values().flatten()) {
+    for f in requirements
+        .by_step
+        .values()
+        .flat_map(|s| s.values().flatten())
+    {
         for lang in Language::ALL {
             if !field_texts
                 .get(f.as_str())
@@ -271,7 +300,7 @@ fn fields(
             ));
         }
     }
-    (required, field_texts, raw.msign.allowed_private_ranges)
+    (requirements, field_texts, raw.msign.allowed_private_ranges)
 }
 
 /// `[steps.*]`: known steps only, known fields only.
@@ -280,8 +309,8 @@ fn required_fields(
     at: &Locator<'_>,
     find: &dyn Fn(&str) -> usize,
     errors: &mut Vec<ConfigError>,
-) -> Required {
-    let mut required = Required::new();
+) -> BTreeMap<Stage, BTreeMap<Scope, Vec<Field>>> {
+    let mut required: BTreeMap<Stage, BTreeMap<Scope, Vec<Field>>> = BTreeMap::new();
     for (name, r) in steps {
         let Some(step) = name.parse::<Stage>().ok().filter(|s| s.is_step()) else {
             let known: Vec<&str> = Stage::STEPS.iter().map(|s| s.as_str()).collect();
@@ -291,10 +320,11 @@ fn required_fields(
             ));
             continue;
         };
-        for (service, list) in [
-            (None, r.required),
-            (Some(Service::Mpass), r.mpass),
-            (Some(Service::Msign), r.msign),
+        for (scope, list) in [
+            (Scope::Every, r.required),
+            (Scope::Service(Service::Mpass), r.mpass),
+            (Scope::Service(Service::Msign), r.msign),
+            (Scope::PublicInstitution, r.public_institution),
         ] {
             let mut fields = Vec::new();
             for f in &list {
@@ -306,7 +336,7 @@ fn required_fields(
                     )),
                 }
             }
-            required.entry(step).or_default().insert(service, fields);
+            required.entry(step).or_default().insert(scope, fields);
         }
     }
     required

@@ -48,7 +48,7 @@ fn explanations_are_filled() {
     assert!(t.contains("10.0.0.1") && !t.contains('{'), "{t}");
     assert_eq!(
         rules
-            .required(Stage::TestRegistration, Service::Msign)
+            .required(Stage::TestRegistration, Service::Msign, false)
             .len(),
         7
     );
@@ -154,4 +154,45 @@ fn load_with_reads_through_the_given_reader() {
     );
     // Nothing on disk was touched: the folder still loads.
     assert!(Rules::load(&dir).is_ok());
+}
+
+/// The shipped rules with `fields.toml` edited by `edit`: the errors.
+fn errors_with_fields(edit: impl Fn(String) -> String) -> Vec<crate::config::ConfigError> {
+    let dir = shipped();
+    let fields = dir.join("fields.toml");
+    let read = |path: &Path| {
+        let bytes = std::fs::read(path)?;
+        if path != fields {
+            return Ok(bytes);
+        }
+        Ok(edit(String::from_utf8(bytes).unwrap()).into_bytes())
+    };
+    match Rules::load_with(&dir, &read) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0,
+    }
+}
+
+#[test]
+fn asking_public_institutions_is_checked() {
+    let list =
+        |fields: &'static str| move |t: String| t.replacen("public_institution = []", fields, 1);
+    assert!(errors_with_fields(list("public_institution = [\"registry_entry\"]")).is_empty());
+    let errors = errors_with_fields(list("public_institution = [\"registry\"]"));
+    assert_eq!(errors.len(), 1, "{}", ConfigErrors(errors.clone()));
+    assert!(errors[0].message.contains("unknown field \"registry\""));
+    assert!(errors[0].line.is_some_and(|l| l > 1));
+    // Asking public institutions needs the words that tell them apart.
+    let errors = errors_with_fields(|t| {
+        let t = list("public_institution = [\"registry_entry\"]")(t);
+        let start = t.find("name_words = [").unwrap();
+        let end = start + t[start..].find(']').unwrap() + 1;
+        format!("{}name_words = []{}", &t[..start], &t[end..])
+    });
+    assert_eq!(errors.len(), 1, "{}", ConfigErrors(errors.clone()));
+    assert!(
+        errors[0].message.contains("name_words"),
+        "{}",
+        errors[0].message
+    );
 }

@@ -17,8 +17,9 @@
 //!    a tab or a spaced dash), matched by word stems on a case- and
 //!    diacritic-folded copy, and their values taken from the same line or the
 //!    next one (descriptions may run over wrapped lines);
-//! 3. IDNO/IDNP, logout URLs, signer type, IP addresses and the environment
-//!    have their own scanners, since they also appear in running text;
+//! 3. IDNO/IDNP, logout URLs, signer type, IP addresses, the environment,
+//!    a certificate's serial and the system's register entry have their own
+//!    scanners, since they also appear in running text;
 //! 4. only when no label names the institution, it is looked for in the prose
 //!    (a legal form such as SRL/ООО, or a public body such as "Primăria …").
 //!
@@ -32,6 +33,7 @@ mod labels;
 mod lines;
 mod numbers;
 mod prose;
+mod registry;
 mod serial;
 mod service_names;
 mod signer;
@@ -49,11 +51,18 @@ use crate::domain::ProblemCode;
 pub use crate::domain::{Request, SignerType};
 
 pub use addresses::parse_range;
+
+/// `s` as lowercase words without diacritics, split at anything that is
+/// not a letter or digit, as the extractor compares words.
+pub fn folded_words(s: &str) -> Vec<String> {
+    text::words(s)
+}
 use addresses::read_ips;
 use environment::read_environment;
 use lines::prepare;
 use numbers::read_idno;
 use prose::institution_from_prose;
+use registry::read_registry_entry;
 use serial::read_serial;
 use signer::read_signer;
 use system::system_from_prose;
@@ -118,6 +127,7 @@ pub fn extract(text: &str, options: &Options) -> Extracted {
     out.request.environment = read_environment(&lines);
     read_ips(&lines, options, &mut out);
     out.request.certificate_serial = read_serial(&lines);
+    out.request.registry_entry = read_registry_entry(&lines);
     if out.request.institution.is_none() {
         out.request.institution = institution_from_prose(&lines, &used);
     }

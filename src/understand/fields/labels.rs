@@ -32,6 +32,8 @@ pub(super) enum Field {
     Signer,
     Logout,
     Attributes,
+    /// The system's entry in the Register of Information Resources and Systems.
+    Registry,
     /// A label of something else (contact, phone, …): ends the value above.
     Other,
 }
@@ -183,6 +185,9 @@ fn keyword_field(w: &[String]) -> Option<Field> {
     // Keys match at a word start: "idno" also in "IDNO-ul", "idnoul".
     let joined = format!(" {}", w.join(" "));
     let has_key = |keys: &[&str]| keys.iter().any(|k| joined.contains(&format!(" {k}")));
+    if n <= 12 && super::registry::names_register(w) {
+        return Some(Field::Registry);
+    }
     if n <= 8 && has_key(IDNP_KEYS) {
         return Some(Field::Idnp);
     }

@@ -23,6 +23,17 @@ const RELATIVES: &[&str] = &[
     "which", "that", "care", "ce", "who", "where", "unde", "который", "которая", "которое",
     "которые", "котором", "которой", "которых", "которому", "где",
 ];
+/// Prepositions that open a relative clause with one of [`RELATIVES`] on
+/// what is done through the system: "prin care", "through which", "в
+/// которой" (not "pe care", what is done with the system itself).
+const RELATIVE_PREPOSITIONS: &[&str] = &["prin", "in", "through", "via", "через", "в"];
+/// Phrases opening a sentence that tell what is done with the system:
+/// "Prin intermediul sistemului, …", "С помощью системы …".
+#[rustfmt::skip]
+const INSTRUMENTS: &[&str] = &[
+    "prin intermediul", "cu ajutorul", "prin", "с помощью", "посредством", "через", "through",
+    "using", "with the help of", "via",
+];
 /// Words that say "is" between a name and what it is.
 const COPULAS: &[&str] = &[
     "is",
@@ -71,8 +82,15 @@ pub(super) fn system_from_prose(lines: &[Line<'_>], request: &mut Request) {
             request.system_name = clean(&name);
         }
         if request.system_description.is_none() {
-            let description = clause_after(&sentence[end..])
-                .or_else(|| sentences.get(n + 1).and_then(|s| about_system(s, &name)));
+            // The next sentence or the one after: a word on the system's
+            // register or on the request may come in between.
+            let description = clause_after(&sentence[end..]).or_else(|| {
+                sentences
+                    .iter()
+                    .skip(n + 1)
+                    .take(2)
+                    .find_map(|s| about_system(s, &name))
+            });
             request.system_description = description.as_deref().and_then(clean);
         }
         // The subject may name the system; the body then describes it.
@@ -276,10 +294,15 @@ fn is_age_service(name: &str) -> bool {
 /// ", care permite …", " is a portal where …", ", o aplicație prin care …".
 fn clause_after(rest: &[&str]) -> Option<String> {
     let first = core(rest.first()?);
+    let second = rest.get(1).map(|w| core(w)).unwrap_or_default();
     let skip = if RELATIVES.contains(&first.as_str())
         && !matches!(first.as_str(), "where" | "unde" | "где")
     {
         1
+    } else if RELATIVE_PREPOSITIONS.contains(&first.as_str())
+        && RELATIVES.contains(&second.as_str())
+    {
+        2
     } else if COPULAS.contains(&first.as_str())
         || ["o", "un", "a", "an", "the"].contains(&first.as_str())
             && rest.first().is_some_and(|w| !w.ends_with(','))
@@ -309,6 +332,9 @@ fn clause_after(rest: &[&str]) -> Option<String> {
 fn about_system(sentence: &[&str], name: &str) -> Option<String> {
     let first = core(sentence.first()?);
     let name_first = core(name.split_whitespace().next().unwrap_or_default());
+    if let Some(rest) = after_instrument(sentence) {
+        return Some(rest.join(" "));
+    }
     let refers = REFERENCES.contains(&first.as_str())
         || first == name_first
         || sentence[0].chars().filter(|c| c.is_uppercase()).count() >= 2;
@@ -317,6 +343,25 @@ fn about_system(sentence: &[&str], name: &str) -> Option<String> {
         DESCRIBING.iter().any(|d| w.starts_with(d)) || RELATIVES.contains(&w.as_str())
     });
     (refers && describes && sentence.len() >= 5).then(|| sentence.join(" "))
+}
+
+/// What a sentence opening "Prin intermediul sistemului, …" says is done
+/// with the system: the words after the system word, when enough.
+fn after_instrument<'a, 'b>(sentence: &'b [&'a str]) -> Option<&'b [&'a str]> {
+    let opening: Vec<String> = sentence.iter().take(5).map(|w| core(w)).collect();
+    let joined = opening.join(" ");
+    let phrase = INSTRUMENTS
+        .iter()
+        .find(|p| joined.starts_with(&format!("{p} ")))?;
+    let at = phrase.split_whitespace().count();
+    let system = sentence.get(at).is_some_and(|w| is_system_word(w))
+        || (sentence
+            .get(at)
+            .is_some_and(|w| REFERENCES.contains(&core(w).as_str()))
+            && sentence.get(at + 1).is_some_and(|w| is_system_word(w)));
+    let name_end = (at..sentence.len().min(at + 4)).find(|&i| is_system_word(sentence[i]))?;
+    let rest = sentence.get(name_end + 1..)?;
+    (system && rest.len() >= 4).then_some(rest)
 }
 
 #[cfg(test)]
@@ -382,6 +427,19 @@ mod tests {
             "ГП \"Фискальные информационные системы\" просит подключить систему \"Кабинет\" к MPass.",
         );
         assert_eq!(name.as_deref(), Some("Кабинет"));
+        let (name, desc) =
+            read("Dorim să integrăm portalul „e-Cahul”, prin care locuitorii depun cereri online.");
+        assert_eq!(name.as_deref(), Some("e-Cahul"));
+        assert_eq!(desc.as_deref(), Some("locuitorii depun cereri online"));
+        let (_, desc) = read(
+            "Solicităm integrarea sistemului informațional „Registrul apelurilor”. Sistemul este \
+             înregistrat în Registrul resurselor cu nr. 12.\n\nPrin intermediul sistemului, \
+             dispecerii înregistrează apelurile primite.",
+        );
+        assert_eq!(
+            desc.as_deref(),
+            Some("dispecerii înregistrează apelurile primite")
+        );
         // The services of AGE are not the system.
         assert_eq!(read("Dorim integrarea cu platforma «MPass».").0, None);
     }

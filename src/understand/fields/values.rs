@@ -98,6 +98,8 @@ fn read_labelled(lines: &[Line<'_>], out: &mut Extracted, used: &mut [bool]) -> 
             }
             // An IDNO line leaves the heading as it was; personal data follows an IDNP.
             Field::Idno => {}
+            // Read by the register's own scanner.
+            Field::Registry => used[i] = true,
             Field::Idnp => section = Section::Other,
             Field::Ip | Field::Signer | Field::Logout => {
                 section = Section::Service;
