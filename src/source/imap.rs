@@ -4,10 +4,15 @@
 //! work), then waits in IDLE — or polls, on servers without IDLE — and
 //! fetches what is newer than the stored (UIDVALIDITY, last UID).
 //!
-//! Acknowledgement happens only after the commit: `\Seen` plus a move to the
-//! Processed folder, or a move to Quarantine (left unseen). Every command
-//! runs under `command_timeout`.
+//! Mail is fetched in batches ([`batch`]: UID sets, a byte budget) and
+//! acknowledged per batch, only after each mail's commit: one `\Seen` and
+//! one move to the Processed folder, or a move to Quarantine (left unseen),
+//! for all of the batch's mail that goes there. Every command runs under
+//! `command_timeout`.
 
+mod batch;
+
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +21,7 @@ use anyhow::{Context as _, bail};
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::{Client, Session};
 use futures::TryStreamExt;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
@@ -251,8 +256,10 @@ async fn open_tcp(cfg: &ImapConfig) -> anyhow::Result<TcpStream> {
 /// The connection as configured: TLS from the start, upgraded by STARTTLS
 /// (which reads the greeting first), or plain.
 async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> anyhow::Result<Box<dyn ImapStream>> {
+    // async-imap writes a command's tag, text and CRLF apart and flushes
+    // after each command: buffered, every command leaves in one segment.
     Ok(match cfg.tls {
-        TlsMode::Implicit => Box::new(tls(cfg, tcp).await?),
+        TlsMode::Implicit => Box::new(BufWriter::new(tls(cfg, tcp).await?)),
         TlsMode::Starttls => {
             let mut client = Client::new(tcp);
             greeting(cfg, &mut client).await?;
@@ -262,9 +269,9 @@ async fn secure(cfg: &ImapConfig, tcp: TcpStream) -> anyhow::Result<Box<dyn Imap
                 client.run_command_and_check_ok("STARTTLS", None),
             )
             .await?;
-            Box::new(tls(cfg, client.into_inner()).await?)
+            Box::new(BufWriter::new(tls(cfg, client.into_inner()).await?))
         }
-        TlsMode::Plain => Box::new(tcp),
+        TlsMode::Plain => Box::new(BufWriter::new(tcp)),
     })
 }
 
@@ -401,30 +408,23 @@ async fn sync(
         .filter(|uid| full || *uid > last)
         .collect();
     uids.sort_unstable();
+    let max_bytes = pipeline.config.limits.max_message_bytes;
     let mut done = 0;
     let mut high = last;
-    for uid in uids {
-        if cancel.is_some_and(CancellationToken::is_cancelled) {
+    let cancelled = || cancel.is_some_and(CancellationToken::is_cancelled);
+    for chunk in uids.chunks(batch::MAX_UIDS) {
+        if cancelled() {
             break;
         }
-        let key = format!("imap:{}:{uidvalidity}:{uid}", cfg.folder);
-        let (raw, size) = fetch(cfg, s, uid, pipeline.config.limits.max_message_bytes).await?;
-        let Some(raw) = raw else {
-            // Expunged by somebody else meanwhile.
-            continue;
-        };
-        let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
-        acknowledge(
-            cfg,
-            s,
-            caps,
-            uid,
-            &disposition,
-            pipeline.config.private_keys,
-        )
-        .await?;
-        high = high.max(uid);
-        done += 1;
+        let sizes = fetch_sizes(cfg, s, chunk).await?;
+        for planned in batch::plan(&sizes, max_bytes) {
+            if cancelled() {
+                break;
+            }
+            let acked = batch_of(w, s, caps, uidvalidity, &planned, failures).await?;
+            done += acked.len();
+            high = acked.into_iter().fold(high, u32::max);
+        }
     }
     if stored != Some((uidvalidity, high)) {
         pipeline
@@ -435,34 +435,85 @@ async fn sync(
     Ok(done)
 }
 
-/// Fetches one mail without setting \Seen. Over the size limit only the
-/// header is downloaded.
-async fn fetch(
+/// Fetches, records and acknowledges one planned fetch; the UIDs done.
+/// What was committed is acknowledged even when a later mail of the batch
+/// fails: the failing one stays for the next pass, and the error returns.
+async fn batch_of(
+    w: Watch<'_>,
+    s: &mut ImapSession,
+    caps: &Caps,
+    uidvalidity: u32,
+    planned: &[batch::Planned],
+    failures: &mut Failures,
+) -> anyhow::Result<Vec<u32>> {
+    let Watch {
+        pipeline,
+        mailbox,
+        cfg,
+    } = w;
+    let mut raws = fetch_bodies(cfg, s, planned).await?;
+    let mut acks = Vec::new();
+    let mut failed = None;
+    for p in planned {
+        // Expunged by somebody else meanwhile.
+        let Some(raw) = raws.remove(&p.uid) else {
+            continue;
+        };
+        let key = format!("imap:{}:{uidvalidity}:{}", cfg.folder, p.uid);
+        match super::intake(pipeline, mailbox, &key, raw, p.size, failures).await {
+            Ok(disposition) => acks.push((p.uid, ack_for(cfg, caps, &disposition, pipeline))),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
+    acknowledge(cfg, s, caps, &acks).await?;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(acks.into_iter().map(|(uid, _)| uid).collect()),
+    }
+}
+
+/// The sizes of `uids` that still exist, in UID order: one command.
+async fn fetch_sizes(
     cfg: &ImapConfig,
     s: &mut ImapSession,
-    uid: u32,
-    max_bytes: usize,
-) -> anyhow::Result<(Option<Vec<u8>>, usize)> {
-    let set = uid.to_string();
-    let sizes: Vec<_> = cmd(cfg, "UID FETCH size", async {
+    uids: &[u32],
+) -> anyhow::Result<Vec<(u32, usize)>> {
+    let set = batch::uid_set(uids);
+    let fetched: Vec<_> = cmd(cfg, "UID FETCH size", async {
         s.uid_fetch(&set, "(UID RFC822.SIZE)")
             .await?
             .try_collect::<Vec<_>>()
             .await
     })
     .await?;
-    let Some(size) = sizes
+    let mut sizes: Vec<(u32, usize)> = fetched
         .iter()
-        .find(|f| f.uid == Some(uid))
-        .and_then(|f| f.size)
-    else {
-        return Ok((None, 0));
-    };
-    let size = size as usize;
-    let query = if size > max_bytes {
-        "(UID BODY.PEEK[HEADER])"
-    } else {
+        .filter_map(|f| Some((f.uid?, f.size? as usize)))
+        // A server may add FETCH responses nobody asked for.
+        .filter(|(uid, _)| uids.binary_search(uid).is_ok())
+        .collect();
+    sizes.sort_unstable();
+    sizes.dedup_by_key(|(uid, _)| *uid);
+    Ok(sizes)
+}
+
+/// The planned mails' bytes, without setting \Seen: one command. A mail
+/// over the size limit comes alone, and only its header is downloaded.
+async fn fetch_bodies(
+    cfg: &ImapConfig,
+    s: &mut ImapSession,
+    planned: &[batch::Planned],
+) -> anyhow::Result<HashMap<u32, Vec<u8>>> {
+    let uids: Vec<u32> = planned.iter().map(|p| p.uid).collect();
+    let set = batch::uid_set(&uids);
+    let whole = planned.iter().all(|p| p.whole);
+    let query = if whole {
         "(UID BODY.PEEK[])"
+    } else {
+        "(UID BODY.PEEK[HEADER])"
     };
     let fetched: Vec<_> = cmd(cfg, "UID FETCH body", async {
         s.uid_fetch(&set, query)
@@ -471,57 +522,75 @@ async fn fetch(
             .await
     })
     .await?;
-    let raw = fetched
-        .iter()
-        .find(|f| f.uid == Some(uid))
-        .and_then(|f| {
-            if size > max_bytes {
-                f.header()
-            } else {
-                f.body()
-            }
-        })
-        .map(<[u8]>::to_vec);
-    Ok((raw, size))
+    let mut raws = HashMap::new();
+    for f in &fetched {
+        let Some(uid) = f.uid.filter(|u| uids.contains(u)) else {
+            continue;
+        };
+        let bytes = if whole { f.body() } else { f.header() };
+        if let Some(bytes) = bytes {
+            raws.insert(uid, bytes.to_vec());
+        }
+    }
+    Ok(raws)
 }
 
+/// Where a mail goes once its record is committed.
+fn ack_for(
+    cfg: &ImapConfig,
+    caps: &Caps,
+    disposition: &Disposition,
+    pipeline: &Pipeline,
+) -> batch::Ack {
+    match (disposition, pipeline.config.private_keys) {
+        (Disposition::PrivateKey, PrivateKeyAction::Expunge) => batch::Ack::Expunge,
+        (Disposition::PrivateKey, PrivateKeyAction::Quarantine) => {
+            batch::Ack::To(caps.private_key_folder.clone())
+        }
+        (Disposition::Processed, _) => batch::Ack::SeenTo(cfg.processed_folder.clone()),
+        // Left unseen so staff notice it.
+        (Disposition::Quarantine(_), _) => batch::Ack::To(cfg.quarantine_folder.clone()),
+    }
+}
+
+/// Acknowledges committed mail: per destination one `UID STORE` (processed
+/// mail) and one `UID MOVE` (or `UID COPY` and an expunge) for all of it.
 async fn acknowledge(
     cfg: &ImapConfig,
     s: &mut ImapSession,
     caps: &Caps,
-    uid: u32,
-    disposition: &Disposition,
-    private_keys: PrivateKeyAction,
+    acks: &[(u32, batch::Ack)],
 ) -> anyhow::Result<()> {
-    let set = uid.to_string();
-    let target = match (disposition, private_keys) {
-        (Disposition::PrivateKey, PrivateKeyAction::Expunge) => {
-            return expunge(cfg, s, caps, &set).await;
+    for (ack, uids) in batch::group(acks) {
+        let set = batch::uid_set(&uids);
+        let target = match &ack {
+            batch::Ack::Expunge => {
+                expunge(cfg, s, caps, &set).await?;
+                continue;
+            }
+            batch::Ack::SeenTo(folder) => {
+                cmd(cfg, "UID STORE \\Seen", async {
+                    s.uid_store(&set, "+FLAGS.SILENT (\\Seen)")
+                        .await?
+                        .try_collect::<Vec<_>>()
+                        .await
+                })
+                .await?;
+                folder
+            }
+            batch::Ack::To(folder) => folder,
+        };
+        if caps.mv {
+            cmd(cfg, "UID MOVE", s.uid_mv(&set, target)).await?;
+        } else {
+            cmd(cfg, "UID COPY", s.uid_copy(&set, target)).await?;
+            expunge(cfg, s, caps, &set).await?;
         }
-        (Disposition::PrivateKey, PrivateKeyAction::Quarantine) => &caps.private_key_folder,
-        (Disposition::Processed, _) => {
-            cmd(cfg, "UID STORE \\Seen", async {
-                s.uid_store(&set, "+FLAGS (\\Seen)")
-                    .await?
-                    .try_collect::<Vec<_>>()
-                    .await
-            })
-            .await?;
-            &cfg.processed_folder
-        }
-        // Left unseen so staff notice it.
-        (Disposition::Quarantine(_), _) => &cfg.quarantine_folder,
-    };
-    if caps.mv {
-        cmd(cfg, "UID MOVE", s.uid_mv(&set, target)).await?;
-        Ok(())
-    } else {
-        cmd(cfg, "UID COPY", s.uid_copy(&set, target)).await?;
-        expunge(cfg, s, caps, &set).await
     }
+    Ok(())
 }
 
-/// Deletes one mail from the selected folder.
+/// Deletes the mail of `set` from the selected folder.
 async fn expunge(
     cfg: &ImapConfig,
     s: &mut ImapSession,
@@ -529,7 +598,7 @@ async fn expunge(
     set: &str,
 ) -> anyhow::Result<()> {
     cmd(cfg, "UID STORE \\Deleted", async {
-        s.uid_store(set, "+FLAGS (\\Deleted)")
+        s.uid_store(set, "+FLAGS.SILENT (\\Deleted)")
             .await?
             .try_collect::<Vec<_>>()
             .await
@@ -544,7 +613,7 @@ async fn expunge(
         // A plain EXPUNGE would also remove whatever staff marked deleted in
         // the folder: leave the mail marked, for the server's own clean-up.
         tracing::warn!(
-            uid = set,
+            uids = set,
             "server has no UIDPLUS: mail left marked \\Deleted"
         );
     }
