@@ -32,12 +32,18 @@ impl Daemon {
     }
 
     fn start_with_rules(servers: &MailServers, rules: &std::path::Path) -> Daemon {
-        Daemon::launch(servers, &[], 1500, rules)
+        Daemon::launch(servers, &[], 1500, rules, "")
+    }
+
+    /// With `extra` TOML appended to the configuration.
+    fn start_configured(servers: &MailServers, extra: &str) -> Daemon {
+        let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
+        Daemon::launch(servers, &[], 1500, &rules, extra)
     }
 
     fn start_with(servers: &MailServers, env: &[(&str, &str)], idle_timeout_secs: u64) -> Daemon {
         let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("rules");
-        Daemon::launch(servers, env, idle_timeout_secs, &rules)
+        Daemon::launch(servers, env, idle_timeout_secs, &rules, "")
     }
 
     fn launch(
@@ -45,6 +51,7 @@ impl Daemon {
         env: &[(&str, &str)],
         idle_timeout_secs: u64,
         rules: &std::path::Path,
+        extra: &str,
     ) -> Daemon {
         let dir = servers.dir();
         let config = dir.join("intake.toml");
@@ -121,6 +128,7 @@ retry_max_secs = 5
 [staff]
 from = "intake@egov.md"
 alerts = ["{STAFF}"]
+{extra}
 "#,
                 d = dir.display(),
                 rules = rules.display(),
@@ -907,4 +915,77 @@ fn a_hung_imap_server_is_noticed_and_left() {
         .unwrap();
     wait_for_reply(&servers, ana, "after-stall@primaria.md");
     eprintln!("hung IMAP server noticed after {noticed:?}");
+}
+
+/// A backlog larger than one batch, with a mail over the size limit and one
+/// holding a private key among it: each mail ends in its own folder, the
+/// processed ones seen, nothing left behind and nothing twice.
+#[test]
+fn a_backlog_goes_in_batches_and_each_mail_to_its_folder() {
+    const MAILS: usize = 230;
+    let servers = MailServers::start().unwrap();
+    let send = |from: &str, raw: &[u8]| servers.send_smtp(from, &[OFFICE], raw).unwrap();
+    for i in 0..MAILS {
+        let from = format!("b{i}@primaria.md");
+        let id = format!("batch-{i}@primaria.md");
+        send(&from, &request(&from, OFFICE, &id, "Solicitare", ""));
+        if i == 40 {
+            let mut big = request(&from, OFFICE, "big@primaria.md", "Anexe mari", "");
+            big.extend(std::iter::repeat_n(b"x".repeat(76).into_iter().chain(*b"\r\n"), 4000).flatten());
+            send(&from, &big);
+        }
+        if i == 120 {
+            let key = "-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDd\r\n-----END PRIVATE KEY-----\r\n";
+            let mut raw = request(&from, OFFICE, "key@primaria.md", "Cheia", "");
+            raw.extend_from_slice(key.as_bytes());
+            send(&from, &raw);
+        }
+    }
+    let deadline = Instant::now() + WAIT;
+    while servers.messages(OFFICE, "INBOX").unwrap().len() < MAILS + 2 {
+        assert!(Instant::now() < deadline, "backlog not delivered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut daemon = Daemon::start_configured(&servers, "[limits]\nmax_message_bytes = 200000\n");
+    let count = |folder: &str| servers.messages(OFFICE, folder).unwrap_or_default().len();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count("Processed") < MAILS || count("Quarantine") < 1 || count("Quarantine.PrivateKeys") < 1 {
+        assert!(Instant::now() < deadline, "not drained\n{}", daemon.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    daemon.stop();
+    assert_eq!(count("INBOX"), 0);
+    assert_eq!(
+        (count("Processed"), count("Quarantine"), count("Quarantine.PrivateKeys")),
+        (MAILS, 1, 1)
+    );
+    let ids = |folder: &str| -> Vec<String> {
+        servers
+            .messages(OFFICE, folder)
+            .unwrap()
+            .iter()
+            .filter_map(|m| header(m, "Message-ID"))
+            .collect()
+    };
+    assert_eq!(ids("Quarantine"), ["<big@primaria.md>"]);
+    assert_eq!(ids("Quarantine.PrivateKeys"), ["<key@primaria.md>"]);
+    // Processed mail is seen; quarantined mail is left unseen for staff.
+    let flags = |folder: &str| -> Vec<String> {
+        let dir = servers.dir().join(format!("mail/{OFFICE}/.{folder}/cur"));
+        std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .unwrap_or_default()
+    };
+    let seen = |name: &String| name.rsplit(":2,").next().is_some_and(|f| f.contains('S'));
+    assert_eq!(flags("Processed").len(), MAILS);
+    assert!(flags("Processed").iter().all(seen), "{:?}", flags("Processed"));
+    assert!(!flags("Quarantine").iter().any(seen));
+    let cases = cli(&servers, &["cases", "list", "--json"]);
+    let openers: std::collections::BTreeSet<String> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["opened_by"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(openers.len() >= MAILS, "{} cases", openers.len());
 }
