@@ -212,7 +212,14 @@ fn run_once(config: &Path) -> Run {
     let sent = log
         .lines()
         .filter(|l| l.contains("outbox drained"))
-        .filter_map(|l| l.split("sent=").nth(1)?.split_whitespace().next()?.parse::<usize>().ok())
+        .filter_map(|l| {
+            l.split("sent=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
         .sum();
     assert!(
         out.status.success(),

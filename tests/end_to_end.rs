@@ -931,7 +931,9 @@ fn a_backlog_goes_in_batches_and_each_mail_to_its_folder() {
         send(&from, &request(&from, OFFICE, &id, "Solicitare", ""));
         if i == 40 {
             let mut big = request(&from, OFFICE, "big@primaria.md", "Anexe mari", "");
-            big.extend(std::iter::repeat_n(b"x".repeat(76).into_iter().chain(*b"\r\n"), 4000).flatten());
+            big.extend(
+                std::iter::repeat_n(b"x".repeat(76).into_iter().chain(*b"\r\n"), 4000).flatten(),
+            );
             send(&from, &big);
         }
         if i == 120 {
@@ -949,14 +951,21 @@ fn a_backlog_goes_in_batches_and_each_mail_to_its_folder() {
     let mut daemon = Daemon::start_configured(&servers, "[limits]\nmax_message_bytes = 200000\n");
     let count = |folder: &str| servers.messages(OFFICE, folder).unwrap_or_default().len();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while count("Processed") < MAILS || count("Quarantine") < 1 || count("Quarantine.PrivateKeys") < 1 {
+    while count("Processed") < MAILS
+        || count("Quarantine") < 1
+        || count("Quarantine.PrivateKeys") < 1
+    {
         assert!(Instant::now() < deadline, "not drained\n{}", daemon.log());
         std::thread::sleep(Duration::from_millis(200));
     }
     daemon.stop();
     assert_eq!(count("INBOX"), 0);
     assert_eq!(
-        (count("Processed"), count("Quarantine"), count("Quarantine.PrivateKeys")),
+        (
+            count("Processed"),
+            count("Quarantine"),
+            count("Quarantine.PrivateKeys")
+        ),
         (MAILS, 1, 1)
     );
     let ids = |folder: &str| -> Vec<String> {
@@ -973,12 +982,19 @@ fn a_backlog_goes_in_batches_and_each_mail_to_its_folder() {
     let flags = |folder: &str| -> Vec<String> {
         let dir = servers.dir().join(format!("mail/{OFFICE}/.{folder}/cur"));
         std::fs::read_dir(dir)
-            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let seen = |name: &String| name.rsplit(":2,").next().is_some_and(|f| f.contains('S'));
     assert_eq!(flags("Processed").len(), MAILS);
-    assert!(flags("Processed").iter().all(seen), "{:?}", flags("Processed"));
+    assert!(
+        flags("Processed").iter().all(seen),
+        "{:?}",
+        flags("Processed")
+    );
     assert!(!flags("Quarantine").iter().any(seen));
     let cases = cli(&servers, &["cases", "list", "--json"]);
     let openers: std::collections::BTreeSet<String> = cases

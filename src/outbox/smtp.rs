@@ -17,7 +17,7 @@ use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
-use tokio::time::timeout;
+use tokio::time::{Duration, Instant, timeout};
 
 use crate::config::{SmtpConfig, TlsMode};
 
@@ -25,8 +25,14 @@ pub struct Smtp {
     config: SmtpConfig,
     credentials: Option<Credentials>,
     tls: Option<TlsParameters>,
-    connection: Mutex<Option<AsyncSmtpConnection>>,
+    /// The connection, and when it last finished a command.
+    connection: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
 }
+
+/// A connection used within this long is taken as alive without a NOOP:
+/// servers close idle sessions after minutes (Postfix: 300 s), and a
+/// connection that died all the same fails the send, which is retried.
+const FRESH: Duration = Duration::from_secs(5);
 
 /// Why a send failed, and whether trying again can help.
 #[derive(Debug)]
@@ -72,17 +78,21 @@ impl Smtp {
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
         let mut slot = self.connection.lock().await;
         let reusable = match slot.as_mut() {
-            Some(c) => !c.has_broken() && self.within(c.test_connected()).await.unwrap_or(false),
+            Some((c, _)) if c.has_broken() => false,
+            // Back to back in a backlog: no NOOP round trip before each mail.
+            Some((_, used)) if used.elapsed() < FRESH => true,
+            Some((c, _)) => self.within(c.test_connected()).await.unwrap_or(false),
             None => false,
         };
         if !reusable {
             *slot = None;
-            *slot = Some(self.connect().await?);
+            *slot = Some((self.connect().await?, Instant::now()));
         }
-        let Some(connection) = slot.as_mut() else {
+        let Some((connection, used)) = slot.as_mut() else {
             return Err(SendError::temporary("no SMTP connection"));
         };
         let sent = self.within(connection.send(envelope, message)).await;
+        *used = Instant::now();
         match sent {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => {

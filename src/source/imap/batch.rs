@@ -63,7 +63,10 @@ pub(super) fn uid_set(uids: &[u32]) -> String {
     while i < sorted.len() {
         let start = sorted[i];
         let mut end = start;
-        while sorted.get(i + 1).is_some_and(|n| Some(*n) == end.checked_add(1)) {
+        while sorted
+            .get(i + 1)
+            .is_some_and(|n| Some(*n) == end.checked_add(1))
+        {
             i += 1;
             end = sorted[i];
         }
@@ -117,16 +120,25 @@ mod tests {
         let sizes = [
             (1, 3 * mb),
             (2, 3 * mb),
-            (3, 3 * mb), // 9 MB would pass the budget: a new fetch
+            (3, 3 * mb),  // 9 MB would pass the budget: a new fetch
             (4, 20 * mb), // larger than the budget: alone
             (5, 1000),
             (6, 60 * mb), // over the message limit: header only, alone
             (7, 1000),
         ];
         let fetches = plan(&sizes, 50 * mb);
-        assert_eq!(uids(&fetches), [vec![1, 2], vec![3], vec![4], vec![5], vec![6], vec![7]]);
+        assert_eq!(
+            uids(&fetches),
+            [vec![1, 2], vec![3], vec![4], vec![5], vec![6], vec![7]]
+        );
         assert!(fetches[4][0].size == 60 * mb && !fetches[4][0].whole);
-        assert!(fetches.iter().flatten().filter(|p| p.uid != 6).all(|p| p.whole));
+        assert!(
+            fetches
+                .iter()
+                .flatten()
+                .filter(|p| p.uid != 6)
+                .all(|p| p.whole)
+        );
         for f in &fetches {
             let bytes: usize = f.iter().map(|p| p.size).sum();
             assert!(f.len() == 1 || bytes <= MAX_FETCH_BYTES);
