@@ -98,6 +98,25 @@ pub(super) fn system_from_prose(lines: &[Line<'_>], request: &mut Request) {
             return;
         }
     }
+    // A name given under a label ("уточняем название системы: … «B»"),
+    // described in a sentence after the one that names it.
+    if let (Some(name), None) = (&request.system_name, &request.system_description) {
+        let first = core(name.split_whitespace().next().unwrap_or_default());
+        let names = |s: &Vec<&str>| !first.is_empty() && s.iter().any(|w| core(w) == first);
+        request.system_description = sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| names(s))
+            .find_map(|(n, _)| {
+                sentences
+                    .iter()
+                    .skip(n + 1)
+                    .take(2)
+                    .find_map(|s| about_system(s, name))
+            })
+            .as_deref()
+            .and_then(clean);
+    }
 }
 
 /// The prose paragraphs, as words: lines joined up to a blank line, the
@@ -439,6 +458,18 @@ mod tests {
         assert_eq!(
             desc.as_deref(),
             Some("dispecerii înregistrează apelurile primite")
+        );
+        // A name a label gave is described by a sentence after the one naming it.
+        let mut r = Request {
+            system_name: Some("EduPlatforma Moldova".into()),
+            ..Request::default()
+        };
+        let text = "Также уточняем название системы: она называется не «EduPlat», а \
+                    «EduPlatforma Moldova». Платформа позволяет ученикам вести электронный журнал.";
+        system_from_prose(&prepare(text), &mut r);
+        assert_eq!(
+            r.system_description.as_deref(),
+            Some("Платформа позволяет ученикам вести электронный журнал")
         );
         // The services of AGE are not the system.
         assert_eq!(read("Dorim integrarea cu platforma «MPass».").0, None);
