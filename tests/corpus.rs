@@ -5,18 +5,16 @@
 //! (and written to `target/corpus-report.txt` with every miss); a field
 //! below 97 % fails the test.
 
+#[path = "support/dry_run.rs"]
+mod dry_run;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use chrono::TimeZone;
-use egov_intake::config;
-use egov_intake::pipeline::Pipeline;
-use egov_intake::rules::Rules;
-use egov_intake::store::Store;
 use serde_json::Value;
 
-const CONFIG: &str = include_str!("support/dry_run.toml");
+use dry_run::DryRun;
 
 /// Below this share of right answers a field fails the test.
 const REQUIRED: f64 = 0.97;
@@ -62,19 +60,9 @@ const FIELDS: &[(&str, Compare)] = &[
 
 #[tokio::test]
 async fn the_corpus_is_read_as_a_careful_registrar_reads_it() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut config = config::parse_str(CONFIG, Path::new("corpus.toml")).unwrap();
-    config.rules_dir = root.join("rules");
-    let rules = Rules::load(&config.rules_dir).unwrap();
-    let config = Arc::new(config);
-    let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
-
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/corpus"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort();
+    let root = dry_run::root();
+    let dry = DryRun::at(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap());
+    let files = dry_run::mails("tests/corpus");
 
     let mut right: BTreeMap<&str, usize> = BTreeMap::new();
     let mut misses = Vec::new();
@@ -82,23 +70,7 @@ async fn the_corpus_is_read_as_a_careful_registrar_reads_it() {
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         let expectation = read_expectation(&file.with_extension("toml"));
         let mailbox_name = expectation["mailbox"].as_str().unwrap_or("office");
-        let mailbox = config
-            .mailboxes
-            .iter()
-            .find(|m| m.name == mailbox_name)
-            .unwrap_or_else(|| panic!("{name}: no mailbox {mailbox_name}"))
-            .clone();
-        let pipeline = Pipeline::new(
-            Store::memory().await.unwrap(),
-            config.clone(),
-            rules.clone(),
-        );
-        let raw = Arc::new(std::fs::read(file).unwrap());
-        let size = raw.len();
-        let report = pipeline
-            .run(&mailbox, &format!("file:{name}"), raw, size, now, false)
-            .await
-            .unwrap();
+        let report = dry.run(mailbox_name, &name, file).await;
         let report = serde_json::to_value(&report).unwrap();
         let expect = &expectation["expect"];
         for (field, compare) in FIELDS {

@@ -11,59 +11,32 @@
 // Tests slice strings they built themselves, at known ASCII offsets.
 #![allow(clippy::string_slice)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+#[path = "support/dry_run.rs"]
+mod dry_run;
 
 use chrono::TimeZone;
-use egov_intake::config;
-use egov_intake::pipeline::{Pipeline, Report};
-use egov_intake::rules::Rules;
-use egov_intake::store::Store;
+use egov_intake::pipeline::Report;
 
-const CONFIG: &str = include_str!("support/dry_run.toml");
+use dry_run::DryRun;
 
 #[tokio::test]
 async fn golden_ingest_dry_run_json() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut config = config::parse_str(CONFIG, Path::new("golden.toml")).unwrap();
-    config.rules_dir = root.join("rules");
-    let rules = Rules::load(&config.rules_dir).unwrap();
-    let config = Arc::new(config);
-    let now = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
-        .unwrap();
+    let root = dry_run::root();
+    let dry = DryRun::at(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+            .unwrap(),
+    );
     let bless = std::env::var_os("EGOV_GOLDEN_BLESS").is_some();
 
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/golden"))
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
-        .collect();
-    files.sort();
+    let files = dry_run::mails("tests/golden");
     assert!(files.len() >= 10, "the golden corpus is missing");
     let mut mismatches = Vec::new();
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let mailbox_name = name.split('-').next().unwrap();
-        let mailbox = config
-            .mailboxes
-            .iter()
-            .find(|m| m.name == mailbox_name)
-            .unwrap_or_else(|| panic!("{name}: no mailbox {mailbox_name}"))
-            .clone();
         // Each mail on its own, as the first mail AGE ever got.
-        let pipeline = Pipeline::new(
-            Store::memory().await.unwrap(),
-            config.clone(),
-            rules.clone(),
-        );
-        let raw = Arc::new(std::fs::read(&file).unwrap());
-        let size = raw.len();
-        let report = pipeline
-            .run(&mailbox, &format!("file:{name}"), raw, size, now, false)
-            .await
-            .unwrap();
-        let mut report = report;
+        let mut report = dry.run(mailbox_name, &name, &file).await;
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         let composed = take_texts(&mut report, &stem);
         let got = serde_json::to_string_pretty(&report).unwrap() + "\n";

@@ -11,7 +11,7 @@ use rustls_pki_types::pem::PemObject as _;
 use serde::Deserialize;
 
 use super::names::{BENEFICIARY_TEMPLATES, FIELDS, STAFF_TEMPLATES};
-use super::requirements::{PublicInstitutions, Requirements, Scope};
+use super::requirements::{Phrase, PublicInstitutions, Requirements, Scope};
 use super::{Inner, Lifecycle, Rules, triage};
 use crate::calendar::{Calendar, CalendarFile};
 use crate::config::{ConfigError, ConfigErrors, Locator};
@@ -253,13 +253,14 @@ fn fields(
     let requirements = Requirements {
         by_step: required_fields(raw.steps, &at, &find, errors),
         public: PublicInstitutions {
-            name_words: raw.public_institutions.name_words,
-            not: raw.public_institutions.not,
+            name_words: phrases(&raw.public_institutions.name_words),
+            not: phrases(&raw.public_institutions.not),
         },
     };
     if requirements.asks_public_institutions() && requirements.public.name_words.is_empty() {
         errors.push(at.at(
-            find("public_institution"),
+            // The key at a line's start, not its mention in a comment.
+            find("\npublic_institution") + 1,
             "a step asks fields of public institutions, but [public_institutions] has no name_words to tell them by",
         ));
     }
@@ -301,6 +302,10 @@ fn fields(
         }
     }
     (requirements, field_texts, raw.msign.allowed_private_ranges)
+}
+
+fn phrases(written: &[String]) -> Vec<Phrase> {
+    written.iter().map(|w| Phrase::new(w)).collect()
 }
 
 /// `[steps.*]`: known steps only, known fields only.

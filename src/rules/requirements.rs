@@ -24,11 +24,45 @@ pub(super) struct Requirements {
 }
 
 /// `[public_institutions]`: an institution is public when its name holds
-/// one of `name_words` and none of `not`.
+/// one of `name_words` and none of `not`, folded once when the rules load.
 #[derive(Debug, Clone, Default)]
 pub(super) struct PublicInstitutions {
-    pub(super) name_words: Vec<String>,
-    pub(super) not: Vec<String>,
+    pub(super) name_words: Vec<Phrase>,
+    pub(super) not: Vec<Phrase>,
+}
+
+/// A word or words of a name, case and diacritics folded; with `stem`, the
+/// last word may end in anything ("minister*" for "Ministerul",
+/// "Министерство").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Phrase {
+    words: Vec<String>,
+    stem: bool,
+}
+
+impl Phrase {
+    pub(super) fn new(written: &str) -> Phrase {
+        Phrase {
+            words: folded_words(written),
+            stem: written.trim_end().ends_with('*'),
+        }
+    }
+
+    /// Whether `words` hold the phrase's words in a row.
+    fn within(&self, words: &[String]) -> bool {
+        let Some(last) = self.words.len().checked_sub(1) else {
+            return false;
+        };
+        words.windows(self.words.len()).any(|run| {
+            run.iter().zip(&self.words).enumerate().all(|(k, (w, p))| {
+                if k == last && self.stem {
+                    w.starts_with(p.as_str())
+                } else {
+                    w == p
+                }
+            })
+        })
+    }
 }
 
 impl Requirements {
@@ -69,29 +103,9 @@ impl PublicInstitutions {
     /// Whether an institution of this name is public.
     pub(super) fn includes(&self, name: &str) -> bool {
         let words = folded_words(name);
-        let any = |phrases: &[String]| phrases.iter().any(|p| holds_phrase(&words, p));
+        let any = |phrases: &[Phrase]| phrases.iter().any(|p| p.within(&words));
         any(&self.name_words) && !any(&self.not)
     }
-}
-
-/// Whether `words` hold the words of `phrase` in a row, case and diacritics
-/// ignored; a `*` ending the phrase lets its last word end in anything
-/// ("minister*" for "Ministerul", "Министерство").
-fn holds_phrase(words: &[String], phrase: &str) -> bool {
-    let prefix = phrase.trim_end().ends_with('*');
-    let want = folded_words(phrase);
-    let Some(last) = want.len().checked_sub(1) else {
-        return false;
-    };
-    words.windows(want.len()).any(|run| {
-        run.iter().zip(&want).enumerate().all(|(k, (w, p))| {
-            if k == last && prefix {
-                w.starts_with(p.as_str())
-            } else {
-                w == p
-            }
-        })
-    })
 }
 
 #[cfg(test)]
@@ -99,7 +113,7 @@ mod tests {
     use super::*;
 
     fn public() -> PublicInstitutions {
-        let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        let list = |v: &[&str]| v.iter().map(|s| Phrase::new(s)).collect();
         PublicInstitutions {
             name_words: list(&[
                 "minister*",

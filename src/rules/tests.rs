@@ -195,4 +195,12 @@ fn asking_public_institutions_is_checked() {
         "{}",
         errors[0].message
     );
+    // It points at the key, not at a comment naming it.
+    let shipped = std::fs::read_to_string(shipped().join("fields.toml")).unwrap();
+    let key_line = shipped
+        .lines()
+        .position(|l| l.starts_with("public_institution"))
+        .unwrap()
+        + 1;
+    assert_eq!(errors[0].line, Some(key_line));
 }

@@ -461,7 +461,10 @@ async fn batch_of(
         };
         let key = format!("imap:{}:{uidvalidity}:{}", cfg.folder, p.uid);
         match super::intake(pipeline, mailbox, &key, raw, p.size, failures).await {
-            Ok(disposition) => acks.push((p.uid, ack_for(cfg, caps, &disposition, pipeline))),
+            Ok(disposition) => {
+                let ack = ack_for(cfg, caps, &disposition, pipeline.config.private_keys);
+                acks.push((p.uid, ack));
+            }
             Err(e) => {
                 failed = Some(e);
                 break;
@@ -540,9 +543,9 @@ fn ack_for(
     cfg: &ImapConfig,
     caps: &Caps,
     disposition: &Disposition,
-    pipeline: &Pipeline,
+    private_keys: PrivateKeyAction,
 ) -> batch::Ack {
-    match (disposition, pipeline.config.private_keys) {
+    match (disposition, private_keys) {
         (Disposition::PrivateKey, PrivateKeyAction::Expunge) => batch::Ack::Expunge,
         (Disposition::PrivateKey, PrivateKeyAction::Quarantine) => {
             batch::Ack::To(caps.private_key_folder.clone())

@@ -14,21 +14,22 @@ const MAX_CHARS: usize = 40;
 /// How many words after the register's name its number may stand.
 const WINDOW: usize = 12;
 
+/// The register's abbreviations, folded.
+const ABBREVIATIONS: &[&str] = &["rrsis", "rsis", "rrsi", "ррсис", "рсис"];
+
 /// Whether a folded word names the register (not "registration").
 fn is_register_word(w: &str) -> bool {
     (w.starts_with("registr") && !w.starts_with("registrat"))
         || w == "register"
         || w.starts_with("реестр")
-        || matches!(w, "rrsis" | "rsis" | "rrsi" | "ррсис" | "рсис")
+        || ABBREVIATIONS.contains(&w)
 }
 
 /// Whether folded words name this register: its abbreviation, or "register"
 /// with resources or systems, and not the register of legal entities.
 pub(super) fn names_register(w: &[String]) -> bool {
     let has = |stems: &[&str]| w.iter().any(|x| stems.iter().any(|s| x.starts_with(s)));
-    let abbreviation = w
-        .iter()
-        .any(|x| matches!(x.as_str(), "rrsis" | "rsis" | "rrsi" | "ррсис" | "рсис"));
+    let abbreviation = w.iter().any(|x| ABBREVIATIONS.contains(&x.as_str()));
     let register = w.iter().any(|x| is_register_word(x));
     // The register's name always has resources in it; "Registrul …" alone
     // is as often the name of the system itself.

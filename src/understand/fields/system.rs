@@ -373,14 +373,10 @@ fn after_instrument<'a, 'b>(sentence: &'b [&'a str]) -> Option<&'b [&'a str]> {
         .iter()
         .find(|p| joined.starts_with(&format!("{p} ")))?;
     let at = phrase.split_whitespace().count();
-    let system = sentence.get(at).is_some_and(|w| is_system_word(w))
-        || (sentence
-            .get(at)
-            .is_some_and(|w| REFERENCES.contains(&core(w).as_str()))
-            && sentence.get(at + 1).is_some_and(|w| is_system_word(w)));
-    let name_end = (at..sentence.len().min(at + 4)).find(|&i| is_system_word(sentence[i]))?;
-    let rest = sentence.get(name_end + 1..)?;
-    (system && rest.len() >= 4).then_some(rest)
+    // The system word right after the phrase, or after one word ("acestui").
+    let system = (at..at + 2).find(|&i| sentence.get(i).is_some_and(|w| is_system_word(w)))?;
+    let rest = sentence.get(system + 1..)?;
+    (rest.len() >= 4).then_some(rest)
 }
 
 #[cfg(test)]
