@@ -83,6 +83,15 @@ impl Transport {
         }
     }
 
+    /// How many rows are handed over at once: the SMTP pool's size; files
+    /// are written a few at a time, so their records are grouped too.
+    pub fn width(&self) -> usize {
+        match self {
+            Transport::File(_) => 8,
+            Transport::Smtp(smtp) => smtp.pool_size(),
+        }
+    }
+
     pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
         let message = build_message(row).map_err(|e| SendError {
             permanent: true,
@@ -272,63 +281,97 @@ pub struct Drained {
     pub failed: usize,
 }
 
-/// Sends every row due now, once each.
+/// Sends every row due now, once each, up to [`Transport::width`] at once.
+/// The rows the server accepted are marked sent together, as soon as they
+/// are accepted: one transaction for all that finished meanwhile.
 pub async fn drain(
     store: &Store,
-    transport: &Transport,
+    transport: &Arc<Transport>,
     config: &OutboxConfig,
 ) -> anyhow::Result<Drained> {
     let mut done = Drained::default();
     let mut seen = std::collections::HashSet::new();
     loop {
         let rows = store.due_outbox(Utc::now(), BATCH).await?;
-        let fresh: Vec<_> = rows.into_iter().filter(|r| seen.insert(r.id)).collect();
-        if fresh.is_empty() {
+        let mut fresh = rows.into_iter().filter(|r| seen.insert(r.id)).peekable();
+        if fresh.peek().is_none() {
             return Ok(done);
         }
-        for row in fresh {
-            // The row is marked sent before the mail is handed over, in a
-            // transaction committed on acceptance: see `Store::begin_send`.
-            let tx = store.begin_send(&row, Utc::now()).await?;
-            // A panic building or sending one row fails that row only.
-            let sent = crate::util::guarded(async { Ok(transport.send(&row).await) })
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(SendError {
-                        permanent: true,
-                        message: format!("{panic:#}"),
-                    })
+        let mut sending = tokio::task::JoinSet::new();
+        loop {
+            while sending.len() < transport.width()
+                && let Some(row) = fresh.next()
+            {
+                let transport = transport.clone();
+                sending.spawn(async move {
+                    let sent = send_one(&transport, &row).await;
+                    (row, sent)
                 });
-            match sent {
-                Ok(()) => {
-                    // Only a crash inside this commit can send the mail twice.
-                    tx.commit().await?;
-                    tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
-                    done.sent += 1;
-                }
-                Err(e) => {
-                    tx.rollback().await?;
-                    if failed_for_good(config, &row, &e, Utc::now()) {
-                        tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
-                        store.mark_failed(&row, Utc::now(), &e.message).await?;
-                        alert_staff(store, config, &row, &e.message, true).await?;
-                        done.failed += 1;
-                        continue;
-                    }
-                    let delay = backoff(config, row.attempts);
-                    tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
-                    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                    store.mark_retry(&row, next, &e.message).await?;
-                    if Utc::now() - row.created_at
-                        >= chrono::Duration::from_std(config.alert_after).unwrap_or_default()
-                    {
-                        alert_staff(store, config, &row, &e.message, false).await?;
-                    }
-                    done.retrying += 1;
-                }
             }
+            let Some(first) = sending.join_next().await else {
+                break;
+            };
+            let mut finished = vec![first.context("a send task ended")?];
+            while let Some(next) = sending.try_join_next() {
+                finished.push(next.context("a send task ended")?);
+            }
+            settle(store, config, finished, &mut done).await?;
         }
     }
+}
+
+/// Hands one row to the transport; a panic building or sending it fails
+/// that row only.
+async fn send_one(transport: &Transport, row: &OutboxRow) -> Result<(), SendError> {
+    crate::util::guarded(async { Ok(transport.send(row).await) })
+        .await
+        .unwrap_or_else(|panic| {
+            Err(SendError {
+                permanent: true,
+                message: format!("{panic:#}"),
+            })
+        })
+}
+
+/// Records how the finished sends went: the accepted ones marked sent in
+/// one transaction, the others retried later or given up.
+async fn settle(
+    store: &Store,
+    config: &OutboxConfig,
+    finished: Vec<(OutboxRow, Result<(), SendError>)>,
+    done: &mut Drained,
+) -> anyhow::Result<()> {
+    let (accepted, refused): (Vec<_>, Vec<_>) = finished.into_iter().partition(|(_, r)| r.is_ok());
+    let accepted: Vec<OutboxRow> = accepted.into_iter().map(|(row, _)| row).collect();
+    if !accepted.is_empty() {
+        // Only a crash before this commit can send these mails twice.
+        store.mark_sent(&accepted, Utc::now()).await?;
+        for row in &accepted {
+            tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
+        }
+        done.sent += accepted.len();
+    }
+    for (row, sent) in refused {
+        let Err(e) = sent else { continue };
+        if failed_for_good(config, &row, &e, Utc::now()) {
+            tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
+            store.mark_failed(&row, Utc::now(), &e.message).await?;
+            alert_staff(store, config, &row, &e.message, true).await?;
+            done.failed += 1;
+            continue;
+        }
+        let delay = backoff(config, row.attempts);
+        tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
+        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+        store.mark_retry(&row, next, &e.message).await?;
+        if Utc::now() - row.created_at
+            >= chrono::Duration::from_std(config.alert_after).unwrap_or_default()
+        {
+            alert_staff(store, config, &row, &e.message, false).await?;
+        }
+        done.retrying += 1;
+    }
+    Ok(())
 }
 
 /// Whether a failed row is given up: a permanent refusal, the attempt

@@ -14,12 +14,18 @@ use tokio::sync::Notify;
 
 use crate::budget;
 use crate::config::{Config, MailboxConfig};
-use crate::decide::{self, Decision, Disposition, Input, Rejection, Settings, Threading};
+use crate::decide::{self, Disposition, Rejection, Settings, Threading};
 use crate::inspect::{self, FileReport, Inspection};
 use crate::parse::{self, Mail};
 use crate::rules::Rules;
-use crate::store::{Record, Recorded, Store, Tx};
+use crate::store::{Store, Tx};
 use crate::understand::{self, Understanding};
+
+mod batch;
+mod record;
+
+pub use batch::Delivery;
+use record::{Done, Recording};
 
 pub struct Pipeline {
     pub store: Store,
@@ -259,61 +265,31 @@ impl Pipeline {
         commit: bool,
     ) -> anyhow::Result<Report> {
         let spool_path = self.spool(mailbox, raw, &analysis, commit).await?;
-        let spool_text = spool_path.as_ref().map(|p| p.display().to_string());
-
         let rules = self.rules();
         let settings = self.settings(&rules, mailbox);
-
         let mut tx = self.store.begin().await?;
         // Another task may have recorded it while we parsed.
         if let Some(disposition) = tx.delivery(&mailbox.name, source_key).await? {
             tx.rollback().await?;
             return Ok(already(mailbox, source_key, disposition));
         }
-        let certificates = certificates(&analysis.inspection);
-        let serial = analysis.understanding.request.certificate_serial.as_deref();
-        let history = tx
-            .history(&analysis.mail, &certificates, serial, now)
-            .await?;
-        let threading = decide::thread(&analysis.mail, &history);
-        let suppression = decide::loop_guard::check(&analysis.mail, &history, &settings);
-        let new_case_number =
-            new_case_number(&mut tx, &analysis, &threading, suppression.as_ref(), now).await?;
-        let input = Input {
+        let mail = Recording {
             mailbox,
-            mail: &analysis.mail,
-            inspection: &analysis.inspection,
-            understanding: &analysis.understanding,
-            rejection: analysis.rejection.as_ref(),
-            threading: &threading,
-            history: &history,
-            suppression: suppression.as_ref(),
-            new_case_number: new_case_number.as_deref(),
-            spool_path: spool_text.as_deref(),
-            kept_copy: analysis.kept_copy(),
+            source_key,
+            raw,
+            analysis: &analysis,
+            spool_path: spool_path.as_deref(),
             now,
         };
-        let mut decision = decide::decide(&input, &settings)?;
-        decision.outgoing = crate::compose::compose(&input, &settings, &decision)?;
-        let recorded = tx
-            .record(Record {
-                mailbox: &mailbox.name,
-                source_key,
-                mail: &analysis.mail,
-                inspection: &analysis.inspection,
-                threading: &threading,
-                decision: &decision,
-                stored: stored_copy(&analysis.stored, raw),
-                spool_path: spool_text.as_deref(),
-                environment: analysis.understanding.environment,
-                now,
-            })
-            .await?;
-        self.finish(tx, mailbox, source_key, &decision, &recorded, commit)
-            .await?;
-        Ok(report(
-            mailbox, source_key, &analysis, &threading, &decision, &recorded,
-        ))
+        let done = mail.record_in(&mut tx, &settings).await?;
+        if commit {
+            tx.commit().await?;
+            failpoint("after-commit");
+            self.committed(mailbox, &[(source_key, &done)]);
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(report(mailbox, source_key, &analysis, &done))
     }
 
     /// Writes the spool copy (with `commit`) and returns where it goes. A
@@ -358,39 +334,25 @@ impl Pipeline {
         }
     }
 
-    /// Ends the transaction: commits and wakes whoever has new work, or,
-    /// without `commit`, rolls back.
-    async fn finish(
-        &self,
-        tx: Tx,
-        mailbox: &MailboxConfig,
-        source_key: &str,
-        decision: &Decision,
-        recorded: &Recorded,
-        commit: bool,
-    ) -> anyhow::Result<()> {
-        if commit {
-            tx.commit().await?;
-            failpoint("after-commit");
-            if recorded.queued > 0 {
-                self.outbox_wake.notify_one();
-            }
-            if recorded.case_id.is_some() {
-                self.schedule_wake.notify_one();
-            }
+    /// After a commit: wakes whoever has new work and logs each mail.
+    fn committed(&self, mailbox: &MailboxConfig, done: &[(&str, &Done)]) {
+        if done.iter().any(|(_, d)| d.recorded.queued > 0) {
+            self.outbox_wake.notify_one();
+        }
+        if done.iter().any(|(_, d)| d.recorded.case_id.is_some()) {
+            self.schedule_wake.notify_one();
+        }
+        for (source_key, d) in done {
             tracing::info!(
                 mailbox = %mailbox.name,
                 key = %source_key,
-                case = recorded.case_number.as_deref().unwrap_or("-"),
-                new_case = recorded.new_case,
-                disposition = ?decision.disposition,
-                suppressed = decision.suppressed.as_deref().unwrap_or(""),
+                case = d.recorded.case_number.as_deref().unwrap_or("-"),
+                new_case = d.recorded.new_case,
+                disposition = ?d.decision.disposition,
+                suppressed = d.decision.suppressed.as_deref().unwrap_or(""),
                 "mail recorded"
             );
-        } else {
-            tx.rollback().await?;
         }
-        Ok(())
     }
 
     /// What the pure stages need besides the mail.
@@ -671,14 +633,12 @@ fn already(mailbox: &MailboxConfig, source_key: &str, disposition: Disposition) 
     }
 }
 
-fn report(
-    mailbox: &MailboxConfig,
-    source_key: &str,
-    a: &Analysis,
-    threading: &Threading,
-    d: &Decision,
-    recorded: &Recorded,
-) -> Report {
+fn report(mailbox: &MailboxConfig, source_key: &str, a: &Analysis, done: &Done) -> Report {
+    let Done {
+        threading,
+        decision: d,
+        recorded,
+    } = done;
     let outgoing = |kind: crate::domain::OutgoingKind| {
         d.outgoing
             .iter()

@@ -3,6 +3,7 @@
 //! [`Pipeline`] and acknowledges it on the
 //! server — moved to Processed or Quarantine — only after the commit.
 
+pub mod batch;
 pub mod imap;
 pub mod maildir;
 
@@ -15,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{MailboxConfig, SourceConfig};
 use crate::decide::Disposition;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Delivery, Pipeline};
 
 /// Tries on one mail, while the database answers, before it is set aside so
 /// that one poison mail cannot stall a mailbox.
@@ -40,37 +41,65 @@ impl Failures {
     }
 }
 
-/// Hands one mail to the pipeline and says where it goes on the server.
-/// An error leaves the mail untouched for the next pass. A mail that keeps
-/// failing is set aside (recorded, then quarantined) — but only when that
-/// record can be written: when the database is the trouble, setting aside
-/// fails too, and the mail stays where it is until the database is back.
+/// Hands a batch of mail to the pipeline, committed together, and says
+/// where each goes on the server: `None` leaves a mail untouched for the
+/// next pass. The error, when there is one, is the first reason a mail was
+/// left; what was committed is acknowledged all the same.
+///
+/// A mail that keeps failing is set aside (recorded, then quarantined) —
+/// but only when that record can be written: when the database is the
+/// trouble, the whole batch fails and every mail stays where it is until
+/// the database is back.
 pub async fn intake(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
-    key: &str,
-    raw: Vec<u8>,
-    size: usize,
+    batch: Vec<Delivery>,
+    failures: &mut Failures,
+) -> (Vec<Option<Disposition>>, Option<anyhow::Error>) {
+    let outcomes = match pipeline.process_batch(mailbox, &batch).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => return (vec![None; batch.len()], Some(e)),
+    };
+    let mut first_error = None;
+    let mut acks = Vec::with_capacity(batch.len());
+    for (delivery, outcome) in batch.into_iter().zip(outcomes) {
+        let ack = match outcome {
+            Ok(disposition) => {
+                failures.clear(&delivery.key);
+                Ok(disposition)
+            }
+            Err(e) => settle(pipeline, mailbox, delivery, e, failures).await,
+        };
+        match ack {
+            Ok(disposition) => acks.push(Some(disposition)),
+            Err(e) => {
+                first_error.get_or_insert(e);
+                acks.push(None);
+            }
+        }
+    }
+    (acks, first_error)
+}
+
+/// A mail that failed alone: counted, and set aside once it has failed
+/// [`POISON_ATTEMPTS`] times.
+async fn settle(
+    pipeline: &Pipeline,
+    mailbox: &MailboxConfig,
+    delivery: Delivery,
+    e: anyhow::Error,
     failures: &mut Failures,
 ) -> anyhow::Result<Disposition> {
-    let raw = Arc::new(raw);
-    match pipeline.process(mailbox, key, raw.clone(), size).await {
-        Ok(report) => {
-            failures.clear(key);
-            Ok(report.disposition)
-        }
-        // A database that cannot be used says nothing against the mail.
-        Err(e) if crate::store::is_unavailable(&e) => Err(e),
-        Err(e) if failures.record(key) => {
-            let disposition = pipeline
-                .set_aside(mailbox, key, raw, size, &e)
-                .await
-                .with_context(|| format!("{e:#}; setting the mail aside failed too"))?;
-            failures.clear(key);
-            Ok(disposition)
-        }
-        Err(e) => Err(e),
+    if !failures.record(&delivery.key) {
+        return Err(e);
     }
+    let Delivery { key, raw, size } = delivery;
+    let disposition = pipeline
+        .set_aside(mailbox, &key, raw, size, &e)
+        .await
+        .with_context(|| format!("{e:#}; setting the mail aside failed too"))?;
+    failures.clear(&key);
+    Ok(disposition)
 }
 
 pub use crate::util::Backoff;

@@ -30,6 +30,7 @@ mod record;
 mod schedule;
 mod staff;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -69,7 +70,7 @@ pub struct Store {
 /// daemon recovers by itself once the database is writable again.
 pub struct Tx {
     conn: Option<PoolConnection<Sqlite>>,
-    /// Runs with `synchronous = NORMAL` ([`Store::begin_send`]); the
+    /// Runs with `synchronous = NORMAL` ([`Store::mark_sent`]); the
     /// connection goes back to FULL when the transaction ends.
     relaxed: bool,
 }
@@ -189,6 +190,15 @@ impl Store {
         })
     }
 
+    /// How each of `source_keys` was handled, for those recorded before.
+    pub async fn deliveries(
+        &self,
+        mailbox: &str,
+        source_keys: &[&str],
+    ) -> anyhow::Result<HashMap<String, Disposition>> {
+        deliveries(&self.pool, mailbox, source_keys).await
+    }
+
     /// How this delivery was handled, if it was recorded before.
     pub async fn delivery(
         &self,
@@ -243,6 +253,13 @@ struct DeliveryRow {
     quarantine_reason: Option<String>,
 }
 
+#[derive(sqlx::FromRow)]
+struct KeyedDeliveryRow {
+    source_key: String,
+    disposition: String,
+    quarantine_reason: Option<String>,
+}
+
 /// JSON kept as text (labels, flags, facts, event details): text that does
 /// not parse reads as `null` rather than failing the whole read.
 fn json_column(text: &str) -> serde_json::Value {
@@ -266,6 +283,40 @@ where
     .fetch_optional(db)
     .await?;
     Ok(row.map(|r| disposition_from(r.disposition, r.quarantine_reason)))
+}
+
+/// How each of `source_keys` was handled, for those recorded before: one
+/// query for a whole batch.
+async fn deliveries<'e, E>(
+    db: E,
+    mailbox: &str,
+    source_keys: &[&str],
+) -> anyhow::Result<HashMap<String, Disposition>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    if source_keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Only placeholders are written into the statement; the keys are bound.
+    let marks = vec!["?"; source_keys.len()].join(", ");
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT d.source_key, d.disposition, m.quarantine_reason FROM delivery d
+         JOIN message m ON m.id = d.message_id WHERE d.mailbox = ? AND d.source_key IN ({marks})"
+    ));
+    let mut query = sqlx::query_as::<_, KeyedDeliveryRow>(sql).bind(mailbox);
+    for key in source_keys {
+        query = query.bind(*key);
+    }
+    Ok(query
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let disposition = disposition_from(r.disposition, r.quarantine_reason);
+            (r.source_key, disposition)
+        })
+        .collect())
 }
 
 fn disposition_from(kind: String, reason: Option<String>) -> Disposition {
@@ -322,15 +373,48 @@ async fn insert_event(
     kind: EventKind,
     detail: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(case_id)
-        .bind(message)
-        .bind(timestamp(now))
-        .bind(actor)
-        .bind(kind)
-        .bind(detail.to_string())
-        .execute(&mut *tx)
-        .await?;
+    let event = NewEvent {
+        case_id,
+        message,
+        actor,
+        kind,
+        detail: detail.to_string(),
+    };
+    insert_events(tx, now, &[event]).await
+}
+
+/// One row of a case's audit trail, to be written.
+struct NewEvent<'a> {
+    case_id: Option<i64>,
+    message: Option<i64>,
+    actor: &'a str,
+    kind: EventKind,
+    detail: String,
+}
+
+/// Writes `events` in one statement: a mail's events, or those of the
+/// replies a server accepted together.
+async fn insert_events(
+    tx: &mut SqliteConnection,
+    now: DateTime<Utc>,
+    events: &[NewEvent<'_>],
+) -> anyhow::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let at = timestamp(now);
+    let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+        "INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) ",
+    );
+    insert.push_values(events, |mut row, e| {
+        row.push_bind(e.case_id)
+            .push_bind(e.message)
+            .push_bind(at.clone())
+            .push_bind(e.actor)
+            .push_bind(e.kind)
+            .push_bind(e.detail.clone());
+    });
+    insert.build().execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -342,6 +426,41 @@ impl Tx {
         source_key: &str,
     ) -> anyhow::Result<Option<Disposition>> {
         delivery(self.conn(), mailbox, source_key).await
+    }
+
+    /// [`Store::deliveries`] inside the transaction.
+    pub async fn deliveries(
+        &mut self,
+        mailbox: &str,
+        source_keys: &[&str],
+    ) -> anyhow::Result<HashMap<String, Disposition>> {
+        deliveries(self.conn(), mailbox, source_keys).await
+    }
+
+    /// Opens a savepoint: what follows can be undone alone
+    /// ([`Tx::undo_to_savepoint`]) without losing the rest of the
+    /// transaction — one mail of a batch failing keeps the others.
+    pub async fn savepoint(&mut self) -> anyhow::Result<()> {
+        self.run("SAVEPOINT mail").await
+    }
+
+    /// Keeps what was done since the savepoint, as part of the transaction.
+    pub async fn release_savepoint(&mut self) -> anyhow::Result<()> {
+        self.run("RELEASE mail").await
+    }
+
+    /// Undoes what was done since the savepoint and closes it.
+    pub async fn undo_to_savepoint(&mut self) -> anyhow::Result<()> {
+        self.run("ROLLBACK TO mail").await?;
+        self.run("RELEASE mail").await
+    }
+
+    async fn run(&mut self, statement: &'static str) -> anyhow::Result<()> {
+        sqlx::query(statement)
+            .execute(self.conn())
+            .await
+            .with_context(|| statement.to_string())?;
+        Ok(())
     }
 
     pub async fn commit(self) -> anyhow::Result<()> {

@@ -1,4 +1,6 @@
-//! SMTP submission over one connection of our own, reused while it lasts.
+//! SMTP submission over connections of our own: up to `pool_size` at
+//! once, each reused while it lasts, so a backlog of replies goes out as
+//! fast as the server takes them rather than one round trip after another.
 //!
 //! lettre's pooled transport writes the message and the final `.` in two
 //! writes on a socket without `TCP_NODELAY`: Nagle holds the `.` until the
@@ -16,7 +18,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::net::TcpStream;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 use tokio::time::{Duration, Instant, timeout};
 
 use crate::config::{SmtpConfig, TlsMode};
@@ -25,8 +27,10 @@ pub struct Smtp {
     config: SmtpConfig,
     credentials: Option<Credentials>,
     tls: Option<TlsParameters>,
-    /// The connection, and when it last finished a command.
-    connection: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
+    /// Idle connections, and when each last finished a command.
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    /// One permit a connection: at most `pool_size` sends at once.
+    permits: Semaphore,
 }
 
 /// A connection used within this long is taken as alive without a NOOP:
@@ -65,43 +69,58 @@ impl Smtp {
         credentials: Option<Credentials>,
         tls: Option<TlsParameters>,
     ) -> Smtp {
+        let permits = Semaphore::new(config.pool_size.max(1) as usize);
         Smtp {
             config,
             credentials,
             tls,
-            connection: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
+            permits,
         }
     }
 
-    /// Sends one mail, connecting first when there is no live connection.
-    /// A connection that failed in any way is dropped, not reused.
+    /// Most sends under way at once.
+    pub fn pool_size(&self) -> usize {
+        self.config.pool_size.max(1) as usize
+    }
+
+    /// Sends one mail over an idle connection that is still alive, or a new
+    /// one; waits while `pool_size` sends are under way. A connection that
+    /// failed in any way is dropped, not reused.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), SendError> {
-        let mut slot = self.connection.lock().await;
-        let reusable = match slot.as_mut() {
-            Some((c, _)) if c.has_broken() => false,
-            // Back to back in a backlog: no NOOP round trip before each mail.
-            Some((_, used)) if used.elapsed() < FRESH => true,
-            Some((c, _)) => self.within(c.test_connected()).await.unwrap_or(false),
-            None => false,
-        };
-        if !reusable {
-            *slot = None;
-            *slot = Some((self.connect().await?, Instant::now()));
-        }
-        let Some((connection, used)) = slot.as_mut() else {
-            return Err(SendError::temporary("no SMTP connection"));
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| SendError::temporary("SMTP pool closed"))?;
+        let mut connection = match self.take_idle().await {
+            Some(connection) => connection,
+            None => self.connect().await?,
         };
         let sent = self.within(connection.send(envelope, message)).await;
-        *used = Instant::now();
         match sent {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => {
-                *slot = None;
-                Err(e.into())
+            Ok(Ok(_)) => {
+                self.idle.lock().await.push((connection, Instant::now()));
+                Ok(())
             }
-            Err(e) => {
-                *slot = None;
-                Err(e)
+            Ok(Err(e)) => Err(e.into()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The most recently used idle connection that is still alive.
+    async fn take_idle(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut connection, used) = self.idle.lock().await.pop()?;
+            // Back to back in a backlog: no NOOP round trip before each mail.
+            let alive = !connection.has_broken()
+                && (used.elapsed() < FRESH
+                    || self
+                        .within(connection.test_connected())
+                        .await
+                        .unwrap_or(false));
+            if alive {
+                return Some(connection);
             }
         }
     }

@@ -26,10 +26,11 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
+use super::batch::Planned;
 use super::{Backoff, Failures};
 use crate::config::{ImapConfig, MailboxConfig, PrivateKeyAction, Secret, TlsMode};
 use crate::decide::Disposition;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Delivery, Pipeline};
 
 /// Longest a single IDLE may last (RFC 2177: servers may drop an IDLE
 /// after 30 minutes, and NAT boxes forget quiet connections sooner). The
@@ -412,12 +413,12 @@ async fn sync(
     let mut done = 0;
     let mut high = last;
     let cancelled = || cancel.is_some_and(CancellationToken::is_cancelled);
-    for chunk in uids.chunks(batch::MAX_UIDS) {
+    for chunk in uids.chunks(super::batch::MAX_MAILS) {
         if cancelled() {
             break;
         }
         let sizes = fetch_sizes(cfg, s, chunk).await?;
-        for planned in batch::plan(&sizes, max_bytes) {
+        for planned in super::batch::plan(&sizes, max_bytes) {
             if cancelled() {
                 break;
             }
@@ -443,7 +444,7 @@ async fn batch_of(
     s: &mut ImapSession,
     caps: &Caps,
     uidvalidity: u32,
-    planned: &[batch::Planned],
+    planned: &[Planned],
     failures: &mut Failures,
 ) -> anyhow::Result<Vec<u32>> {
     let Watch {
@@ -452,25 +453,29 @@ async fn batch_of(
         cfg,
     } = w;
     let mut raws = fetch_bodies(cfg, s, planned).await?;
-    let mut acks = Vec::new();
-    let mut failed = None;
+    let mut batch = Vec::with_capacity(planned.len());
+    let mut uids = Vec::with_capacity(planned.len());
     for p in planned {
         // Expunged by somebody else meanwhile.
-        let Some(raw) = raws.remove(&p.uid) else {
+        let Some(raw) = raws.remove(&p.id) else {
             continue;
         };
-        let key = format!("imap:{}:{uidvalidity}:{}", cfg.folder, p.uid);
-        match super::intake(pipeline, mailbox, &key, raw, p.size, failures).await {
-            Ok(disposition) => {
-                let ack = ack_for(cfg, caps, &disposition, pipeline.config.private_keys);
-                acks.push((p.uid, ack));
-            }
-            Err(e) => {
-                failed = Some(e);
-                break;
-            }
-        }
+        let key = format!("imap:{}:{uidvalidity}:{}", cfg.folder, p.id);
+        batch.push(Delivery {
+            key,
+            raw: Arc::new(raw),
+            size: p.size,
+        });
+        uids.push(p.id);
     }
+    let (dispositions, failed) = super::intake(pipeline, mailbox, batch, failures).await;
+    let acks: Vec<(u32, batch::Ack)> = uids
+        .into_iter()
+        .zip(dispositions)
+        .filter_map(|(uid, d)| {
+            d.map(|d| (uid, ack_for(cfg, caps, &d, pipeline.config.private_keys)))
+        })
+        .collect();
     acknowledge(cfg, s, caps, &acks).await?;
     match failed {
         Some(e) => Err(e),
@@ -508,9 +513,9 @@ async fn fetch_sizes(
 async fn fetch_bodies(
     cfg: &ImapConfig,
     s: &mut ImapSession,
-    planned: &[batch::Planned],
+    planned: &[Planned],
 ) -> anyhow::Result<HashMap<u32, Vec<u8>>> {
-    let uids: Vec<u32> = planned.iter().map(|p| p.uid).collect();
+    let uids: Vec<u32> = planned.iter().map(|p| p.id).collect();
     let set = batch::uid_set(&uids);
     let whole = planned.iter().all(|p| p.whole);
     let query = if whole {

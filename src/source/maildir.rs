@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Backoff, Failures};
 use crate::config::{MailboxConfig, MaildirConfig, PrivateKeyAction};
 use crate::decide::Disposition;
-use crate::pipeline::Pipeline;
+use crate::pipeline::{Delivery, Pipeline};
 
 /// Sub-Maildir (Maildir++ naming) that quarantined mail moves to.
 pub const QUARANTINE: &str = ".Quarantine";
@@ -98,9 +98,10 @@ fn ensure_private_maildir(path: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("restricting {}", path.display()))
 }
 
-/// One pass over `new/`, oldest first. Stops at the first transient error,
-/// leaving that mail where it is for the next pass, and between two mails
-/// when cancelled.
+/// One pass over `new/`, oldest first, in batches committed together.
+/// Stops after a batch in which a mail was left (an error: it stays where
+/// it is for the next pass, the batch's others are acknowledged), and
+/// between two batches when cancelled.
 pub async fn drain(
     pipeline: &Pipeline,
     mailbox: &MailboxConfig,
@@ -118,35 +119,59 @@ pub async fn drain(
         .collect();
     // Maildir names start with the delivery time, so name order is arrival order.
     names.sort();
+    let new = cfg.path.join("new");
+    let mut sizes = Vec::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        match std::fs::metadata(new.join(name)) {
+            Ok(m) => sizes.push((i as u32, m.len() as usize)),
+            // Taken by another reader meanwhile.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("reading {}", new.join(name).display()));
+            }
+        }
+    }
+    let max = pipeline.config.limits.max_message_bytes;
     let mut done = 0;
-    for name in names {
+    for planned in super::batch::plan(&sizes, max) {
         if cancel.is_cancelled() {
             break;
         }
-        let path = cfg.path.join("new").join(&name);
-        let size = match tokio::fs::metadata(&path).await {
-            Ok(m) => m.len() as usize,
-            // Taken by another reader meanwhile.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        // Over the limit only the head is read: the pipeline only needs its header.
-        let raw = match read_at_most(&path, size, pipeline.config.limits.max_message_bytes).await {
-            Ok(raw) => raw,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let unique = name.split(':').next().unwrap_or(&name);
-        let key = format!("maildir:{unique}");
-        let disposition = super::intake(pipeline, mailbox, &key, raw, size, failures).await?;
-        acknowledge(
-            &cfg.path,
-            &name,
-            unique,
-            &disposition,
-            pipeline.config.private_keys,
-        )?;
-        done += 1;
+        let mut batch = Vec::with_capacity(planned.len());
+        let mut taken = Vec::with_capacity(planned.len());
+        for p in &planned {
+            let name = &names[p.id as usize];
+            let path = new.join(name);
+            // Over the limit only the head is read: the pipeline only needs its header.
+            let raw = match read_at_most(&path, p.size, max).await {
+                Ok(raw) => raw,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+            };
+            let unique = name.split(':').next().unwrap_or(name);
+            batch.push(Delivery {
+                key: format!("maildir:{unique}"),
+                raw: Arc::new(raw),
+                size: p.size,
+            });
+            taken.push((name, unique));
+        }
+        let (dispositions, failed) = super::intake(pipeline, mailbox, batch, failures).await;
+        for ((name, unique), disposition) in taken.into_iter().zip(dispositions) {
+            if let Some(disposition) = disposition {
+                acknowledge(
+                    &cfg.path,
+                    name,
+                    unique,
+                    &disposition,
+                    pipeline.config.private_keys,
+                )?;
+                done += 1;
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
     }
     Ok(done)
 }

@@ -25,14 +25,22 @@ struct CaseRefColumns {
     created_at: DateTime<Utc>,
 }
 
-/// A case holding a certificate, with the environment its mail named.
+/// A case holding a certificate, with the environment its mail named and
+/// its participants' addresses (joined by U+001F, which no address holds).
 #[derive(sqlx::FromRow)]
 struct CertificateCase {
     id: i64,
     number: String,
     environment: Option<String>,
     facts: String,
+    participants: Option<String>,
 }
+
+/// Most cases a certificate is looked up in, newest first. A certificate
+/// sent to more cases than this has been said to be registered already
+/// many times over; without the bound, every mail bringing it again would
+/// read every case before it.
+const CERTIFICATE_CASES: i64 = 32;
 
 /// How a certificate is looked for among the attachments recorded.
 #[derive(Clone, Copy)]
@@ -45,14 +53,20 @@ impl CertificateKey {
     fn query(self) -> &'static str {
         match self {
             CertificateKey::Sha256 => {
-                "SELECT DISTINCT c.id, c.number, m.environment, c.facts FROM attachment a
-                 JOIN message m ON m.id = a.message_id
-                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?"
+                "SELECT DISTINCT c.id, c.number, m.environment, c.facts,
+                   (SELECT group_concat(p.address, char(31)) FROM case_participant p
+                    WHERE p.case_id = c.id) AS participants
+                 FROM attachment a JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?
+                 ORDER BY c.id DESC LIMIT ?"
             }
             CertificateKey::Serial => {
-                "SELECT DISTINCT c.id, c.number, m.environment, c.facts FROM attachment a
-                 JOIN message m ON m.id = a.message_id
-                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_serial = ?"
+                "SELECT DISTINCT c.id, c.number, m.environment, c.facts,
+                   (SELECT group_concat(p.address, char(31)) FROM case_participant p
+                    WHERE p.case_id = c.id) AS participants
+                 FROM attachment a JOIN message m ON m.id = a.message_id
+                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_serial = ?
+                 ORDER BY c.id DESC LIMIT ?"
             }
         }
     }
@@ -130,20 +144,19 @@ impl Tx {
     ) -> anyhow::Result<()> {
         let rows: Vec<CertificateCase> = sqlx::query_as(by.query())
             .bind(key)
+            .bind(CERTIFICATE_CASES)
             .fetch_all(self.conn())
             .await?;
         for r in rows {
             let facts = CaseFacts::from_column(&r.facts);
-            let participants: Vec<String> = sqlx::query_scalar(
-                "SELECT address FROM case_participant WHERE case_id = ? ORDER BY address",
-            )
-            .bind(r.id)
-            .fetch_all(self.conn())
-            .await?;
-            let mut domains: Vec<String> = participants
-                .iter()
+            let mut domains: Vec<String> = r
+                .participants
+                .as_deref()
+                .unwrap_or_default()
+                .split('\u{1f}')
                 .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
                 .collect();
+            domains.sort();
             domains.dedup();
             h.registered_certificates.push(RegisteredCertificate {
                 key: key.to_owned(),
@@ -164,23 +177,18 @@ impl Tx {
     /// The same mail: the same content, or — when a server added headers
     /// we do not know to leave out — the same Message-ID, sender and date.
     async fn same_mail(&mut self, mail: &Mail, h: &mut History) -> anyhow::Result<()> {
-        let same: Option<SameMail> =
-            sqlx::query_as("SELECT id, case_id FROM message WHERE content_hash = ?")
-                .bind(&mail.content_hash)
-                .fetch_optional(self.conn())
-                .await?;
-        let same = match (same, &mail.message_id, &mail.from, &mail.date) {
-            (Some(row), ..) => Some(row),
-            (None, Some(id), Some(from), Some(date)) => {
-                sqlx::query_as("SELECT id, case_id FROM message WHERE message_id = ? AND from_addr = ? AND sent_date = ?")
-                    .bind(id)
-                    .bind(from.address.to_lowercase())
-                    .bind(date)
-                    .fetch_optional(self.conn())
-                    .await?
-            }
-            _ => None,
-        };
+        // One lookup, both indexed; the same content wins over the same header.
+        let same: Option<SameMail> = sqlx::query_as(
+            "SELECT id, case_id FROM message
+             WHERE content_hash = ?1 OR (message_id = ?2 AND from_addr = ?3 AND sent_date = ?4)
+             ORDER BY content_hash = ?1 DESC LIMIT 1",
+        )
+        .bind(&mail.content_hash)
+        .bind(&mail.message_id)
+        .bind(mail.from.as_ref().map(|f| f.address.to_lowercase()))
+        .bind(&mail.date)
+        .fetch_optional(self.conn())
+        .await?;
         if let Some(row) = same {
             let case = match row.case_id {
                 Some(id) => self.case_ref(id).await?,
@@ -252,20 +260,18 @@ impl Tx {
         h: &mut History,
     ) -> anyhow::Result<()> {
         if let Some(to) = mail.reply_address() {
-            let count = |since: DateTime<Utc>| {
-                sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM outbox WHERE kind = ? AND to_addr = ? AND created_at > ?",
-                )
-                .bind(OutgoingKind::Reply)
-                .bind(to.address.to_lowercase())
-                .bind(timestamp(since))
-            };
-            h.replies_last_10min = count(now - chrono::Duration::minutes(10))
-                .fetch_one(self.conn())
-                .await? as u32;
-            h.replies_last_day = count(now - chrono::Duration::days(1))
-                .fetch_one(self.conn())
-                .await? as u32;
+            let (ten_minutes, day): (i64, i64) = sqlx::query_as(
+                "SELECT COALESCE(SUM(created_at > ?), 0), COUNT(*) FROM outbox
+                 WHERE kind = ? AND to_addr = ? AND created_at > ?",
+            )
+            .bind(timestamp(now - chrono::Duration::minutes(10)))
+            .bind(OutgoingKind::Reply)
+            .bind(to.address.to_lowercase())
+            .bind(timestamp(now - chrono::Duration::days(1)))
+            .fetch_one(self.conn())
+            .await?;
+            h.replies_last_10min = ten_minutes as u32;
+            h.replies_last_day = day as u32;
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use super::column::Lenient;
-use super::{Store, Tx, insert_event, insert_outgoing};
+use super::{NewEvent, Store, insert_event, insert_events, insert_outgoing};
 use crate::domain::{DeadlineKind, EventKind, OutgoingKind};
 use crate::util::timestamp;
 
@@ -164,18 +164,19 @@ impl Store {
         .await?)
     }
 
-    /// Marks a row sent in a transaction that the caller keeps open while it
-    /// hands the mail to the server, then commits on acceptance (or rolls
-    /// back on failure). The commit is then the only step between the
-    /// server's acceptance and the record of it: a crash anywhere else either
-    /// did not send or did record. That transaction commits without fsync
+    /// Marks rows the server accepted as sent, with their events, in one
+    /// transaction. The outbox calls it as soon as the server has answered,
+    /// so the only window in which a crash sends a mail twice is between
+    /// that answer and this commit. The commit does without fsync
     /// (`synchronous = NORMAL`): a kill cannot lose it, only a power cut
-    /// could, and then the cost is a repeated reply, not a lost one. Other
-    /// writers wait for the send (bounded by the SMTP timeout).
-    pub async fn begin_send(&self, row: &OutboxRow, now: DateTime<Utc>) -> anyhow::Result<Tx> {
+    /// could, and then the cost is a repeated reply, not a lost one.
+    pub async fn mark_sent(&self, rows: &[OutboxRow], now: DateTime<Utc>) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin_as(true).await?;
-        mark_sent(&mut tx, row, now).await?;
-        Ok(tx)
+        mark_sent(&mut tx, rows, now).await?;
+        tx.commit().await
     }
 
     pub async fn mark_retry(
@@ -226,30 +227,33 @@ impl Store {
     }
 }
 
-/// Records that a row was sent, with its event.
+/// Records that `rows` were sent, with their events: two statements.
 async fn mark_sent(
     tx: &mut SqliteConnection,
-    row: &OutboxRow,
+    rows: &[OutboxRow],
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?",
-    )
-    .bind(timestamp(now))
-    .bind(row.id)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(case_id) = row.case_id {
-        insert_event(
-            tx,
-            Some(case_id),
-            None,
-            now,
-            "outbox",
-            EventKind::MailSent,
-            &serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id}),
-        )
-        .await?;
+    let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = NULL, sent_at = ",
+    );
+    update.push_bind(timestamp(now)).push(" WHERE id IN (");
+    let mut ids = update.separated(", ");
+    for row in rows {
+        ids.push_bind(row.id);
     }
-    Ok(())
+    update.push(")");
+    update.build().execute(&mut *tx).await?;
+    let events: Vec<NewEvent<'_>> = rows
+        .iter()
+        .filter(|row| row.case_id.is_some())
+        .map(|row| NewEvent {
+            case_id: row.case_id,
+            message: None,
+            actor: "outbox",
+            kind: EventKind::MailSent,
+            detail: serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id})
+                .to_string(),
+        })
+        .collect();
+    insert_events(tx, now, &events).await
 }

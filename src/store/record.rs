@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Tx, insert_event, insert_outgoing};
+use super::{NewEvent, Tx, insert_events, insert_outgoing};
 use crate::decide::lifecycle::Progress;
 use crate::decide::{CaseAction, Decision, Disposition, Threading};
 use crate::domain::{CaseStatus, Environment, Language, Service, names};
@@ -73,7 +73,7 @@ impl Tx {
         {
             self.update_case(id, d, &now).await?;
             if let Some(p) = &d.progress {
-                self.progress(id, p, &now).await?;
+                self.deadlines(id, p, &now).await?;
             }
         }
         let (quarantine_reason, disposition) = match &d.disposition {
@@ -152,15 +152,19 @@ impl Tx {
         })
     }
 
-    /// What the case knows now: the merged facts, the step, what is missing, triage.
+    /// What the case knows now: the merged facts, the step, what is
+    /// missing, triage, and whose turn it is.
     async fn update_case(&mut self, id: i64, d: &Decision, now: &str) -> anyhow::Result<()> {
         let request = &d.facts.request;
+        let status = d.progress.as_ref().map(|p| p.status);
         sqlx::query(
             "UPDATE \"case\" SET facts = ?, missing = ?, stage = COALESCE(?, stage),
                 service = CASE WHEN service = ? THEN ? ELSE service END,
                 institution = COALESCE(?, institution), idno = COALESCE(?, idno),
                 system_name = COALESCE(?, system_name),
-                priority = ?, labels = ?, updated_at = ? WHERE id = ?",
+                priority = ?, labels = ?, updated_at = ?,
+                status = CASE WHEN ? IS NULL OR status IN (?, ?) THEN status ELSE ? END
+             WHERE id = ?",
         )
         .bind(d.facts.to_column())
         .bind(serde_json::to_string(&d.missing)?)
@@ -173,22 +177,19 @@ impl Tx {
         .bind(d.priority)
         .bind(serde_json::to_string(&d.labels)?)
         .bind(now)
+        // Whose turn it is now; a case that ended keeps its status.
+        .bind(status)
+        .bind(CaseStatus::Closed)
+        .bind(CaseStatus::Rejected)
+        .bind(status)
         .bind(id)
         .execute(self.conn())
         .await?;
         Ok(())
     }
 
-    /// Whose turn it is now, and the deadlines that start, move or are met;
-    /// a case that ended keeps its status.
-    async fn progress(&mut self, id: i64, p: &Progress, now: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE \"case\" SET status = ? WHERE id = ? AND status NOT IN (?, ?)")
-            .bind(p.status)
-            .bind(id)
-            .bind(CaseStatus::Closed)
-            .bind(CaseStatus::Rejected)
-            .execute(self.conn())
-            .await?;
+    /// The deadlines that start, move or are met.
+    async fn deadlines(&mut self, id: i64, p: &Progress, now: &str) -> anyhow::Result<()> {
         for plan in &p.deadlines {
             let sql = if plan.replace {
                 "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
@@ -317,13 +318,16 @@ impl Tx {
         if let Some(a) = mail.reply_address() {
             participants.push(a.address.to_lowercase());
         }
-        for p in participants {
-            sqlx::query("INSERT OR IGNORE INTO case_participant (case_id, address) VALUES (?, ?)")
-                .bind(case_id)
-                .bind(p)
-                .execute(self.conn())
-                .await?;
+        if participants.is_empty() {
+            return Ok(());
         }
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT OR IGNORE INTO case_participant (case_id, address) ",
+        );
+        insert.push_values(participants, |mut row, address| {
+            row.push_bind(case_id).push_bind(address);
+        });
+        insert.build().execute(self.conn()).await?;
         Ok(())
     }
 
@@ -335,19 +339,18 @@ impl Tx {
         d: &Decision,
         now: DateTime<Utc>,
     ) -> anyhow::Result<()> {
-        for e in &d.events {
-            insert_event(
-                self.conn(),
+        let events: Vec<NewEvent<'_>> = d
+            .events
+            .iter()
+            .map(|e| NewEvent {
                 case_id,
-                Some(message),
-                now,
-                "system",
-                e.kind,
-                &e.detail,
-            )
-            .await?;
-        }
-        Ok(())
+                message: Some(message),
+                actor: "system",
+                kind: e.kind,
+                detail: e.detail.to_string(),
+            })
+            .collect();
+        insert_events(self.conn(), now, &events).await
     }
 
     /// The replies and alerts to send, queued in the outbox; how many were
