@@ -37,10 +37,10 @@ const BASELINE: &str = "baseline@egov.md";
 const BATCH: usize = 100;
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `embedded`: only the embedded default, without the mail servers.
+    let embedded_only = args.iter().any(|a| a == "embedded");
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1000] } else { sizes };
     let certificate = support::fixtures::generate()
         .expect("certificate fixtures")
@@ -50,7 +50,9 @@ fn main() {
     for n in sizes {
         let mails: Vec<Vec<u8>> = (0..n).map(|i| mail(i, &certificate)).collect();
         println!("\n== backlog of {n} mails ==");
-        imap_backlog(&mails);
+        if !embedded_only {
+            imap_backlog(&mails);
+        }
         embedded_backlog(&mails);
     }
 }
@@ -409,4 +411,75 @@ fn embedded_backlog(mails: &[Vec<u8>]) {
         "  baseline, plain read + parse of the same files:    {:>8.0} mails/s",
         n as f64 / baseline.as_secs_f64()
     );
+
+    // The daemon on the same mails: every case stays open, so the scheduler
+    // works with N open cases while the backlog drains.
+    let dir = tempfile::tempdir().unwrap();
+    let new = dir.path().join("mail/office/new");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.path().join("mail/office").join(sub)).unwrap();
+    }
+    for (i, raw) in mails.iter().enumerate() {
+        std::fs::write(new.join(format!("{i}.bench")), raw).unwrap();
+    }
+    let config = dir.path().join("embedded.toml");
+    let text = support::embedded::config(dir.path(), dir.path(), &Default::default());
+    std::fs::write(&config, text).unwrap();
+    let daemon = run_daemon(&config, &dir.path().join("outbox"), answered);
+    println!(
+        "embedded, `run` until {answered} replies ({n} open cases): {:>8.0} mails/s  {:>6.2} ms CPU a mail  peak RSS {} MB  (CPU {:+.0} % of --once)",
+        n as f64 / daemon.wall.as_secs_f64(),
+        daemon.cpu.as_secs_f64() * 1000.0 / n as f64,
+        daemon.max_rss_kb / 1024,
+        (daemon.cpu.as_secs_f64() / run.cpu.as_secs_f64() - 1.0) * 100.0,
+    );
+}
+
+/// `egov-intake run` until `replies` reply files are written, then SIGTERM:
+/// its CPU, and its own peak RSS (VmHWM, read before it ends).
+fn run_daemon(config: &Path, outbox: &Path, replies: usize) -> Run {
+    let before = children_usage();
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "egov_intake=warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let written = || {
+        std::fs::read_dir(outbox).map_or(0, |d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                .count()
+        })
+    };
+    while written() < replies {
+        assert!(
+            start.elapsed() < Duration::from_secs(1800),
+            "the daemon did not drain"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the daemon ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let wall = start.elapsed();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let hwm_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    // SAFETY: kill only sends a signal to the child started above.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(
+        child.wait().unwrap().success(),
+        "the daemon did not stop cleanly"
+    );
+    let after = children_usage();
+    Run {
+        wall,
+        cpu: after.0.saturating_sub(before.0),
+        max_rss_kb: hwm_kb,
+        sent: replies,
+    }
 }

@@ -44,25 +44,40 @@ impl Instance {
     }
 
     /// Processes everything waiting in every mailbox, sends the outbox, and
-    /// returns. Every mailbox is tried even when one fails.
+    /// returns. Every mailbox is tried even when one fails. Replies go out
+    /// while the mailboxes are still being drained, as in the daemon; what
+    /// is left is sent at the end.
     pub async fn run_once(&self) -> anyhow::Result<()> {
-        let mut failures = Vec::new();
-        for m in &self.config.mailboxes {
-            match source::drain(&self.pipeline, m).await {
-                Ok(n) => tracing::info!(mailbox = %m.name, mails = n, "mailbox drained"),
-                Err(e) => {
-                    tracing::error!(mailbox = %m.name, error = %format!("{e:#}"), "mailbox failed");
-                    failures.push(format!("mailbox {}: {e:#}", m.name));
+        let drained = CancellationToken::new();
+        let sending = outbox::run(
+            self.store.clone(),
+            self.transport.clone(),
+            self.config.outbox.clone(),
+            self.pipeline.outbox_wake.clone(),
+            drained.clone(),
+        );
+        let mailboxes = async {
+            let mut failures = Vec::new();
+            for m in &self.config.mailboxes {
+                match source::drain(&self.pipeline, m).await {
+                    Ok(n) => tracing::info!(mailbox = %m.name, mails = n, "mailbox drained"),
+                    Err(e) => {
+                        tracing::error!(mailbox = %m.name, error = %format!("{e:#}"), "mailbox failed");
+                        failures.push(format!("mailbox {}: {e:#}", m.name));
+                    }
                 }
             }
-        }
+            drained.cancel();
+            failures
+        };
+        let (failures, sent_meanwhile) = tokio::join!(mailboxes, sending);
         let sent = outbox::drain(&self.store, &self.transport, &self.config.outbox)
             .await
             .context("sending the outbox")?;
         tracing::info!(
-            sent = sent.sent,
+            sent = sent_meanwhile.sent + sent.sent,
             retrying = sent.retrying,
-            failed = sent.failed,
+            failed = sent_meanwhile.failed + sent.failed,
             "outbox drained"
         );
         anyhow::ensure!(failures.is_empty(), "{}", failures.join("\n"));
@@ -92,13 +107,16 @@ impl Instance {
             cancel.clone(),
         );
         tasks.spawn(supervise("outbox".into(), cancel.clone(), move || {
-            outbox::run(
+            let worker = outbox::run(
                 store.clone(),
                 transport.clone(),
                 config.clone(),
                 wake.clone(),
                 c.clone(),
-            )
+            );
+            async move {
+                worker.await;
+            }
         }));
         let (pipeline, c) = (self.pipeline.clone(), cancel.clone());
         tasks.spawn(supervise("scheduler".into(), cancel.clone(), move || {

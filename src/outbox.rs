@@ -281,9 +281,11 @@ pub struct Drained {
     pub failed: usize,
 }
 
-/// Sends every row due now, once each, up to [`Transport::width`] at once.
-/// The rows the server accepted are marked sent together, as soon as they
-/// are accepted: one transaction for all that finished meanwhile.
+/// Sends every row due now, once each, [`Transport::width`] at once. Each
+/// group is handed over inside a write transaction opened first: the rows
+/// the server accepted are marked in it and committed the moment the
+/// group's last answer is in, so a crash repeats a reply only when it falls
+/// in those milliseconds — never while the send waits for another writer.
 pub async fn drain(
     store: &Store,
     transport: &Arc<Transport>,
@@ -293,29 +295,32 @@ pub async fn drain(
     let mut seen = std::collections::HashSet::new();
     loop {
         let rows = store.due_outbox(Utc::now(), BATCH).await?;
-        let mut fresh = rows.into_iter().filter(|r| seen.insert(r.id)).peekable();
-        if fresh.peek().is_none() {
+        let fresh: Vec<OutboxRow> = rows.into_iter().filter(|r| seen.insert(r.id)).collect();
+        if fresh.is_empty() {
             return Ok(done);
         }
-        let mut sending = tokio::task::JoinSet::new();
-        loop {
-            while sending.len() < transport.width()
-                && let Some(row) = fresh.next()
-            {
-                let transport = transport.clone();
-                sending.spawn(async move {
-                    let sent = send_one(&transport, &row).await;
-                    (row, sent)
-                });
+        for group in fresh.chunks(transport.width()) {
+            let mut tx = store.begin_send().await?;
+            let sends = group.iter().map(|row| send_one(transport, row));
+            let results = futures::future::join_all(sends).await;
+            let accepted: Vec<OutboxRow> = group
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.is_ok())
+                .map(|(row, _)| row.clone())
+                .collect();
+            tx.mark_sent(&accepted, Utc::now()).await?;
+            // Only a crash before this commit can send these mails twice.
+            tx.commit().await?;
+            for row in &accepted {
+                tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
             }
-            let Some(first) = sending.join_next().await else {
-                break;
-            };
-            let mut finished = vec![first.context("a send task ended")?];
-            while let Some(next) = sending.try_join_next() {
-                finished.push(next.context("a send task ended")?);
+            done.sent += accepted.len();
+            for (row, sent) in group.iter().zip(results) {
+                if let Err(e) = sent {
+                    refused(store, config, row, &e, &mut done).await?;
+                }
             }
-            settle(store, config, finished, &mut done).await?;
         }
     }
 }
@@ -333,44 +338,31 @@ async fn send_one(transport: &Transport, row: &OutboxRow) -> Result<(), SendErro
         })
 }
 
-/// Records how the finished sends went: the accepted ones marked sent in
-/// one transaction, the others retried later or given up.
-async fn settle(
+/// A row the server did not take: retried later, or given up.
+async fn refused(
     store: &Store,
     config: &OutboxConfig,
-    finished: Vec<(OutboxRow, Result<(), SendError>)>,
+    row: &OutboxRow,
+    e: &SendError,
     done: &mut Drained,
 ) -> anyhow::Result<()> {
-    let (accepted, refused): (Vec<_>, Vec<_>) = finished.into_iter().partition(|(_, r)| r.is_ok());
-    let accepted: Vec<OutboxRow> = accepted.into_iter().map(|(row, _)| row).collect();
-    if !accepted.is_empty() {
-        // Only a crash before this commit can send these mails twice.
-        store.mark_sent(&accepted, Utc::now()).await?;
-        for row in &accepted {
-            tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
-        }
-        done.sent += accepted.len();
+    if failed_for_good(config, row, e, Utc::now()) {
+        tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
+        store.mark_failed(row, Utc::now(), &e.message).await?;
+        alert_staff(store, config, row, &e.message, true).await?;
+        done.failed += 1;
+        return Ok(());
     }
-    for (row, sent) in refused {
-        let Err(e) = sent else { continue };
-        if failed_for_good(config, &row, &e, Utc::now()) {
-            tracing::error!(to = %row.to_addr, attempts = row.attempts + 1, error = %e.message, "giving up on mail");
-            store.mark_failed(&row, Utc::now(), &e.message).await?;
-            alert_staff(store, config, &row, &e.message, true).await?;
-            done.failed += 1;
-            continue;
-        }
-        let delay = backoff(config, row.attempts);
-        tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
-        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-        store.mark_retry(&row, next, &e.message).await?;
-        if Utc::now() - row.created_at
-            >= chrono::Duration::from_std(config.alert_after).unwrap_or_default()
-        {
-            alert_staff(store, config, &row, &e.message, false).await?;
-        }
-        done.retrying += 1;
+    let delay = backoff(config, row.attempts);
+    tracing::warn!(to = %row.to_addr, retry_in = ?delay, error = %e.message, "send failed, will retry");
+    let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+    store.mark_retry(row, next, &e.message).await?;
+    if Utc::now() - row.created_at
+        >= chrono::Duration::from_std(config.alert_after).unwrap_or_default()
+    {
+        alert_staff(store, config, row, &e.message, false).await?;
     }
+    done.retrying += 1;
     Ok(())
 }
 
@@ -459,17 +451,24 @@ fn domain_of(address: &str) -> &str {
 }
 
 /// The outbox worker: drains on every wake-up, when a retry falls due, and
-/// periodically, until cancelled.
+/// periodically, until cancelled; what it sent and gave up, all passes
+/// together.
 pub async fn run(
     store: Store,
     transport: Arc<Transport>,
     config: OutboxConfig,
     wake: Arc<Notify>,
     cancel: CancellationToken,
-) {
+) -> Drained {
+    let mut total = Drained::default();
     loop {
-        if let Err(e) = drain(&store, &transport, &config).await {
-            tracing::error!(error = %format!("{e:#}"), "outbox pass failed");
+        match drain(&store, &transport, &config).await {
+            Ok(d) => {
+                total.sent += d.sent;
+                total.failed += d.failed;
+                total.retrying = d.retrying;
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "outbox pass failed"),
         }
         let wait = match store.next_outbox_due().await {
             Ok(Some(due)) => (due - Utc::now())
@@ -479,7 +478,7 @@ pub async fn run(
             _ => IDLE_RECHECK,
         };
         tokio::select! {
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return total,
             _ = wake.notified() => {}
             _ = tokio::time::sleep(wait.max(Duration::from_millis(50))) => {}
         }

@@ -97,6 +97,54 @@ pub fn plan(
     actions
 }
 
+/// The next day on which [`plan`] can have something to send for `d`,
+/// looked at on `today`: tomorrow inside a reminder window or past the due
+/// date, else the first day of the widest staff reminder (AGE deadlines)
+/// or the follow-up's due date. A follow-up that cannot be sent (the
+/// beneficiary is not awaited, or was reminded enough) waits for its case
+/// to change. Pure.
+pub fn next_check(
+    d: &OpenDeadline,
+    today: NaiveDate,
+    calendar: &Calendar,
+    lifecycle: &Lifecycle,
+) -> NaiveDate {
+    let tomorrow = today.succ_opt().unwrap_or(NaiveDate::MAX);
+    if d.kind.is_age() {
+        let Some(widest) = lifecycle
+            .reminders
+            .staff_before_working_days
+            .iter()
+            .copied()
+            .filter(|n| *n > 0)
+            .max()
+        else {
+            return d.due.max(tomorrow);
+        };
+        // Day by day up to the due date; deadlines lie weeks ahead.
+        let mut day = tomorrow;
+        for _ in 0..WINDOW_SEARCH_DAYS {
+            if day >= d.due || calendar.working_days_between(day, d.due) <= i64::from(widest) {
+                return day;
+            }
+            day = day.succ_opt().unwrap_or(NaiveDate::MAX);
+        }
+        return day;
+    }
+    let sendable = d.kind == DeadlineKind::Followup
+        && d.status == CaseStatus::WaitingForBeneficiary
+        && d.reminders < lifecycle.deadlines.followup_max;
+    if sendable {
+        d.due.max(tomorrow)
+    } else {
+        NaiveDate::MAX
+    }
+}
+
+/// How far [`next_check`] looks for the start of a reminder window; a
+/// deadline further ahead is looked at again then.
+const WINDOW_SEARCH_DAYS: usize = 400;
+
 fn role_of(service: Service) -> Option<Role> {
     match service {
         Service::Mpass => Some(Role::Mpass),
@@ -139,7 +187,7 @@ pub async fn tick(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let today = today(now);
-    let open = store.open_deadlines().await?;
+    let open = store.deadlines_to_check(today).await?;
     let mut queued = 0;
     for action in plan(&open, today, rules.calendar(), rules.lifecycle()) {
         queued += match action {
@@ -156,6 +204,16 @@ pub async fn tick(
             }
         };
     }
+    let next: Vec<(i64, NaiveDate)> = open
+        .iter()
+        .map(|d| {
+            (
+                d.id,
+                next_check(d, today, rules.calendar(), rules.lifecycle()),
+            )
+        })
+        .collect();
+    store.checked(&next, now).await?;
     queued += digest_if_due(store, rules, config, now).await?;
     queued += silent_mailboxes(store, rules, config, now).await?;
     Ok(queued)

@@ -70,7 +70,7 @@ pub struct Store {
 /// daemon recovers by itself once the database is writable again.
 pub struct Tx {
     conn: Option<PoolConnection<Sqlite>>,
-    /// Runs with `synchronous = NORMAL` ([`Store::mark_sent`]); the
+    /// Runs with `synchronous = NORMAL` ([`Store::begin_send`]); the
     /// connection goes back to FULL when the transaction ends.
     relaxed: bool,
 }

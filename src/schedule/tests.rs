@@ -5,6 +5,7 @@ use super::*;
 
 fn open(kind: DeadlineKind, due: &str, status: CaseStatus, reminders: u32) -> OpenDeadline {
     OpenDeadline {
+        id: 1,
         case_id: 1,
         number: "AGE-2026-00001".into(),
         service: Service::Mpass,
@@ -133,4 +134,43 @@ fn followups_stop_at_the_limit_and_wait_their_turn() {
         )
         .is_empty()
     );
+}
+
+/// Skipping the days before `next_check` never skips a reminder: on every
+/// day in between, `plan` has nothing to send for that deadline; and a
+/// deadline looked at is looked at again no later than its next point.
+#[test]
+fn no_reminder_falls_between_two_checks() {
+    let cal = Calendar::default();
+    let lc = Lifecycle::default();
+    let start: NaiveDate = "2026-12-01".parse().unwrap();
+    let cases = [
+        (DeadlineKind::Answer, CaseStatus::WaitingForAge, 0),
+        (DeadlineKind::Examination, CaseStatus::WaitingForAge, 0),
+        (DeadlineKind::Followup, CaseStatus::WaitingForBeneficiary, 0),
+        (DeadlineKind::Followup, CaseStatus::WaitingForBeneficiary, 2),
+        (DeadlineKind::Followup, CaseStatus::WaitingForAge, 0),
+    ];
+    for (kind, status, reminders) in cases {
+        for due_offset in 0..60 {
+            let due = start + chrono::Duration::days(due_offset);
+            let d = open(kind, &due.to_string(), status, reminders);
+            for today_offset in 0..70 {
+                let today = start + chrono::Duration::days(today_offset);
+                let next = next_check(&d, today, &cal, &lc);
+                assert!(
+                    next > today,
+                    "{kind:?} due {due}: next check {next} not after {today}"
+                );
+                let mut day = today.succ_opt().unwrap();
+                while day < next && day < start + chrono::Duration::days(200) {
+                    assert!(
+                        plan(std::slice::from_ref(&d), day, &cal, &lc).is_empty(),
+                        "{kind:?} {status:?} due {due}, checked {today}: {day} skipped a reminder (next {next})"
+                    );
+                    day = day.succ_opt().unwrap();
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use super::column::Lenient;
-use super::{NewEvent, Store, insert_event, insert_events, insert_outgoing};
+use super::{NewEvent, Store, Tx, insert_event, insert_events, insert_outgoing};
 use crate::domain::{DeadlineKind, EventKind, OutgoingKind};
 use crate::util::timestamp;
 
@@ -106,7 +106,7 @@ impl Store {
         if let Some((case_id, next)) = followup
             && queued > 0
         {
-            sqlx::query("UPDATE deadline SET reminders = reminders + 1, due = ? WHERE case_id = ? AND kind = ?")
+            sqlx::query("UPDATE deadline SET reminders = reminders + 1, due = ?, checked_at = NULL WHERE case_id = ? AND kind = ?")
                 .bind(next.to_string())
                 .bind(case_id)
                 .bind(DeadlineKind::Followup)
@@ -164,19 +164,15 @@ impl Store {
         .await?)
     }
 
-    /// Marks rows the server accepted as sent, with their events, in one
-    /// transaction. The outbox calls it as soon as the server has answered,
-    /// so the only window in which a crash sends a mail twice is between
-    /// that answer and this commit. The commit does without fsync
-    /// (`synchronous = NORMAL`): a kill cannot lose it, only a power cut
-    /// could, and then the cost is a repeated reply, not a lost one.
-    pub async fn mark_sent(&self, rows: &[OutboxRow], now: DateTime<Utc>) -> anyhow::Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.begin_as(true).await?;
-        mark_sent(&mut tx, rows, now).await?;
-        tx.commit().await
+    /// A write transaction for handing mail over: the caller opens it
+    /// before the mail goes out, marks the rows the server accepted in it
+    /// ([`Tx::mark_sent`]) and commits as soon as the server has answered.
+    /// It commits without fsync (`synchronous = NORMAL`): a kill cannot
+    /// lose it, only a power cut could, and then the cost is a repeated
+    /// reply, not a lost one. Other writers wait for the send (bounded by
+    /// the SMTP timeout) — which keeps the sends from waiting for them.
+    pub async fn begin_send(&self) -> anyhow::Result<Tx> {
+        self.begin_as(true).await
     }
 
     pub async fn mark_retry(
@@ -227,7 +223,20 @@ impl Store {
     }
 }
 
-/// Records that `rows` were sent, with their events: two statements.
+impl Tx {
+    /// Records that `rows` were sent, with their events: two statements.
+    pub async fn mark_sent(
+        &mut self,
+        rows: &[OutboxRow],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        mark_sent(self.conn(), rows, now).await
+    }
+}
+
 async fn mark_sent(
     tx: &mut SqliteConnection,
     rows: &[OutboxRow],

@@ -193,7 +193,8 @@ impl Tx {
         for plan in &p.deadlines {
             let sql = if plan.replace {
                 "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (case_id, kind) DO UPDATE SET due = excluded.due, met_at = NULL, cancelled_at = NULL"
+                 ON CONFLICT (case_id, kind) DO UPDATE SET due = excluded.due, met_at = NULL, cancelled_at = NULL,
+                   checked_at = NULL"
             } else {
                 "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
                  ON CONFLICT (case_id, kind) DO NOTHING"

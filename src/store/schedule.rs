@@ -12,6 +12,7 @@ use crate::domain::{CaseStatus, DeadlineKind, EventKind, Field, Language, Servic
 /// An open deadline with the case facts a reminder needs.
 #[derive(Debug, Clone)]
 pub struct OpenDeadline {
+    pub id: i64,
     pub case_id: i64,
     pub number: String,
     pub service: Service,
@@ -29,6 +30,7 @@ pub struct OpenDeadline {
 /// An open deadline as stored, with its case's columns.
 #[derive(FromRow)]
 struct OpenDeadlineColumns {
+    deadline_id: i64,
     id: i64,
     number: String,
     service: Service,
@@ -47,6 +49,7 @@ impl OpenDeadlineColumns {
     /// `None` when the due date does not read as a date.
     fn deadline(self) -> Option<OpenDeadline> {
         Some(OpenDeadline {
+            id: self.deadline_id,
             case_id: self.id,
             number: self.number,
             service: self.service,
@@ -89,18 +92,23 @@ struct LastMail {
 }
 
 impl Store {
-    /// Deadlines not met nor cancelled, of cases still open, with what a
-    /// reminder needs to say.
-    pub async fn open_deadlines(&self) -> anyhow::Result<Vec<OpenDeadline>> {
+    /// Deadlines not met nor cancelled, of cases still open, that need a
+    /// look on `today`: never looked at, their next point reached, or their
+    /// case changed since — with what a reminder needs to say. The others
+    /// stay in the database: a tick costs what is due, not what is open.
+    pub async fn deadlines_to_check(&self, today: NaiveDate) -> anyhow::Result<Vec<OpenDeadline>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.number, c.service, c.stage, c.status, c.subject, c.opened_by, c.language, c.missing,
-                    d.kind, d.due, d.reminders
+            "SELECT d.id AS deadline_id, c.id, c.number, c.service, c.stage, c.status, c.subject,
+                    c.opened_by, c.language, c.missing, d.kind, d.due, d.reminders
              FROM deadline d JOIN \"case\" c ON c.id = d.case_id
              WHERE d.met_at IS NULL AND d.cancelled_at IS NULL AND c.status NOT IN (?, ?)
+               AND (d.checked_at IS NULL OR d.next_check IS NULL OR d.next_check <= ?
+                    OR c.updated_at > d.checked_at)
              ORDER BY d.due, c.id",
         )
         .bind(CaseStatus::Closed)
         .bind(CaseStatus::Rejected)
+        .bind(today.to_string())
         .fetch_all(&self.pool)
         .await?;
         // Each row is read on its own: one that does not read (a name
@@ -110,6 +118,29 @@ impl Store {
             .iter()
             .filter_map(|r| OpenDeadlineColumns::from_row(r).ok()?.deadline())
             .collect())
+    }
+
+    /// Records that the deadlines were looked at `at` and when each needs
+    /// the next look: one transaction for a tick.
+    pub async fn checked(
+        &self,
+        next: &[(i64, NaiveDate)],
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        if next.is_empty() {
+            return Ok(());
+        }
+        let at = crate::util::timestamp(at);
+        let mut tx = self.begin().await?;
+        for (id, date) in next {
+            sqlx::query("UPDATE deadline SET next_check = ?, checked_at = ? WHERE id = ?")
+                .bind(date.to_string())
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
     }
 
     /// Events of these kinds since `since` (RFC 3339), newest last.

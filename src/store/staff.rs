@@ -174,7 +174,7 @@ impl Store {
             move |id, tx| {
                 Box::pin(async move {
                     sqlx::query(
-                        "UPDATE deadline SET due = ?, extended = 1 WHERE case_id = ? AND kind = ?",
+                        "UPDATE deadline SET due = ?, extended = 1, checked_at = NULL WHERE case_id = ? AND kind = ?",
                     )
                     .bind(&value)
                     .bind(id)
