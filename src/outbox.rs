@@ -98,12 +98,14 @@ impl Transport {
             message: format!("cannot build the mail: {e:#}"),
         })?;
         match self {
-            Transport::File(dir) => write_eml(dir, &row.key, &message.formatted())
-                .await
-                .map_err(|e| SendError {
-                    permanent: false,
-                    message: format!("{e:#}"),
-                }),
+            Transport::File(dir) => {
+                write_eml(dir, &row.key, message.formatted())
+                    .await
+                    .map_err(|e| SendError {
+                        permanent: false,
+                        message: format!("{e:#}"),
+                    })
+            }
             Transport::Smtp(smtp) => smtp.send(message.envelope(), &message.formatted()).await,
         }
     }
@@ -246,7 +248,7 @@ pub fn text_to_html(text: &str) -> String {
 }
 
 /// Writes atomically: a reader never sees half a file.
-async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
+async fn write_eml(dir: &Path, key: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
     let name: String = key
         .chars()
         .map(|c| {
@@ -259,13 +261,13 @@ async fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
         .collect();
     let tmp = dir.join(format!(".{name}.tmp"));
     let target = dir.join(format!("{name}.eml"));
-    tokio::fs::write(&tmp, bytes)
-        .await
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    tokio::fs::rename(&tmp, &target)
-        .await
-        .with_context(|| format!("renaming to {}", target.display()))?;
-    Ok(())
+    // One trip to the blocking pool for both steps.
+    tokio::task::spawn_blocking(move || {
+        std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &target).with_context(|| format!("renaming to {}", target.display()))
+    })
+    .await
+    .context("writing the mail file")?
 }
 
 /// Delay before attempt `attempts + 1` (see [`crate::util::backoff_delay`]).

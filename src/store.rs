@@ -444,15 +444,17 @@ impl Tx {
         self.run("SAVEPOINT mail").await
     }
 
-    /// Keeps what was done since the savepoint, as part of the transaction.
-    pub async fn release_savepoint(&mut self) -> anyhow::Result<()> {
-        self.run("RELEASE mail").await
+    /// Keeps what was done since the savepoint, as part of the transaction,
+    /// and opens the next one: one round trip between two mails. (COMMIT
+    /// ends whatever savepoint is still open.)
+    pub async fn next_savepoint(&mut self) -> anyhow::Result<()> {
+        self.run("RELEASE mail; SAVEPOINT mail").await
     }
 
-    /// Undoes what was done since the savepoint and closes it.
+    /// Undoes what was done since the savepoint, which stays open for
+    /// what follows.
     pub async fn undo_to_savepoint(&mut self) -> anyhow::Result<()> {
-        self.run("ROLLBACK TO mail").await?;
-        self.run("RELEASE mail").await
+        self.run("ROLLBACK TO mail").await
     }
 
     async fn run(&mut self, statement: &'static str) -> anyhow::Result<()> {

@@ -61,6 +61,7 @@ impl Pipeline {
         // Recorded by another task while these were parsed.
         let mut known = tx.deliveries(&mailbox.name, &keys).await?;
         let mut done: Vec<(&str, anyhow::Result<Done>)> = Vec::with_capacity(fresh.len());
+        tx.savepoint().await?;
         for ((d, analysis), spool) in fresh.iter().zip(&analyses).zip(&spools) {
             if known.contains_key(&d.key) {
                 continue;
@@ -73,10 +74,9 @@ impl Pipeline {
                 spool_path: spool.as_deref(),
                 now,
             };
-            tx.savepoint().await?;
             match crate::util::guarded(mail.record_in(&mut tx, &settings)).await {
                 Ok(recorded) => {
-                    tx.release_savepoint().await?;
+                    tx.next_savepoint().await?;
                     done.push((&d.key, Ok(recorded)));
                 }
                 // The database cannot be used: nothing of the batch holds.

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{NewEvent, Tx, insert_events, insert_outgoing};
 use crate::decide::lifecycle::Progress;
 use crate::decide::{CaseAction, Decision, Disposition, Threading};
-use crate::domain::{CaseStatus, Environment, Language, Service, names};
+use crate::domain::{CaseStatus, DeadlineKind, Environment, Language, Service, names};
 use crate::inspect::Inspection;
 use crate::parse::Mail;
 use crate::util::timestamp;
@@ -73,7 +73,7 @@ impl Tx {
         {
             self.update_case(id, d, &now).await?;
             if let Some(p) = &d.progress {
-                self.deadlines(id, p, &now).await?;
+                self.deadlines(id, p, case.new, &now).await?;
             }
         }
         let (quarantine_reason, disposition) = match &d.disposition {
@@ -188,8 +188,15 @@ impl Tx {
         Ok(())
     }
 
-    /// The deadlines that start, move or are met.
-    async fn deadlines(&mut self, id: i64, p: &Progress, now: &str) -> anyhow::Result<()> {
+    /// The deadlines that start, move or are met (of a case opened by this
+    /// mail, only those it starts can exist).
+    async fn deadlines(
+        &mut self,
+        id: i64,
+        p: &Progress,
+        new_case: bool,
+        now: &str,
+    ) -> anyhow::Result<()> {
         for plan in &p.deadlines {
             let sql = if plan.replace {
                 "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
@@ -207,7 +214,8 @@ impl Tx {
                 .execute(self.conn())
                 .await?;
         }
-        for kind in &p.met {
+        let exists = |kind: &DeadlineKind| !new_case || p.deadlines.iter().any(|d| d.kind == *kind);
+        for kind in p.met.iter().filter(|k| exists(k)) {
             sqlx::query(
                 "UPDATE deadline SET met_at = ? WHERE case_id = ? AND kind = ? AND met_at IS NULL",
             )
