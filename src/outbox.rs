@@ -284,15 +284,18 @@ pub struct Drained {
 }
 
 /// Sends every row due now, once each, [`Transport::width`] at once. Each
-/// group is handed over inside a write transaction opened first: the rows
-/// the server accepted are marked in it and committed the moment the
-/// group's last answer is in, so a crash repeats a reply only when it falls
-/// in those milliseconds — never while the send waits for another writer.
+/// group is handed over inside a write transaction opened first, so no
+/// answer waits for another writer: the rows the server accepted are
+/// marked and committed the moment its answers are read (those that came
+/// in together, together), and the next transaction begins in the same
+/// round trip. A crash repeats a reply only when it falls between the
+/// server's answer and that commit.
 pub async fn drain(
     store: &Store,
     transport: &Arc<Transport>,
     config: &OutboxConfig,
 ) -> anyhow::Result<Drained> {
+    use futures::{FutureExt as _, StreamExt as _};
     let mut done = Drained::default();
     let mut seen = std::collections::HashSet::new();
     loop {
@@ -303,25 +306,36 @@ pub async fn drain(
         }
         for group in fresh.chunks(transport.width()) {
             let mut tx = store.begin_send().await?;
-            let sends = group.iter().map(|row| send_one(transport, row));
-            let results = futures::future::join_all(sends).await;
-            let accepted: Vec<OutboxRow> = group
+            let mut sends: futures::stream::FuturesUnordered<_> = group
                 .iter()
-                .zip(&results)
-                .filter(|(_, r)| r.is_ok())
-                .map(|(row, _)| row.clone())
+                .map(|row| async move { (row, send_one(transport, row).await) })
                 .collect();
-            tx.mark_sent(&accepted, Utc::now()).await?;
-            // Only a crash before this commit can send these mails twice.
-            tx.commit().await?;
-            for row in &accepted {
-                tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
-            }
-            done.sent += accepted.len();
-            for (row, sent) in group.iter().zip(results) {
-                if let Err(e) = sent {
-                    refused(store, config, row, &e, &mut done).await?;
+            let mut refusals = Vec::new();
+            while let Some(first) = sends.next().await {
+                let mut answered = vec![first];
+                while let Some(Some(next)) = sends.next().now_or_never() {
+                    answered.push(next);
                 }
+                let mut accepted = Vec::new();
+                for (row, sent) in answered {
+                    match sent {
+                        Ok(()) => accepted.push(row.clone()),
+                        Err(e) => refusals.push((row, e)),
+                    }
+                }
+                if accepted.is_empty() {
+                    continue;
+                }
+                // Only a crash before this commit can send these mails twice.
+                tx.mark_sent_and_commit(&accepted, Utc::now()).await?;
+                for row in &accepted {
+                    tracing::info!(kind = %row.kind, to = %row.to_addr, message_id = %row.message_id, "mail sent");
+                }
+                done.sent += accepted.len();
+            }
+            tx.commit().await?;
+            for (row, e) in refusals {
+                refused(store, config, row, &e, &mut done).await?;
             }
         }
     }

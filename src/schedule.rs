@@ -364,7 +364,7 @@ pub async fn digest(
     let today = today(now);
     let since = now - chrono::Duration::days(1);
     let cases: Vec<CaseSummary> = store
-        .list_cases()
+        .open_cases()
         .await?
         .into_iter()
         .filter(|c| service.is_none_or(|s| c.service == s || c.service == Service::Unknown))

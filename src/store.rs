@@ -402,20 +402,24 @@ async fn insert_events(
     if events.is_empty() {
         return Ok(());
     }
+    let mut insert = sqlx::QueryBuilder::<Sqlite>::new("");
+    push_events(&mut insert, now, events);
+    insert.build().execute(&mut *tx).await?;
+    Ok(())
+}
+
+/// The INSERT of `events` (not empty), pushed onto a statement being built.
+fn push_events(q: &mut sqlx::QueryBuilder<Sqlite>, now: DateTime<Utc>, events: &[NewEvent<'_>]) {
     let at = timestamp(now);
-    let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
-        "INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) ",
-    );
-    insert.push_values(events, |mut row, e| {
+    q.push("INSERT INTO case_event (case_id, message_id, at, actor, kind, detail) ");
+    q.push_values(events, |mut row, e| {
         row.push_bind(e.case_id)
             .push_bind(e.message)
             .push_bind(at.clone())
-            .push_bind(e.actor)
+            .push_bind(e.actor.to_string())
             .push_bind(e.kind)
             .push_bind(e.detail.clone());
     });
-    insert.build().execute(&mut *tx).await?;
-    Ok(())
 }
 
 impl Tx {

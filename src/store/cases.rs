@@ -227,6 +227,20 @@ impl Store {
         Ok(rows.into_iter().map(CaseColumns::summary).collect())
     }
 
+    /// The cases still open (not closed, not rejected): what the digest
+    /// lists. The ended ones, most of the table after a while, stay unread.
+    pub async fn open_cases(&self) -> anyhow::Result<Vec<CaseSummary>> {
+        let rows: Vec<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE c.status NOT IN (?, ?) ORDER BY c.id",
+            *CASE_SELECT
+        )))
+        .bind(CaseStatus::Closed)
+        .bind(CaseStatus::Rejected)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(CaseColumns::summary).collect())
+    }
+
     pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
         let Some(case): Option<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{} WHERE c.number = ?",

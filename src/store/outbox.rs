@@ -5,10 +5,9 @@
 //! failed.
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
 use super::column::Lenient;
-use super::{NewEvent, Store, Tx, insert_event, insert_events, insert_outgoing};
+use super::{NewEvent, Store, Tx, insert_event, insert_outgoing, push_events};
 use crate::domain::{DeadlineKind, EventKind, OutgoingKind};
 use crate::util::timestamp;
 
@@ -165,12 +164,12 @@ impl Store {
     }
 
     /// A write transaction for handing mail over: the caller opens it
-    /// before the mail goes out, marks the rows the server accepted in it
-    /// ([`Tx::mark_sent`]) and commits as soon as the server has answered.
-    /// It commits without fsync (`synchronous = NORMAL`): a kill cannot
-    /// lose it, only a power cut could, and then the cost is a repeated
-    /// reply, not a lost one. Other writers wait for the send (bounded by
-    /// the SMTP timeout) — which keeps the sends from waiting for them.
+    /// before the mail goes out and records each answer in it
+    /// ([`Tx::mark_sent_and_commit`]) the moment it is read. It commits
+    /// without fsync (`synchronous = NORMAL`): a kill cannot lose it, only a
+    /// power cut could, and then the cost is a repeated reply, not a lost
+    /// one. Other writers wait for the group's sends (bounded by the SMTP
+    /// timeout) — which keeps the answers from waiting for them.
     pub async fn begin_send(&self) -> anyhow::Result<Tx> {
         self.begin_as(true).await
     }
@@ -224,8 +223,10 @@ impl Store {
 }
 
 impl Tx {
-    /// Records that `rows` were sent, with their events: two statements.
-    pub async fn mark_sent(
+    /// Records that `rows` were sent, with their events, commits, and goes
+    /// on in a new transaction — all in one round trip, so the time between
+    /// the server's answer and its record is as short as it can be.
+    pub async fn mark_sent_and_commit(
         &mut self,
         rows: &[OutboxRow],
         now: DateTime<Utc>,
@@ -233,36 +234,33 @@ impl Tx {
         if rows.is_empty() {
             return Ok(());
         }
-        mark_sent(self.conn(), rows, now).await
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = NULL, sent_at = ",
+        );
+        q.push_bind(timestamp(now)).push(" WHERE id IN (");
+        let mut ids = q.separated(", ");
+        for row in rows {
+            ids.push_bind(row.id);
+        }
+        q.push("); ");
+        let events: Vec<NewEvent<'_>> = rows
+            .iter()
+            .filter(|row| row.case_id.is_some())
+            .map(|row| NewEvent {
+                case_id: row.case_id,
+                message: None,
+                actor: "outbox",
+                kind: EventKind::MailSent,
+                detail: serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id})
+                    .to_string(),
+            })
+            .collect();
+        if !events.is_empty() {
+            push_events(&mut q, now, &events);
+            q.push("; ");
+        }
+        q.push("COMMIT; BEGIN IMMEDIATE");
+        q.build().execute(self.conn()).await?;
+        Ok(())
     }
-}
-
-async fn mark_sent(
-    tx: &mut SqliteConnection,
-    rows: &[OutboxRow],
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let mut update = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = NULL, sent_at = ",
-    );
-    update.push_bind(timestamp(now)).push(" WHERE id IN (");
-    let mut ids = update.separated(", ");
-    for row in rows {
-        ids.push_bind(row.id);
-    }
-    update.push(")");
-    update.build().execute(&mut *tx).await?;
-    let events: Vec<NewEvent<'_>> = rows
-        .iter()
-        .filter(|row| row.case_id.is_some())
-        .map(|row| NewEvent {
-            case_id: row.case_id,
-            message: None,
-            actor: "outbox",
-            kind: EventKind::MailSent,
-            detail: serde_json::json!({"kind": row.kind, "to": row.to_addr, "message_id": row.message_id})
-                .to_string(),
-        })
-        .collect();
-    insert_events(tx, now, &events).await
 }
