@@ -695,18 +695,40 @@ fn report(mailbox: &MailboxConfig, source_key: &str, a: &Analysis, done: &Done) 
     }
 }
 
+/// The test hook armed by `EGOV_INTAKE_FAILPOINT`, if any.
+fn armed_failpoint() -> Option<&'static str> {
+    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ARMED
+        .get_or_init(|| std::env::var("EGOV_INTAKE_FAILPOINT").ok())
+        .as_deref()
+}
+
 /// Test hook: `EGOV_INTAKE_FAILPOINT=after-commit` freezes processing right
 /// after a commit — before the outbox is woken and before the mail is
 /// acknowledged on the server — so a test can SIGKILL the daemon exactly in
 /// the window the no-loss and no-duplicate guarantees are about.
 fn failpoint(name: &str) {
-    static ARMED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let armed = ARMED.get_or_init(|| std::env::var("EGOV_INTAKE_FAILPOINT").ok());
-    if armed.as_deref() == Some(name) {
+    if armed_failpoint() == Some(name) {
         // Hold here, committed but not acknowledged, until the test kills us.
         eprintln!("failpoint {name} reached");
         loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
         }
     }
+}
+
+/// Test hook: `EGOV_INTAKE_FAILPOINT=record:TEXT` makes recording a mail
+/// read in full whose Message-ID holds TEXT fail, as a bug in decide would;
+/// setting it aside still works. A test sees what one failing mail of a
+/// batch costs the others.
+fn record_failpoint(analysis: &Analysis) -> anyhow::Result<()> {
+    let Some(text) = armed_failpoint().and_then(|f| f.strip_prefix("record:")) else {
+        return Ok(());
+    };
+    let id = analysis.mail.message_id.as_deref().unwrap_or_default();
+    anyhow::ensure!(
+        analysis.rejection.is_some() || !id.contains(text),
+        "failpoint record:{text} reached"
+    );
+    Ok(())
 }

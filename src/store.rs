@@ -119,7 +119,10 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(busy_timeout);
+            .busy_timeout(busy_timeout)
+            // The savepoint of each mail of a batch keeps its sub-journal: in
+            // memory, not as two writes a page to a temporary file.
+            .pragma("temp_store", "memory");
         let filename = options.get_filename();
         if filename != Path::new(":memory:")
             && let Some(parent) = filename.parent()

@@ -373,3 +373,60 @@ async fn a_mail_past_its_memory_budget_is_quarantined_and_the_next_is_answered()
     let replies = std::fs::read_dir(env.path("outbox")).unwrap().count();
     assert!(replies >= 2, "the request and the staff alert: {replies}");
 }
+
+/// Group commit, one mail failing: in a batch of five, the mail whose
+/// recording fails is undone alone (its savepoint); the other four are
+/// committed and acknowledged in the same pass. It stays in new/, is tried
+/// again on every pass, and after five failures is set aside — recorded
+/// from its header and quarantined — so it cannot hold up the mailbox.
+#[tokio::test]
+async fn one_failing_mail_of_a_batch_costs_the_others_nothing() {
+    let env = Env::new(None);
+    env.deliver(MAILS);
+    let out = env
+        .command(&["run", "--once"])
+        .env("EGOV_INTAKE_FAILPOINT", "record:fault2.")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a failed mail fails the run\n{log}");
+    assert!(log.contains("failpoint record:fault2. reached"), "{log}");
+    let left: Vec<String> = std::fs::read_dir(env.path("mail/office/new"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["1700000000.fault2.host"], "{log}");
+    assert_eq!(
+        env.deliveries().await,
+        4,
+        "the batch's others are committed"
+    );
+    assert_eq!(
+        std::fs::read_dir(env.path("mail/office/cur"))
+            .unwrap()
+            .count(),
+        4
+    );
+
+    let log_file = std::fs::File::create(env.path("daemon.log")).unwrap();
+    let daemon = Daemon(
+        env.command(&["run"])
+            .env("EGOV_INTAKE_FAILPOINT", "record:fault2.")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while env.waiting() > 0 {
+        assert!(Instant::now() < deadline, "never set aside\n{}", env.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    daemon.stop();
+    assert_eq!(env.deliveries().await, MAILS as i64);
+    let quarantined = std::fs::read_dir(env.path("mail/office/.Quarantine/cur"))
+        .unwrap()
+        .count();
+    assert_eq!(quarantined, 1, "{}", env.log());
+    assert!(env.log().contains("mail set aside after repeated failures"));
+}

@@ -49,6 +49,7 @@ impl Recording<'_> {
             spool_path,
             now,
         } = *self;
+        super::record_failpoint(analysis)?;
         let spool_text = spool_path.map(|p| p.display().to_string());
         let certificates = certificates(&analysis.inspection);
         let serial = analysis.understanding.request.certificate_serial.as_deref();
