@@ -143,6 +143,74 @@ fn imap_backlog(mails: &[Vec<u8>]) {
         "  baseline, plain SMTP client, one connection, waiting for each 250:  {:>8.0} mails/s",
         n as f64 / smtp_baseline.as_secs_f64()
     );
+    idle_latency(&servers, &config);
+}
+
+/// Reply latency over IDLE: the daemon running, one request at a time sent
+/// to office@ through Postfix, timed until the reply is in the sender's
+/// mailbox. Beside it, a plain mail from one user to another: what two
+/// deliveries through the same servers cost without the daemon.
+fn idle_latency(servers: &MailServers, config: &Path) {
+    const SAMPLES: usize = 20;
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "egov_intake=warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let arrives = |user: &str, start: Instant| -> Duration {
+        loop {
+            if !servers
+                .messages(user, "INBOX")
+                .unwrap_or_default()
+                .is_empty()
+            {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "nothing reached {user}"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    // The first mail after the start waits for the login and the first sync.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut replies = Vec::new();
+    let mut plain = Vec::new();
+    for k in 0..SAMPLES {
+        let from = format!("latency{k}@example.md");
+        let raw = format!(
+            "From: <{from}>\r\nTo: {OFFICE}\r\nSubject: Solicitare de integrare cu MPass\r\n\
+             Message-ID: <latency-{k}@example.md>\r\nDate: Mon, 07 Dec 2026 10:00:00 +0200\r\n\r\n\
+             Primaria {k} (IDNO 1008600038413) solicita integrarea sistemului \"Registru {k}\" cu MPass.\r\n"
+        );
+        let start = Instant::now();
+        servers.send_smtp(&from, &[OFFICE], raw.as_bytes()).unwrap();
+        replies.push(arrives(&from, start));
+        let to = format!("plain{k}@example.md");
+        let start = Instant::now();
+        servers.send_smtp(&from, &[&to], raw.as_bytes()).unwrap();
+        plain.push(arrives(&to, start));
+    }
+    // SAFETY: kill only sends a signal to the child started above.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    daemon.wait().unwrap();
+    let quantile = |v: &mut Vec<Duration>, q: f64| {
+        v.sort();
+        v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
+    };
+    println!(
+        "reply latency over IDLE ({SAMPLES} requests one at a time): p50 {:.0} ms, p90 {:.0} ms",
+        quantile(&mut replies, 0.5),
+        quantile(&mut replies, 0.9)
+    );
+    println!(
+        "  baseline, one plain delivery through the same servers: p50 {:.0} ms, p90 {:.0} ms",
+        quantile(&mut plain, 0.5),
+        quantile(&mut plain, 0.9)
+    );
 }
 
 fn daemon_config(servers: &MailServers) -> std::path::PathBuf {

@@ -33,6 +33,7 @@ mod staff;
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -56,6 +57,17 @@ pub use schedule::OpenDeadline;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// This process's turn to write, and the connection every write
+    /// transaction runs on. SQLite has one writer at a time, and a writer
+    /// that finds the lock taken sleeps in steps of up to 100 ms; queued
+    /// here instead, the next one starts the moment the last one ends.
+    /// One connection for all writes keeps its page cache: a connection
+    /// that sees another's commit throws its cache away. Other processes
+    /// (the CLI) still meet the busy timeout.
+    writer: Arc<tokio::sync::Mutex<Option<PoolConnection<Sqlite>>>>,
+    /// Whether the writer keeps its connection between transactions (not
+    /// for an in-memory database, whose one connection the reads need).
+    sticky: bool,
 }
 
 /// A write transaction holding SQLite's write lock from its first statement
@@ -70,10 +82,15 @@ pub struct Store {
 /// daemon recovers by itself once the database is writable again.
 pub struct Tx {
     conn: Option<PoolConnection<Sqlite>>,
+    /// The turn to write; the connection goes back into it when the
+    /// transaction ended well.
+    writer: Option<Writer>,
     /// Runs with `synchronous = NORMAL` ([`Store::begin_send`]); the
     /// connection goes back to FULL when the transaction ends.
     relaxed: bool,
 }
+
+type Writer = tokio::sync::OwnedMutexGuard<Option<PoolConnection<Sqlite>>>;
 
 /// Whether an error says the database could not be used at all — locked
 /// by another writer, a full disk, an I/O error, no connection — rather
@@ -153,7 +170,11 @@ impl Store {
             .run(&pool)
             .await
             .context("applying database migrations")?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(None)),
+            sticky: !in_memory,
+        })
     }
 
     /// A private in-memory database (dry runs and tests).
@@ -167,11 +188,15 @@ impl Store {
 
     /// A write transaction; `relaxed` ones commit without fsync.
     async fn begin_as(&self, relaxed: bool) -> anyhow::Result<Tx> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("connecting to the database")?;
+        let mut writer = self.writer.clone().lock_owned().await;
+        let mut conn = match writer.take() {
+            Some(conn) => conn,
+            None => self
+                .pool
+                .acquire()
+                .await
+                .context("connecting to the database")?,
+        };
         let begun = async {
             if relaxed {
                 sqlx::query("PRAGMA synchronous = NORMAL")
@@ -189,6 +214,7 @@ impl Store {
         }
         Ok(Tx {
             conn: Some(conn),
+            writer: self.sticky.then_some(writer),
             relaxed,
         })
     }
@@ -495,6 +521,9 @@ impl Tx {
             // let the pool replace the connection whatever its state.
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             conn.close_on_drop();
+        } else if let Some(writer) = self.writer.as_mut() {
+            // The next writer goes on with this connection and its cache.
+            **writer = Some(conn);
         }
         result.map(drop)
     }
@@ -534,12 +563,16 @@ impl Drop for Tx {
             conn.close_on_drop();
             return;
         }
+        let writer = self.writer.take();
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
                     if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
                         conn.close_on_drop();
+                    } else if let Some(mut writer) = writer {
+                        *writer = Some(conn);
                     }
+                    // The next writer starts after the rollback, not into it.
                 });
             }
             Err(_) => conn.close_on_drop(),
