@@ -152,13 +152,7 @@ fn imap_backlog(mails: &[Vec<u8>]) {
 /// deliveries through the same servers cost without the daemon.
 fn idle_latency(servers: &MailServers, config: &Path) {
     const SAMPLES: usize = 20;
-    let mut daemon = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "egov_intake=warn")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let daemon = start_daemon(config);
     let arrives = |user: &str, start: Instant| -> Duration {
         loop {
             if !servers
@@ -194,9 +188,7 @@ fn idle_latency(servers: &MailServers, config: &Path) {
         servers.send_smtp(&from, &[&to], raw.as_bytes()).unwrap();
         plain.push(arrives(&to, start));
     }
-    // SAFETY: kill only sends a signal to the child started above.
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    daemon.wait().unwrap();
+    stop_daemon(daemon);
     let quantile = |v: &mut Vec<Duration>, q: f64| {
         v.sort();
         v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0
@@ -503,18 +495,30 @@ fn embedded_backlog(mails: &[Vec<u8>]) {
     );
 }
 
-/// `egov-intake run` until `replies` reply files are written, then SIGTERM:
-/// its CPU, and its own peak RSS (VmHWM, read before it ends).
-fn run_daemon(config: &Path, outbox: &Path, replies: usize) -> Run {
-    let before = children_usage();
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egov-intake"))
+/// `egov-intake run` (the daemon), logging warnings only.
+fn start_daemon(config: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_egov-intake"))
         .args(["run", "--config"])
         .arg(config)
         .env("RUST_LOG", "egov_intake=warn")
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Ends a daemon the way the service manager does, and waits for it.
+fn stop_daemon(mut daemon: std::process::Child) -> std::process::ExitStatus {
+    // SAFETY: kill only sends a signal to the child started here.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    daemon.wait().unwrap()
+}
+
+/// `egov-intake run` until `replies` reply files are written, then SIGTERM:
+/// its CPU, and its own peak RSS (VmHWM, read before it ends).
+fn run_daemon(config: &Path, outbox: &Path, replies: usize) -> Run {
+    let before = children_usage();
+    let start = Instant::now();
+    let mut child = start_daemon(config);
     let written = || {
         std::fs::read_dir(outbox).map_or(0, |d| {
             d.filter_map(Result::ok)
@@ -537,10 +541,8 @@ fn run_daemon(config: &Path, outbox: &Path, replies: usize) -> Run {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0);
-    // SAFETY: kill only sends a signal to the child started above.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(
-        child.wait().unwrap().success(),
+        stop_daemon(child).success(),
         "the daemon did not stop cleanly"
     );
     let after = children_usage();

@@ -277,12 +277,6 @@ struct SyncState {
 
 /// How a delivery was handled: the delivery row with its message's reason.
 #[derive(sqlx::FromRow)]
-struct DeliveryRow {
-    disposition: String,
-    quarantine_reason: Option<String>,
-}
-
-#[derive(sqlx::FromRow)]
 struct KeyedDeliveryRow {
     source_key: String,
     disposition: String,
@@ -303,15 +297,9 @@ async fn delivery<'e, E>(
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    let row: Option<DeliveryRow> = sqlx::query_as(
-        "SELECT d.disposition, m.quarantine_reason FROM delivery d JOIN message m ON m.id = d.message_id
-         WHERE d.mailbox = ? AND d.source_key = ?",
-    )
-    .bind(mailbox)
-    .bind(source_key)
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| disposition_from(r.disposition, r.quarantine_reason)))
+    Ok(deliveries(db, mailbox, &[source_key])
+        .await?
+        .remove(source_key))
 }
 
 /// How each of `source_keys` was handled, for those recorded before: one

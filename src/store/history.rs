@@ -36,10 +36,10 @@ struct CertificateCase {
     participants: Option<String>,
 }
 
-/// Most cases a certificate is looked up in, newest first. A certificate
-/// sent to more cases than this has been said to be registered already
-/// many times over; without the bound, every mail bringing it again would
-/// read every case before it.
+/// Most cases a certificate is looked up in, newest first (among its four
+/// times as many newest attachments). A certificate sent to more cases than
+/// this has been said to be registered already many times over; without
+/// the bound, every mail bringing it again would read every case before it.
 const CERTIFICATE_CASES: i64 = 32;
 
 /// How a certificate is looked for among the attachments recorded.
@@ -49,25 +49,30 @@ enum CertificateKey {
     Serial,
 }
 
+/// The cases holding a certificate, found by one column of `attachment`:
+/// the newest attachments first, through the column's index, so a
+/// certificate sent a thousand times costs no more than one sent once.
+macro_rules! certificate_cases {
+    ($column:literal) => {
+        concat!(
+            "SELECT DISTINCT c.id, c.number, m.environment, c.facts,
+               (SELECT group_concat(p.address, char(31)) FROM case_participant p
+                WHERE p.case_id = c.id) AS participants
+             FROM (SELECT message_id FROM attachment WHERE ",
+            $column,
+            " = ?1 ORDER BY id DESC LIMIT ?2 * 4) a
+             JOIN message m ON m.id = a.message_id
+             JOIN \"case\" c ON c.id = m.case_id
+             ORDER BY c.id DESC LIMIT ?2"
+        )
+    };
+}
+
 impl CertificateKey {
     fn query(self) -> &'static str {
         match self {
-            CertificateKey::Sha256 => {
-                "SELECT DISTINCT c.id, c.number, m.environment, c.facts,
-                   (SELECT group_concat(p.address, char(31)) FROM case_participant p
-                    WHERE p.case_id = c.id) AS participants
-                 FROM attachment a JOIN message m ON m.id = a.message_id
-                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_sha256 = ?
-                 ORDER BY c.id DESC LIMIT ?"
-            }
-            CertificateKey::Serial => {
-                "SELECT DISTINCT c.id, c.number, m.environment, c.facts,
-                   (SELECT group_concat(p.address, char(31)) FROM case_participant p
-                    WHERE p.case_id = c.id) AS participants
-                 FROM attachment a JOIN message m ON m.id = a.message_id
-                 JOIN \"case\" c ON c.id = m.case_id WHERE a.cert_serial = ?
-                 ORDER BY c.id DESC LIMIT ?"
-            }
+            CertificateKey::Sha256 => certificate_cases!("cert_sha256"),
+            CertificateKey::Serial => certificate_cases!("cert_serial"),
         }
     }
 }
