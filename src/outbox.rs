@@ -344,6 +344,9 @@ pub async fn drain(
 /// Hands one row to the transport; a panic building or sending it fails
 /// that row only.
 async fn send_one(transport: &Transport, row: &OutboxRow) -> Result<(), SendError> {
+    // With "mail sent" after the commit, the log tells which replies a
+    // crash left in flight: those are the only ones it can repeat.
+    tracing::debug!(message_id = %row.message_id, "handing over");
     crate::util::guarded(async { Ok(transport.send(row).await) })
         .await
         .unwrap_or_else(|panic| {
