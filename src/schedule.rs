@@ -24,7 +24,7 @@ use crate::domain::Language;
 use crate::domain::{CaseStatus, DeadlineKind, EventKind, OutgoingKind, Service, Template};
 use crate::pipeline::Pipeline;
 use crate::rules::{Lifecycle, Rules};
-use crate::store::{CaseSummary, OpenDeadline, Store};
+use crate::store::{CaseSummary, DigestCases, DigestSection, OpenDeadline, Store};
 use crate::util::timestamp;
 
 /// How often the scheduler looks; reminders are by the day, so a minute is plenty.
@@ -363,13 +363,9 @@ pub async fn digest(
 ) -> anyhow::Result<(String, String)> {
     let today = today(now);
     let since = now - chrono::Duration::days(1);
-    let cases: Vec<CaseSummary> = store
-        .open_cases()
-        .await?
-        .into_iter()
-        .filter(|c| service.is_none_or(|s| c.service == s || c.service == Service::Unknown))
-        .collect();
-    let sections = DigestSections::of(&cases, since);
+    let cases = store
+        .digest_cases(service, since, today, DIGEST_LINES)
+        .await?;
     let incidents = digest_incidents(store, &timestamp(since)).await?;
     let health = mailbox_health(store, config).await?;
     let mut vars: BTreeMap<&str, TemplateValue> = BTreeMap::new();
@@ -381,7 +377,7 @@ pub async fn digest(
         "service",
         TemplateValue::from(service.map_or("all", Service::as_str)),
     );
-    sections.insert_into(&mut vars);
+    insert_sections(&cases, &mut vars);
     vars.insert("incidents", TemplateValue::from_serialize(&incidents));
     vars.insert("mailboxes", TemplateValue::from_serialize(&health));
     vars.insert(
@@ -393,66 +389,38 @@ pub async fn digest(
         "[egov-intake] Digest {} ({}): {} new, {} overdue, {} waiting for AGE",
         today.format("%d.%m.%Y"),
         service.map_or("all", Service::as_str),
-        sections.new.len(),
-        sections.overdue.len(),
-        sections.waiting_age.len()
+        cases.new.total,
+        cases.overdue.total,
+        cases.waiting_for_age.total
     );
     Ok((subject, body))
 }
 
-/// The digest's lists of open cases, each case as one template line.
-struct DigestSections {
-    /// Opened since `since`.
-    new: Vec<serde_json::Value>,
-    /// Waiting for AGE and not overdue, the soonest due first, those
-    /// without a due date last.
-    waiting_age: Vec<serde_json::Value>,
-    overdue: Vec<serde_json::Value>,
-    waiting_beneficiary: Vec<serde_json::Value>,
-}
+/// Cases a digest list shows; the rest are counted. A backlog of thousands
+/// of open cases makes a digest no one reads, and `cases list` has them all.
+pub const DIGEST_LINES: u32 = 50;
 
-impl DigestSections {
-    fn of(cases: &[CaseSummary], since: DateTime<Utc>) -> DigestSections {
-        let open: Vec<&CaseSummary> = cases.iter().filter(|c| c.status.is_open()).collect();
-        let new = open
-            .iter()
-            .filter(|c| c.created_at > since)
-            .map(|c| digest_line(c))
-            .collect();
-        let mut waiting_age: Vec<&&CaseSummary> = open
-            .iter()
-            .filter(|c| c.status == CaseStatus::WaitingForAge && !c.overdue)
-            .collect();
-        waiting_age.sort_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
-        let overdue = open
-            .iter()
-            .filter(|c| c.overdue)
-            .map(|c| digest_line(c))
-            .collect();
-        let waiting_beneficiary = open
-            .iter()
-            .filter(|c| c.status == CaseStatus::WaitingForBeneficiary)
-            .map(|c| digest_line(c))
-            .collect();
-        DigestSections {
-            new,
-            waiting_age: waiting_age.iter().map(|c| digest_line(c)).collect(),
-            overdue,
-            waiting_beneficiary,
-        }
-    }
-
-    fn insert_into(&self, vars: &mut BTreeMap<&str, TemplateValue>) {
-        vars.insert("new_cases", TemplateValue::from_serialize(&self.new));
-        vars.insert(
+/// Each digest list as template lines (`new_cases`, `overdue`, …) and its
+/// whole count (`new_cases_total`, …).
+fn insert_sections(cases: &DigestCases, vars: &mut BTreeMap<&str, TemplateValue>) {
+    let lists: [(&'static str, &'static str, &DigestSection); 4] = [
+        ("new_cases", "new_cases_total", &cases.new),
+        ("overdue", "overdue_total", &cases.overdue),
+        (
             CaseStatus::WaitingForAge.as_str(),
-            TemplateValue::from_serialize(&self.waiting_age),
-        );
-        vars.insert("overdue", TemplateValue::from_serialize(&self.overdue));
-        vars.insert(
+            "waiting_for_age_total",
+            &cases.waiting_for_age,
+        ),
+        (
             CaseStatus::WaitingForBeneficiary.as_str(),
-            TemplateValue::from_serialize(&self.waiting_beneficiary),
-        );
+            "waiting_for_beneficiary_total",
+            &cases.waiting_for_beneficiary,
+        ),
+    ];
+    for (name, total, section) in lists {
+        let lines: Vec<serde_json::Value> = section.first.iter().map(digest_line).collect();
+        vars.insert(name, TemplateValue::from_serialize(&lines));
+        vars.insert(total, TemplateValue::from(section.total));
     }
 }
 

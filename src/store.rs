@@ -47,8 +47,8 @@ use crate::domain::{EventKind, Language};
 use crate::util::timestamp;
 
 pub use cases::{
-    AttachmentSummary, CaseDetail, CaseSummary, DeadlineRow, EventRow, MessageSummary,
-    OutboxSummary,
+    AttachmentSummary, CaseDetail, CaseSummary, DeadlineRow, DigestCases, DigestSection, EventRow,
+    MessageSummary, OutboxSummary,
 };
 pub use outbox::OutboxRow;
 pub use record::{Record, Recorded};

@@ -1687,3 +1687,78 @@ async fn an_attached_form_is_understood_and_damaged_rows_do_not_stop_the_case() 
         .unwrap();
     assert!(sent.is_some(), "the damaged row was not sent");
 }
+
+/// The digest counts every open case of a list but shows only the first
+/// `DIGEST_LINES`, and says how many more there are: a backlog of open cases
+/// makes it neither huge nor slow.
+#[tokio::test]
+async fn a_digest_over_a_backlog_counts_all_and_lists_the_first() {
+    const CASES: usize = 60;
+    let env = Env::new();
+    for n in 0..CASES {
+        let mail = format!(
+            "From: Ion <ion{n}@primaria.md>\r\nTo: office@egov.md\r\nSubject: Solicitare MPass {n}\r\n\
+             Message-ID: <digest-{n}@primaria.md>\r\n\r\nDenumirea institutiei: Primaria Orhei\r\n\
+             IDNO: 1007601001396\r\nDenumirea sistemului: e-Autorizatii {n}\r\n\
+             Descrierea succinta: portal pentru autorizatii.\r\n"
+        );
+        env.deliver("office", &format!("1700000100.{n}.host"), mail.as_bytes());
+    }
+    let i = env.instance().await;
+    i.run_once().await.unwrap();
+    let cases = env.cases_json();
+    assert_eq!(cases.as_array().unwrap().len(), CASES);
+    let lines = egov_intake::schedule::DIGEST_LINES as usize;
+    let digest = |now| {
+        let (store, rules, config) = (i.store.clone(), i.pipeline.rules(), i.config.clone());
+        async move {
+            egov_intake::schedule::digest(&store, &rules, &config, None, now)
+                .await
+                .unwrap()
+        }
+    };
+    let listed = |body: &str| {
+        body.lines()
+            .filter(|l| l.contains(": "))
+            .filter(|l| l.trim_start().starts_with("AGE-"))
+            .count()
+    };
+
+    let (subject, body) = digest(chrono::Utc::now()).await;
+    assert!(subject.contains(&format!("{CASES} new")), "{subject}");
+    assert!(
+        body.contains(&format!("Cazuri noi (ultimele 24 de ore): {CASES}")),
+        "{body}"
+    );
+    let more = format!("… și încă {} (egov-intake cases list)", CASES - lines);
+    assert_eq!(
+        body.matches(&more).count(),
+        2,
+        "new and waiting for AGE:\n{body}"
+    );
+    // Each list capped.
+    assert_eq!(listed(&body), 2 * lines, "{body}");
+
+    // Months later nothing is new and every answer deadline has passed.
+    let (subject, body) = digest(chrono::Utc::now() + chrono::Duration::days(90)).await;
+    assert!(
+        subject.contains(&format!("0 new, {CASES} overdue")),
+        "{subject}"
+    );
+    assert!(body.contains(&format!("Depășite: {CASES}")), "{body}");
+    assert_eq!(body.matches(&more).count(), 1, "{body}");
+    assert!(
+        !body.contains("Cazuri noi (ultimele 24 de ore): 0\n  AGE-"),
+        "{body}"
+    );
+    // The overdue list is in due order, case number breaking ties.
+    let overdue: Vec<&str> = body
+        .lines()
+        .filter(|l| l.contains(": scadent "))
+        .filter_map(|l| l.trim_start().split(':').next())
+        .collect();
+    let mut sorted = overdue.clone();
+    sorted.sort();
+    assert_eq!(overdue.len(), lines);
+    assert_eq!(overdue, sorted);
+}

@@ -139,6 +139,11 @@ struct CaseColumns {
 
 impl CaseColumns {
     fn summary(self) -> CaseSummary {
+        self.summary_on(crate::calendar::today(Utc::now()))
+    }
+
+    /// The summary, overdue when its deadline passed before `today`.
+    fn summary_on(self, today: NaiveDate) -> CaseSummary {
         CaseSummary {
             number: self.number,
             service: self.service,
@@ -157,9 +162,7 @@ impl CaseColumns {
             priority: self.priority,
             labels: json_column(&self.labels),
             missing: json_column(&self.missing),
-            overdue: self
-                .due
-                .is_some_and(|d| d < crate::calendar::today(Utc::now())),
+            overdue: self.due.is_some_and(|d| d < today),
             due: self.due,
         }
     }
@@ -199,6 +202,65 @@ impl From<EventColumns> for EventRow {
     }
 }
 
+/// The open cases the daily digest lists, list by list.
+#[derive(Debug)]
+pub struct DigestCases {
+    /// Opened since the last digest.
+    pub new: DigestSection,
+    pub overdue: DigestSection,
+    /// Waiting for AGE and not overdue, the soonest due first, those
+    /// without a due date last.
+    pub waiting_for_age: DigestSection,
+    pub waiting_for_beneficiary: DigestSection,
+}
+
+/// How many cases one digest list holds, and the first of them.
+#[derive(Debug)]
+pub struct DigestSection {
+    pub total: i64,
+    pub first: Vec<CaseSummary>,
+}
+
+/// The digest's lists as SQL over one open case `o` (`?2`: since, `?3`: today).
+#[derive(Clone, Copy)]
+enum DigestList {
+    New,
+    Overdue,
+    WaitingForAge,
+    WaitingForBeneficiary,
+}
+
+impl DigestList {
+    const ALL: [DigestList; 4] = [
+        DigestList::New,
+        DigestList::Overdue,
+        DigestList::WaitingForAge,
+        DigestList::WaitingForBeneficiary,
+    ];
+
+    fn condition(self) -> String {
+        match self {
+            DigestList::New => "o.created_at > ?2".into(),
+            DigestList::Overdue => "o.due < ?3".into(),
+            DigestList::WaitingForAge => format!(
+                "o.status = '{}' AND (o.due IS NULL OR o.due >= ?3)",
+                CaseStatus::WaitingForAge
+            ),
+            DigestList::WaitingForBeneficiary => {
+                format!("o.status = '{}'", CaseStatus::WaitingForBeneficiary)
+            }
+        }
+    }
+
+    fn order(self) -> &'static str {
+        match self {
+            DigestList::New | DigestList::WaitingForBeneficiary => "o.id",
+            DigestList::Overdue => "o.due, o.id",
+            DigestList::WaitingForAge => "o.due IS NULL, o.due, o.id",
+        }
+    }
+}
+
 /// The columns of a [`CaseSummary`], with the earliest open deadline AGE
 /// holds itself to.
 static CASE_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -227,18 +289,63 @@ impl Store {
         Ok(rows.into_iter().map(CaseColumns::summary).collect())
     }
 
-    /// The cases still open (not closed, not rejected): what the digest
-    /// lists. The ended ones, most of the table after a while, stay unread.
-    pub async fn open_cases(&self) -> anyhow::Result<Vec<CaseSummary>> {
-        let rows: Vec<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} WHERE c.status NOT IN (?, ?) ORDER BY c.id",
-            *CASE_SELECT
-        )))
-        .bind(CaseStatus::Closed)
-        .bind(CaseStatus::Rejected)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(CaseColumns::summary).collect())
+    /// The digest's four lists of open cases (not closed, not rejected) of
+    /// `service` and the unsorted (all cases when `None`): each counted in
+    /// one aggregate query, and only its first `lines` cases read, so a
+    /// backlog of open cases costs the digest neither memory nor length.
+    pub async fn digest_cases(
+        &self,
+        service: Option<Service>,
+        since: DateTime<Utc>,
+        today: NaiveDate,
+        lines: u32,
+    ) -> anyhow::Result<DigestCases> {
+        let open = format!(
+            "({} WHERE c.status NOT IN ('{closed}', '{rejected}')
+                 AND (?1 IS NULL OR c.service IN (?1, '{unknown}'))) o",
+            *CASE_SELECT,
+            closed = CaseStatus::Closed,
+            rejected = CaseStatus::Rejected,
+            unknown = Service::Unknown,
+        );
+        let lists = DigestList::ALL;
+        let counts = lists
+            .iter()
+            .map(|l| format!("COALESCE(SUM({}), 0)", l.condition()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (new, overdue, waiting_age, waiting_beneficiary): (i64, i64, i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {counts} FROM {open}")))
+                .bind(service)
+                .bind(since)
+                .bind(today)
+                .fetch_one(&self.pool)
+                .await?;
+        let mut first = Vec::with_capacity(lists.len());
+        for list in lists {
+            let rows: Vec<CaseColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM {open} WHERE {} ORDER BY {} LIMIT ?4",
+                list.condition(),
+                list.order()
+            )))
+            .bind(service)
+            .bind(since)
+            .bind(today)
+            .bind(lines)
+            .fetch_all(&self.pool)
+            .await?;
+            first.push(rows.into_iter().map(|c| c.summary_on(today)).collect());
+        }
+        let [a, b, c, d]: [Vec<CaseSummary>; 4] = first
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("four digest lists"))?;
+        let section = |total: i64, first| DigestSection { total, first };
+        Ok(DigestCases {
+            new: section(new, a),
+            overdue: section(overdue, b),
+            waiting_for_age: section(waiting_age, c),
+            waiting_for_beneficiary: section(waiting_beneficiary, d),
+        })
     }
 
     pub async fn case_detail(&self, number: &str) -> anyhow::Result<Option<CaseDetail>> {
