@@ -139,6 +139,13 @@ fn imap_backlog(mails: &[Vec<u8>]) {
         "  baseline, plain IMAP client in batches of {BATCH} (fetch, parse, STORE, MOVE): {:>8.0} mails/s",
         n as f64 / imap_baseline.as_secs_f64()
     );
+    let replies = replies_alone(&servers, &config);
+    println!(
+        "replies alone (the same {} replies sent again, nothing to fetch): {:>8.0} replies/s  {:>6.2} ms CPU a reply",
+        replies.sent,
+        replies.sent as f64 / replies.wall.as_secs_f64(),
+        replies.cpu.as_secs_f64() * 1000.0 / replies.sent.max(1) as f64,
+    );
     println!(
         "  baseline, plain SMTP client, one connection, waiting for each 250:  {:>8.0} mails/s",
         n as f64 / smtp_baseline.as_secs_f64()
@@ -249,6 +256,23 @@ alerts = ["helpdesk@egov.md"]
     )
     .unwrap();
     config
+}
+
+/// The outbox on its own: every reply of the backlog marked unsent again,
+/// then `run --once` with an empty INBOX sends them all.
+fn replies_alone(servers: &MailServers, config: &Path) -> Run {
+    use sqlx::Connection as _;
+    let url = format!("sqlite://{}/bench.db", servers.dir().display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("UPDATE outbox SET sent_at = NULL, attempts = 0")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    });
+    let run = run_once(config);
+    assert!(run.sent > 0, "no reply was sent again");
+    run
 }
 
 struct Run {
