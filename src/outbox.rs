@@ -84,29 +84,11 @@ impl Transport {
     }
 
     /// How many rows are handed over at once: the SMTP pool's size; files
-    /// are written a few at a time, so their records are grouped too.
+    /// a whole pass's worth, written in one go and recorded together.
     pub fn width(&self) -> usize {
         match self {
-            Transport::File(_) => 8,
+            Transport::File(_) => BATCH as usize,
             Transport::Smtp(smtp) => smtp.pool_size(),
-        }
-    }
-
-    pub async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
-        let message = build_message(row).map_err(|e| SendError {
-            permanent: true,
-            message: format!("cannot build the mail: {e:#}"),
-        })?;
-        match self {
-            Transport::File(dir) => {
-                write_eml(dir, &row.key, message.formatted())
-                    .await
-                    .map_err(|e| SendError {
-                        permanent: false,
-                        message: format!("{e:#}"),
-                    })
-            }
-            Transport::Smtp(smtp) => smtp.send(message.envelope(), &message.formatted()).await,
         }
     }
 }
@@ -247,8 +229,8 @@ pub fn text_to_html(text: &str) -> String {
     html
 }
 
-/// Writes atomically: a reader never sees half a file.
-async fn write_eml(dir: &Path, key: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+/// Writes `<dir>/<key>.eml` atomically: a reader never sees half a file.
+fn write_eml(dir: &Path, key: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let name: String = key
         .chars()
         .map(|c| {
@@ -261,13 +243,8 @@ async fn write_eml(dir: &Path, key: &str, bytes: Vec<u8>) -> anyhow::Result<()> 
         .collect();
     let tmp = dir.join(format!(".{name}.tmp"));
     let target = dir.join(format!("{name}.eml"));
-    // One trip to the blocking pool for both steps.
-    tokio::task::spawn_blocking(move || {
-        std::fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &target).with_context(|| format!("renaming to {}", target.display()))
-    })
-    .await
-    .context("writing the mail file")?
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &target).with_context(|| format!("renaming to {}", target.display()))
 }
 
 /// Delay before attempt `attempts + 1` (see [`crate::util::backoff_delay`]).
@@ -306,15 +283,12 @@ pub async fn drain(
         }
         for group in fresh.chunks(transport.width()) {
             let mut tx = store.begin_send().await?;
-            let mut sends: futures::stream::FuturesUnordered<_> = group
-                .iter()
-                .map(|row| async move { (row, send_one(transport, row).await) })
-                .collect();
+            let mut answers = hand_over(transport, group);
             let mut refusals = Vec::new();
-            while let Some(first) = sends.next().await {
-                let mut answered = vec![first];
-                while let Some(Some(next)) = sends.next().now_or_never() {
-                    answered.push(next);
+            while let Some(first) = answers.next().await {
+                let mut answered = first;
+                while let Some(Some(next)) = answers.next().now_or_never() {
+                    answered.extend(next);
                 }
                 let mut accepted = Vec::new();
                 for (row, sent) in answered {
@@ -341,20 +315,87 @@ pub async fn drain(
     }
 }
 
-/// Hands one row to the transport; a panic building or sending it fails
-/// that row only.
-async fn send_one(transport: &Transport, row: &OutboxRow) -> Result<(), SendError> {
-    // With "mail sent" after the commit, the log tells which replies a
-    // crash left in flight: those are the only ones it can repeat.
-    tracing::debug!(message_id = %row.message_id, "handing over");
-    crate::util::guarded(async { Ok(transport.send(row).await) })
-        .await
-        .unwrap_or_else(|panic| {
-            Err(SendError {
-                permanent: true,
-                message: format!("{panic:#}"),
-            })
+/// What the transport said about some rows of a group.
+type Answers<'r> = Vec<(&'r OutboxRow, Result<(), SendError>)>;
+
+/// Hands `group` to the transport; its answers come as they arrive. Over
+/// SMTP each row is its own send, on the pool's connections. Files are all
+/// written in one trip to the blocking pool, one after another: written
+/// side by side they queue for the folder's lock in the kernel, which spins
+/// on it.
+fn hand_over<'r>(
+    transport: &'r Transport,
+    group: &'r [OutboxRow],
+) -> futures::stream::FuturesUnordered<futures::future::BoxFuture<'r, Answers<'r>>> {
+    use futures::FutureExt as _;
+    for row in group {
+        // With "mail sent" after the commit, the log tells which replies a
+        // crash left in flight: those are the only ones it can repeat.
+        tracing::debug!(message_id = %row.message_id, "handing over");
+    }
+    match transport {
+        Transport::File(dir) => [write_files(dir, group).boxed()].into_iter().collect(),
+        Transport::Smtp(smtp) => group
+            .iter()
+            .map(|row| async move { vec![(row, send_smtp(smtp, row).await)] }.boxed())
+            .collect(),
+    }
+}
+
+/// One row over SMTP; a panic building or sending it fails that row only.
+async fn send_smtp(smtp: &smtp::Smtp, row: &OutboxRow) -> Result<(), SendError> {
+    let sent = crate::util::guarded(async {
+        Ok(match build(row) {
+            Ok(message) => smtp.send(message.envelope(), &message.formatted()).await,
+            Err(e) => Err(e),
         })
+    });
+    sent.await
+        .unwrap_or_else(|panic| Err(SendError::permanent(format!("{panic:#}"))))
+}
+
+/// Writes the rows of a group as `.eml` files; re-sending a row overwrites
+/// its file. A row whose mail cannot be built fails alone.
+async fn write_files<'r>(dir: &Path, group: &'r [OutboxRow]) -> Answers<'r> {
+    let built: Vec<Result<(String, Vec<u8>), SendError>> = group
+        .iter()
+        .map(|row| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(row)))
+                .unwrap_or_else(|panic| {
+                    Err(SendError::permanent(format!(
+                        "cannot build the mail: {}",
+                        crate::util::panic_message(panic.as_ref())
+                    )))
+                })
+                .map(|message| (row.key.clone(), message.formatted()))
+        })
+        .collect();
+    let dir = dir.to_path_buf();
+    let written = tokio::task::spawn_blocking(move || {
+        built
+            .into_iter()
+            .map(|file| {
+                let (key, bytes) = file?;
+                write_eml(&dir, &key, &bytes).map_err(|e| SendError::temporary(format!("{e:#}")))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    match written {
+        Ok(results) => group.iter().zip(results).collect(),
+        Err(e) => {
+            let message = format!("writing the mail files: {e}");
+            group
+                .iter()
+                .map(|row| (row, Err(SendError::temporary(&message))))
+                .collect()
+        }
+    }
+}
+
+/// The mail of `row`, or why it cannot be sent at all.
+fn build(row: &OutboxRow) -> Result<Message, SendError> {
+    build_message(row).map_err(|e| SendError::permanent(format!("cannot build the mail: {e:#}")))
 }
 
 /// A row the server did not take: retried later, or given up.
@@ -670,10 +711,29 @@ mod tests {
     #[tokio::test]
     async fn file_transport_is_idempotent() {
         let dir = tempfile::tempdir().unwrap();
-        let t = Transport::File(dir.path().to_path_buf());
-        t.send(&row()).await.unwrap();
-        t.send(&row()).await.unwrap();
+        for _ in 0..2 {
+            let group = [row()];
+            let answers = write_files(dir.path(), &group).await;
+            assert!(answers.iter().all(|(_, sent)| sent.is_ok()));
+        }
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_mail_that_cannot_be_built_fails_alone_in_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut broken = row();
+        broken.key = "reply:broken".into();
+        broken.to_addr = "not an address".into();
+        let mut other = row();
+        other.key = "reply:other".into();
+        let group = [row(), broken, other];
+        let answers = write_files(dir.path(), &group).await;
+        let failed: Vec<bool> = answers.iter().map(|(_, sent)| sent.is_err()).collect();
+        assert_eq!(failed, [false, true, false]);
+        assert!(answers[1].1.as_ref().unwrap_err().permanent);
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 2, "the other two written, no temporary file left");
     }
 }

@@ -55,9 +55,16 @@ pub struct SendError {
 }
 
 impl SendError {
-    fn temporary(e: impl std::fmt::Display) -> SendError {
+    pub(crate) fn temporary(e: impl std::fmt::Display) -> SendError {
         SendError {
             permanent: false,
+            message: e.to_string(),
+        }
+    }
+
+    pub(crate) fn permanent(e: impl std::fmt::Display) -> SendError {
+        SendError {
+            permanent: true,
             message: e.to_string(),
         }
     }
