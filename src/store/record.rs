@@ -2,12 +2,16 @@
 //! updates, that case's deadlines, the message with its attachments, the
 //! delivery, the participants, the audit events and the replies or alerts
 //! to send — written in the one transaction the source waits for before it
-//! acknowledges the mail.
+//! acknowledges the mail. Past the rows whose ids it needs (case, message),
+//! a mail's writes go to SQLite as one multi-statement query: one round
+//! trip to its worker thread instead of one a statement.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{NewEvent, Tx, insert_events, insert_outgoing};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::{NewEvent, Tx, insert_outgoing, push_events};
 use crate::decide::lifecycle::Progress;
 use crate::decide::{CaseAction, Decision, Disposition, Threading};
 use crate::domain::{CaseStatus, DeadlineKind, Environment, Language, Service, names};
@@ -60,22 +64,16 @@ impl Tx {
         Ok(crate::domain::format_case_number(year, seq))
     }
 
-    /// Writes everything decided about one mail, in this order: the case,
-    /// its deadlines, the message and its attachments, the delivery, the
-    /// participants, the events, the outbox rows.
+    /// Writes everything decided about one mail, in this order: the case
+    /// and the message (each alone, for its id); then in one query the
+    /// case's update and deadlines, the attachments, the delivery, the
+    /// participants and the events; then the outbox rows (alone, to count
+    /// those that were new).
     pub async fn record(&mut self, r: Record<'_>) -> anyhow::Result<Recorded> {
         let now = timestamp(r.now);
         let d = r.decision;
         let case = self.open_case(&r, &now).await?;
-        // A duplicate says nothing new about the case it was recorded on.
-        if let Some(id) = case.id
-            && !matches!(r.threading, Threading::Duplicate { .. })
-        {
-            self.update_case(id, d, &now).await?;
-            if let Some(p) = &d.progress {
-                self.deadlines(id, p, case.new, &now).await?;
-            }
-        }
+        let duplicate = matches!(r.threading, Threading::Duplicate { .. });
         let (quarantine_reason, disposition) = match &d.disposition {
             Disposition::Processed => (None, "processed"),
             Disposition::Quarantine(reason) => (Some(reason.as_str()), "quarantine"),
@@ -84,18 +82,31 @@ impl Tx {
         let message = match r.threading {
             Threading::Duplicate { message, .. } => *message,
             _ => {
-                let id = self
-                    .insert_message(&r, case.id, quarantine_reason, &now)
-                    .await?;
-                self.insert_attachments(id, r.inspection).await?;
-                id
+                self.insert_message(&r, case.id, quarantine_reason, &now)
+                    .await?
             }
         };
-        self.insert_delivery(&r, message, disposition, &now).await?;
-        if let Some(case_id) = case.id {
-            self.add_participants(case_id, r.mail).await?;
+        // What else the mail writes goes in one round trip: the statements
+        // one after another, their parameters bound in order.
+        let mut writes = Writes::default();
+        // A duplicate says nothing new about the case it was recorded on.
+        if let Some(id) = case.id
+            && !duplicate
+        {
+            writes.case_update(id, d, &now)?;
+            if let Some(p) = &d.progress {
+                writes.deadlines(id, p, case.new, &now);
+            }
         }
-        self.insert_events(case.id, message, d, r.now).await?;
+        if !duplicate {
+            writes.attachments(message, r.inspection)?;
+        }
+        writes.delivery(&r, message, disposition, &now);
+        if let Some(case_id) = case.id {
+            writes.participants(case_id, r.mail);
+        }
+        writes.events(case.id, message, d, r.now);
+        writes.run(self.conn()).await?;
         let queued = self.queue_outgoing(case.id, message, d, &now).await?;
         Ok(Recorded {
             message,
@@ -152,82 +163,6 @@ impl Tx {
         })
     }
 
-    /// What the case knows now: the merged facts, the step, what is
-    /// missing, triage, and whose turn it is.
-    async fn update_case(&mut self, id: i64, d: &Decision, now: &str) -> anyhow::Result<()> {
-        let request = &d.facts.request;
-        let status = d.progress.as_ref().map(|p| p.status);
-        sqlx::query(
-            "UPDATE \"case\" SET facts = ?, missing = ?, stage = COALESCE(?, stage),
-                service = CASE WHEN service = ? THEN ? ELSE service END,
-                institution = COALESCE(?, institution), idno = COALESCE(?, idno),
-                system_name = COALESCE(?, system_name),
-                priority = ?, labels = ?, updated_at = ?,
-                status = CASE WHEN ? IS NULL OR status IN (?, ?) THEN status ELSE ? END
-             WHERE id = ?",
-        )
-        .bind(d.facts.to_column())
-        .bind(serde_json::to_string(&d.missing)?)
-        .bind(d.stage)
-        .bind(Service::Unknown)
-        .bind(d.service)
-        .bind(&request.institution)
-        .bind(&request.idno)
-        .bind(&request.system_name)
-        .bind(d.priority)
-        .bind(serde_json::to_string(&d.labels)?)
-        .bind(now)
-        // Whose turn it is now; a case that ended keeps its status.
-        .bind(status)
-        .bind(CaseStatus::Closed)
-        .bind(CaseStatus::Rejected)
-        .bind(status)
-        .bind(id)
-        .execute(self.conn())
-        .await?;
-        Ok(())
-    }
-
-    /// The deadlines that start, move or are met (of a case opened by this
-    /// mail, only those it starts can exist).
-    async fn deadlines(
-        &mut self,
-        id: i64,
-        p: &Progress,
-        new_case: bool,
-        now: &str,
-    ) -> anyhow::Result<()> {
-        for plan in &p.deadlines {
-            let sql = if plan.replace {
-                "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (case_id, kind) DO UPDATE SET due = excluded.due, met_at = NULL, cancelled_at = NULL,
-                   checked_at = NULL"
-            } else {
-                "INSERT INTO deadline (case_id, kind, due, created_at) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (case_id, kind) DO NOTHING"
-            };
-            sqlx::query(sql)
-                .bind(id)
-                .bind(plan.kind)
-                .bind(plan.due.to_string())
-                .bind(now)
-                .execute(self.conn())
-                .await?;
-        }
-        let exists = |kind: &DeadlineKind| !new_case || p.deadlines.iter().any(|d| d.kind == *kind);
-        for kind in p.met.iter().filter(|k| exists(k)) {
-            sqlx::query(
-                "UPDATE deadline SET met_at = ? WHERE case_id = ? AND kind = ? AND met_at IS NULL",
-            )
-            .bind(now)
-            .bind(id)
-            .bind(kind)
-            .execute(self.conn())
-            .await?;
-        }
-        Ok(())
-    }
-
     /// The mail itself, with the copy kept of it (if any).
     async fn insert_message(
         &mut self,
@@ -263,105 +198,6 @@ impl Tx {
         Ok(id)
     }
 
-    /// Each attachment with its inspection report (never key material).
-    async fn insert_attachments(
-        &mut self,
-        message: i64,
-        inspection: &Inspection,
-    ) -> anyhow::Result<()> {
-        for a in &inspection.attachments {
-            sqlx::query(
-                "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind,
-                    cert_sha256, cert_serial, verdict, details)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(message)
-            .bind(&a.location)
-            .bind(&a.name)
-            .bind(&a.content_type)
-            .bind(a.size as i64)
-            .bind(&a.sha256)
-            .bind(a.kind().as_str())
-            .bind(a.report.certificate.as_ref().map(|c| &c.sha256))
-            .bind(
-                a.report
-                    .certificate
-                    .as_ref()
-                    .map(|c| crate::domain::normal_serial(&c.serial)),
-            )
-            .bind(names(&a.report.problems).join(" "))
-            .bind(serde_json::to_string(&a.report)?)
-            .execute(self.conn())
-            .await?;
-        }
-        Ok(())
-    }
-
-    /// That the mail reached this mailbox under this key: what makes a
-    /// second reading of the same delivery a no-op.
-    async fn insert_delivery(
-        &mut self,
-        r: &Record<'_>,
-        message: i64,
-        disposition: &str,
-        now: &str,
-    ) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO delivery (mailbox, source_key, message_id, disposition, received_at) VALUES (?, ?, ?, ?, ?)")
-            .bind(r.mailbox)
-            .bind(r.source_key)
-            .bind(message)
-            .bind(disposition)
-            .bind(now)
-            .execute(self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// The sender and the reply address join the case's participants,
-    /// whom subject-tag threading trusts.
-    async fn add_participants(&mut self, case_id: i64, mail: &Mail) -> anyhow::Result<()> {
-        let mut participants: Vec<String> = Vec::new();
-        if let Some(f) = &mail.from {
-            participants.push(f.address.to_lowercase());
-        }
-        if let Some(a) = mail.reply_address() {
-            participants.push(a.address.to_lowercase());
-        }
-        if participants.is_empty() {
-            return Ok(());
-        }
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT OR IGNORE INTO case_participant (case_id, address) ",
-        );
-        insert.push_values(participants, |mut row, address| {
-            row.push_bind(case_id).push_bind(address);
-        });
-        insert.build().execute(self.conn()).await?;
-        Ok(())
-    }
-
-    /// The decision's events, in the audit trail under the system's name.
-    async fn insert_events(
-        &mut self,
-        case_id: Option<i64>,
-        message: i64,
-        d: &Decision,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<()> {
-        let events: Vec<NewEvent<'_>> = d
-            .events
-            .iter()
-            .map(|e| NewEvent {
-                case_id,
-                message: Some(message),
-                actor: "system",
-                kind: e.kind,
-                detail: e.detail.to_string(),
-            })
-            .collect();
-        insert_events(self.conn(), now, &events).await
-    }
-
     /// The replies and alerts to send, queued in the outbox; how many were
     /// new (a key queued before is not queued again).
     async fn queue_outgoing(
@@ -376,5 +212,190 @@ impl Tx {
             queued += insert_outgoing(self.conn(), o, case_id, Some(message), now).await?;
         }
         Ok(queued)
+    }
+}
+
+/// Statements of one mail written together: each method adds one (none when
+/// there is nothing to write), and [`Writes::run`] sends them all at once.
+#[derive(Default)]
+struct Writes {
+    q: Option<QueryBuilder<Sqlite>>,
+}
+
+impl Writes {
+    /// The builder, with the previous statement ended.
+    fn next(&mut self) -> &mut QueryBuilder<Sqlite> {
+        match &mut self.q {
+            Some(q) => q.push("; "),
+            q @ None => q.insert(QueryBuilder::new("")),
+        }
+    }
+
+    async fn run(self, conn: &mut SqliteConnection) -> anyhow::Result<()> {
+        if let Some(mut q) = self.q {
+            q.build().execute(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// What the case knows now: the merged facts, the step, what is
+    /// missing, triage, and whose turn it is.
+    fn case_update(&mut self, id: i64, d: &Decision, now: &str) -> anyhow::Result<()> {
+        let request = &d.facts.request;
+        let status = d.progress.as_ref().map(|p| p.status);
+        let q = self.next();
+        q.push("UPDATE \"case\" SET facts = ")
+            .push_bind(d.facts.to_column())
+            .push(", missing = ")
+            .push_bind(serde_json::to_string(&d.missing)?)
+            .push(", stage = COALESCE(")
+            .push_bind(d.stage)
+            .push(", stage), service = CASE WHEN service = ")
+            .push_bind(Service::Unknown)
+            .push(" THEN ")
+            .push_bind(d.service)
+            .push(" ELSE service END, institution = COALESCE(")
+            .push_bind(request.institution.clone())
+            .push(", institution), idno = COALESCE(")
+            .push_bind(request.idno.clone())
+            .push(", idno), system_name = COALESCE(")
+            .push_bind(request.system_name.clone())
+            .push(", system_name), priority = ")
+            .push_bind(d.priority)
+            .push(", labels = ")
+            .push_bind(serde_json::to_string(&d.labels)?)
+            .push(", updated_at = ")
+            .push_bind(now.to_string())
+            // Whose turn it is now; a case that ended keeps its status.
+            .push(", status = CASE WHEN ")
+            .push_bind(status)
+            .push(" IS NULL OR status IN (")
+            .push_bind(CaseStatus::Closed)
+            .push(", ")
+            .push_bind(CaseStatus::Rejected)
+            .push(") THEN status ELSE ")
+            .push_bind(status)
+            .push(" END WHERE id = ")
+            .push_bind(id);
+        Ok(())
+    }
+
+    /// The deadlines that start, move or are met (of a case opened by this
+    /// mail, only those it starts can exist).
+    fn deadlines(&mut self, id: i64, p: &Progress, new_case: bool, now: &str) {
+        for plan in &p.deadlines {
+            let q = self.next();
+            q.push("INSERT INTO deadline (case_id, kind, due, created_at) VALUES (")
+                .push_bind(id)
+                .push(", ")
+                .push_bind(plan.kind)
+                .push(", ")
+                .push_bind(plan.due.to_string())
+                .push(", ")
+                .push_bind(now.to_string())
+                .push(") ON CONFLICT (case_id, kind) ");
+            q.push(if plan.replace {
+                "DO UPDATE SET due = excluded.due, met_at = NULL, cancelled_at = NULL, checked_at = NULL"
+            } else {
+                "DO NOTHING"
+            });
+        }
+        let exists = |kind: &DeadlineKind| !new_case || p.deadlines.iter().any(|d| d.kind == *kind);
+        for kind in p.met.iter().filter(|k| exists(k)) {
+            self.next()
+                .push("UPDATE deadline SET met_at = ")
+                .push_bind(now.to_string())
+                .push(" WHERE case_id = ")
+                .push_bind(id)
+                .push(" AND kind = ")
+                .push_bind(*kind)
+                .push(" AND met_at IS NULL");
+        }
+    }
+
+    /// Each attachment with its inspection report (never key material).
+    fn attachments(&mut self, message: i64, inspection: &Inspection) -> anyhow::Result<()> {
+        if inspection.attachments.is_empty() {
+            return Ok(());
+        }
+        let reports = inspection
+            .attachments
+            .iter()
+            .map(|a| Ok((a, serde_json::to_string(&a.report)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let q = self.next();
+        q.push(
+            "INSERT INTO attachment (message_id, location, name, content_type, size, sha256, kind,
+                cert_sha256, cert_serial, verdict, details) ",
+        );
+        q.push_values(reports, |mut row, (a, report)| {
+            let certificate = a.report.certificate.as_ref();
+            row.push_bind(message)
+                .push_bind(a.location.clone())
+                .push_bind(a.name.clone())
+                .push_bind(a.content_type.clone())
+                .push_bind(a.size as i64)
+                .push_bind(a.sha256.clone())
+                .push_bind(a.kind().as_str())
+                .push_bind(certificate.map(|c| c.sha256.clone()))
+                .push_bind(certificate.map(|c| crate::domain::normal_serial(&c.serial)))
+                .push_bind(names(&a.report.problems).join(" "))
+                .push_bind(report);
+        });
+        Ok(())
+    }
+
+    /// That the mail reached this mailbox under this key: what makes a
+    /// second reading of the same delivery a no-op.
+    fn delivery(&mut self, r: &Record<'_>, message: i64, disposition: &'static str, now: &str) {
+        self.next()
+            .push("INSERT INTO delivery (mailbox, source_key, message_id, disposition, received_at) VALUES (")
+            .push_bind(r.mailbox.to_string())
+            .push(", ")
+            .push_bind(r.source_key.to_string())
+            .push(", ")
+            .push_bind(message)
+            .push(", ")
+            .push_bind(disposition)
+            .push(", ")
+            .push_bind(now.to_string())
+            .push(")");
+    }
+
+    /// The sender and the reply address join the case's participants,
+    /// whom subject-tag threading trusts.
+    fn participants(&mut self, case_id: i64, mail: &Mail) {
+        let participants: Vec<String> = mail
+            .from
+            .iter()
+            .chain(mail.reply_address())
+            .map(|a| a.address.to_lowercase())
+            .collect();
+        if participants.is_empty() {
+            return;
+        }
+        let q = self.next();
+        q.push("INSERT OR IGNORE INTO case_participant (case_id, address) ");
+        q.push_values(participants, |mut row, address| {
+            row.push_bind(case_id).push_bind(address);
+        });
+    }
+
+    /// The decision's events, in the audit trail under the system's name.
+    fn events(&mut self, case_id: Option<i64>, message: i64, d: &Decision, now: DateTime<Utc>) {
+        let events: Vec<NewEvent<'_>> = d
+            .events
+            .iter()
+            .map(|e| NewEvent {
+                case_id,
+                message: Some(message),
+                actor: "system",
+                kind: e.kind,
+                detail: e.detail.to_string(),
+            })
+            .collect();
+        if !events.is_empty() {
+            push_events(self.next(), now, &events);
+        }
     }
 }
