@@ -342,12 +342,27 @@ pub fn inspect(mail: &Mail, settings: &Settings) -> Inspection {
     }
 }
 
+/// Whether a part is a forwarded mail, whose own parts the parser listed.
+fn is_message(part: &Part) -> bool {
+    part.content_type == "message/rfc822" || part.content_type == "message/global"
+}
+
+/// The bytes [`inspect`] examines as files, one per part: what the raw
+/// scan of the same mail need not examine again ([`raw::scan_except`]).
+pub fn examined_files(mail: &Mail) -> Vec<&[u8]> {
+    mail.parts
+        .iter()
+        .filter(|p| !is_message(p))
+        .map(|p| p.data.as_slice())
+        .collect()
+}
+
 fn inspect_part(part: &Part, settings: &Settings) -> Attachment {
     let location = part
         .name
         .clone()
         .unwrap_or_else(|| format!("part {}", part.location));
-    let report = if part.content_type == "message/rfc822" || part.content_type == "message/global" {
+    let report = if is_message(part) {
         // The parser flattened its parts already; each is inspected on its own.
         FileReport {
             kind: Kind::Message,
@@ -515,7 +530,7 @@ fn examine_mail(
         report,
     );
     for part in &mail.parts {
-        if part.content_type == "message/rfc822" || part.content_type == "message/global" {
+        if is_message(part) {
             continue;
         }
         let at = format!(

@@ -449,17 +449,19 @@ impl Pipeline {
     }
 }
 
-/// The whole analysis of a mail read in full: the raw bytes scanned for
-/// key material first, then parse, inspect, understand. Which copy may be
-/// stored follows from what was found: a key the MIME structure hid (the
-/// raw scan found it, the inspection did not) cannot be redacted reliably,
-/// so only the header block is kept.
+/// The whole analysis of a mail read in full: parse, inspect, the raw
+/// bytes scanned for key material the structure hid (each part the
+/// inspection examined is not examined again), understand. Which copy may
+/// be stored follows from what was found: a key the MIME structure hid
+/// (the raw scan found it, the inspection did not) cannot be redacted
+/// reliably, so only the header block is kept.
 pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
-    let scan = RawScan::from(inspect::raw::scan(raw, &c.inspect));
-    budget::checkpoint();
     let mail = parse::parse(raw, c.max_depth);
     budget::checkpoint();
     let mut inspection = inspect::inspect(&mail, &c.inspect);
+    budget::checkpoint();
+    let examined = inspect::examined_files(&mail);
+    let scan = RawScan::from(inspect::raw::scan_except(raw, &c.inspect, &examined));
     budget::checkpoint();
     let structured_key = inspection.private_key_found;
     if let RawScan::Keys(found) = &scan {
@@ -487,8 +489,11 @@ pub(crate) fn full_analysis(c: &Context, raw: &[u8]) -> Analysis {
 /// nor a raw scan of it finds a key.
 fn redacted_copy(c: &Context, raw: &[u8], mail: &Mail, inspection: &Inspection) -> Stored {
     let redacted = crate::redact::redact(raw, mail, inspection);
-    let again = inspect::inspect(&parse::parse(&redacted, c.max_depth), &c.inspect);
-    if again.private_key_found || inspect::raw::scan(&redacted, &c.inspect).contains_private_key {
+    let reparsed = parse::parse(&redacted, c.max_depth);
+    let again = inspect::inspect(&reparsed, &c.inspect);
+    let examined = inspect::examined_files(&reparsed);
+    let scan = inspect::raw::scan_except(&redacted, &c.inspect, &examined);
+    if again.private_key_found || scan.contains_private_key {
         Stored::Nothing
     } else {
         Stored::Redacted(redacted)
