@@ -44,20 +44,27 @@ pub fn scan_except(raw: &[u8], settings: &Settings, examined: &[&[u8]]) -> FileR
     let mut budget = archive::Budget::new(&settings.archive);
     for run in base64_runs(raw) {
         crate::budget::checkpoint();
-        let data = decode_base64(run);
-        let seen = examined.iter().any(|e| *e == data.as_slice());
-        if data.len() * 4 / 3 >= MIN_RUN_CHARS && !seen {
-            examine(
-                "mail (base64)",
-                &data,
-                settings,
-                0,
-                &mut budget,
-                &mut report,
-            );
+        let decoded = decode_base64(run);
+        let data = not_examined(&decoded, examined);
+        if data.len() * 4 / 3 >= MIN_RUN_CHARS {
+            examine("mail (base64)", data, settings, 0, &mut budget, &mut report);
         }
     }
     report
+}
+
+/// What of a decoded run is left once the longest of `examined` it opens
+/// with is taken off: a part's base64 lines may run on into lines that
+/// only look like base64 (a word, a boundary the sender did not open with
+/// `--`), and what those add is judged like a run of its own.
+fn not_examined<'d>(decoded: &'d [u8], examined: &[&[u8]]) -> &'d [u8] {
+    let longest = examined
+        .iter()
+        .filter(|e| !e.is_empty() && decoded.starts_with(e))
+        .map(|e| e.len())
+        .max()
+        .unwrap_or(0);
+    decoded.get(longest..).unwrap_or_default()
 }
 
 fn has_quoted_printable(raw: &[u8]) -> bool {
@@ -115,7 +122,7 @@ fn is_base64_byte(b: u8) -> bool {
 
 /// Maximal runs of consecutive lines made only of base64 characters (the
 /// URL-safe alphabet too), each given as the bytes from its first line to
-/// its last.
+/// its last; a line opening with `--` starts a new run.
 fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut runs = Vec::new();
     let mut start: Option<usize> = None;
@@ -125,6 +132,19 @@ fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
     for line in raw.split_inclusive(|b| *b == b'\n') {
         let body = line.trim_ascii();
         let is_b64 = !body.is_empty() && body.iter().all(|b| is_base64_byte(*b));
+        // A MIME delimiter (`--` and a boundary) is made of base64
+        // characters too; it ends the run, or a part's bytes would be
+        // read with the boundary's stuck on and a DER key in them missed.
+        let delimiter = body.starts_with(b"--");
+        if is_b64
+            && delimiter
+            && let Some(s) = start.take()
+        {
+            if chars >= MIN_RUN_CHARS {
+                runs.push(s..end);
+            }
+            chars = 0;
+        }
         if is_b64 {
             start.get_or_insert(pos);
             end = pos + line.len();
@@ -271,9 +291,38 @@ mod tests {
         let examined: &[&[u8]] = &[b"another file", &key];
         let r = scan_except(mail.as_bytes(), &settings(), examined);
         assert!(!r.contains_private_key, "{:?}", r.findings);
-        // One byte more or less is other bytes.
-        let near: &[&[u8]] = &[&key[..key.len() - 1], b"another file"];
+        // Bytes the run does not open with leave it to be examined.
+        let near: &[&[u8]] = &[&key[1..], b"another file"];
         let r = scan_except(mail.as_bytes(), &settings(), near);
+        assert!(r.contains_private_key);
+    }
+
+    /// A part's run goes on into the boundary line after it; what the
+    /// parser decoded is still recognised, and a key after it is not lost.
+    #[test]
+    fn a_parts_run_is_recognised_through_the_boundary_after_it() {
+        let part = |b64: &str| {
+            format!(
+                "--bnd42\r\nContent-Type: application/octet-stream; name=k.der\r\n\
+                 Content-Disposition: attachment; filename=k.der\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\n{b64}\r\n"
+            )
+        };
+        let key = STANDARD.decode(ED25519_DER).unwrap();
+        let mail = format!(
+            "From: a@b.md\r\nContent-Type: multipart/mixed; boundary=bnd42\r\n\r\n{}--bnd42--\r\n",
+            part(&wrapped(ED25519_DER))
+        );
+        let parsed = crate::parse::parse(mail.as_bytes(), 8);
+        let examined = crate::inspect::examined_files(&parsed);
+        assert_eq!(examined, [key.as_slice()]);
+        assert!(scan(mail.as_bytes(), &settings()).contains_private_key);
+        let r = scan_except(mail.as_bytes(), &settings(), &examined);
+        assert!(!r.contains_private_key, "{:?}", r.findings);
+        // The same part with a key pasted straight after it in the run.
+        let tail = wrapped(ED25519_DER);
+        let mail = mail.replacen("\r\n--bnd42--", &format!("\r\n{tail}\r\n--bnd42--"), 1);
+        let r = scan_except(mail.as_bytes(), &settings(), &[key.as_slice()]);
         assert!(r.contains_private_key);
     }
 
