@@ -333,6 +333,10 @@ fn no_key_is_persisted_anywhere() {
                 &format!("<p{n}f@primaria.md>"),
                 &fixtures::mail_with_attachment(&format!("<p{n}i@primaria.md>"), f),
             ),
+            unreachable_parts(&fixtures::mail_with_attachment(
+                &format!("<p{n}u@primaria.md>"),
+                f,
+            )),
         ] {
             n += 1;
             std::fs::write(d.join(format!("mail/new/17000{n:05}.{n}.host")), raw).unwrap();
@@ -391,6 +395,16 @@ fn no_key_is_persisted_anywhere() {
             );
         }
     }
+}
+
+/// `raw` with its multipart boundary declared as one that never occurs:
+/// the parser reaches none of its parts, so only the raw scan can find a
+/// key in them (its base64 lines run up to the real delimiter lines).
+fn unreachable_parts(raw: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(raw.to_vec()).expect("fixture mails are ASCII");
+    assert!(text.contains("boundary=\""));
+    text.replacen("boundary=\"", "boundary=\"never", 1)
+        .into_bytes()
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

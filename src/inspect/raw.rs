@@ -136,8 +136,7 @@ fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
         // characters too; it ends the run, or a part's bytes would be
         // read with the boundary's stuck on and a DER key in them missed.
         let delimiter = body.starts_with(b"--");
-        if is_b64
-            && delimiter
+        if (!is_b64 || delimiter)
             && let Some(s) = start.take()
         {
             if chars >= MIN_RUN_CHARS {
@@ -149,11 +148,6 @@ fn base64_runs(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
             start.get_or_insert(pos);
             end = pos + line.len();
             chars += body.len();
-        } else if let Some(s) = start.take() {
-            if chars >= MIN_RUN_CHARS {
-                runs.push(s..end);
-            }
-            chars = 0;
         }
         pos += line.len();
     }
